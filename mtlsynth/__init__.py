@@ -1,5 +1,23 @@
-"""Multi-task learning with a scikit-learn API, for multi-dialect speech synthesis."""
+"""Multi-task learning with a scikit-learn API, for multi-dialect speech synthesis.
+
+The tasks are dialects of a language: estimators share what the dialects have
+in common and keep what is specific to each. Every estimator takes a per-sample
+``tasks`` array in ``fit``, ``predict`` and ``score``.
+"""
+
+from mtlsynth._shared import SharedLeastSquares
+from mtlsynth._stats import TaskStatistics
+from mtlsynth._tasks import MultiTaskMixin, stack_tasks, unstack_tasks
+from mtlsynth.model_selection import TaskKFold
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["__version__"]
+__all__ = [
+    "MultiTaskMixin",
+    "SharedLeastSquares",
+    "TaskKFold",
+    "TaskStatistics",
+    "__version__",
+    "stack_tasks",
+    "unstack_tasks",
+]

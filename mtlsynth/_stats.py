@@ -1,0 +1,316 @@
+"""Per-task sufficient statistics of a weighted least-squares problem.
+
+For every task t the statistics hold the total weight, the weighted means of
+``x`` and ``y`` and the centred scatter matrices
+
+    XX_t = sum_i s_i (x_i - xbar_t)' (x_i - xbar_t)
+    XY_t = sum_i s_i (x_i - xbar_t)' (y_i - ybar_t)
+    YY_t = sum_i s_i (y_i - ybar_t)' (y_i - ybar_t)
+
+They are computed in one pass over row chunks with a shift (the mean of the
+first chunk) so that large offsets do not cancel, and two sets of statistics
+merge exactly with the pairwise update of Chan, Golub and LeVeque. Merging is
+what ``partial_fit``, out-of-core and distributed fitting use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["TaskStatistics", "task_groups"]
+
+CHUNK_BYTES = 1 << 23
+"""Target size of one chunk of rows; keeps the working set in cache."""
+
+
+def task_groups(codes: np.ndarray, n_tasks: int) -> list[np.ndarray | slice]:
+    """Rows of each task, as slices when the tasks are contiguous runs.
+
+    Parameters
+    ----------
+    codes : ndarray of shape (n_samples,)
+        Task index of each sample, in ``range(n_tasks)``.
+    n_tasks : int
+        Number of tasks.
+
+    Returns
+    -------
+    groups : list of slice or ndarray
+        ``groups[t]`` selects the rows of task t (empty if it has none).
+    """
+    codes = np.asarray(codes)
+    if codes.size and np.all(codes[1:] >= codes[:-1]):
+        bounds = np.searchsorted(codes, np.arange(n_tasks + 1))
+        return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(n_tasks + 1))
+    return [order[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def _rows(index: slice | np.ndarray, start: int, stop: int):
+    """Sub-range ``[start, stop)`` of a group of rows."""
+    if isinstance(index, slice):
+        return slice(index.start + start, index.start + stop)
+    return index[start:stop]
+
+
+def _group_size(index: slice | np.ndarray) -> int:
+    """Number of rows a group selects."""
+    return index.stop - index.start if isinstance(index, slice) else len(index)
+
+
+@dataclass
+class TaskStatistics:
+    """Sufficient statistics of weighted least squares, one set per task.
+
+    Attributes
+    ----------
+    labels : ndarray of shape (n_tasks,)
+        Sorted task labels.
+    count : ndarray of shape (n_tasks,)
+        Number of samples of each task.
+    weight : ndarray of shape (n_tasks,)
+        Sum of sample weights of each task.
+    mean_x : ndarray of shape (n_tasks, n_features)
+        Weighted mean of the inputs.
+    mean_y : ndarray of shape (n_tasks, n_outputs)
+        Weighted mean of the targets.
+    xx : ndarray of shape (n_tasks, n_features, n_features)
+        Centred weighted scatter of the inputs.
+    xy : ndarray of shape (n_tasks, n_features, n_outputs)
+        Centred weighted cross products.
+    yy : ndarray of shape (n_tasks, n_outputs, n_outputs)
+        Centred weighted scatter of the targets.
+    """
+
+    labels: np.ndarray
+    count: np.ndarray
+    weight: np.ndarray
+    mean_x: np.ndarray
+    mean_y: np.ndarray
+    xx: np.ndarray
+    xy: np.ndarray
+    yy: np.ndarray
+
+    @property
+    def n_tasks(self) -> int:
+        """Number of tasks."""
+        return len(self.labels)
+
+    @classmethod
+    def from_data(cls, X, Y, labels, codes, sample_weight=None) -> TaskStatistics:
+        """Compute the statistics of one batch of rows.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            Inputs, float64.
+        Y : ndarray of shape (n_samples, n_outputs)
+            Targets, float64.
+        labels : ndarray of shape (n_tasks,)
+            Sorted task labels.
+        codes : ndarray of shape (n_samples,)
+            Index into ``labels`` of each row's task.
+        sample_weight : ndarray of shape (n_samples,), default=None
+            Non-negative weights; ``None`` means unit weights.
+
+        Returns
+        -------
+        stats : TaskStatistics
+        """
+        n_tasks, d, q = len(labels), X.shape[1], Y.shape[1]
+        stats = cls.zeros(labels, d, q)
+        chunk = max(256, CHUNK_BYTES // (8 * max(d + q, 1)))
+        buf_x = np.empty((chunk, d))
+        buf_y = np.empty((chunk, q))
+        for t, index in enumerate(task_groups(codes, n_tasks)):
+            n_t = _group_size(index)
+            if n_t == 0:
+                continue
+            w = None if sample_weight is None else sample_weight[index]
+            if w is not None and np.all(w == 1.0):
+                w = None
+            _accumulate_task(stats, t, X, Y, index, n_t, w, buf_x, buf_y)
+        return stats
+
+    @classmethod
+    def zeros(cls, labels, n_features: int, n_outputs: int) -> TaskStatistics:
+        """Empty statistics for the given task labels.
+
+        Parameters
+        ----------
+        labels : ndarray of shape (n_tasks,)
+            Sorted task labels.
+        n_features : int
+            Number of input features.
+        n_outputs : int
+            Number of targets.
+
+        Returns
+        -------
+        stats : TaskStatistics
+        """
+        n_tasks, d, q = len(labels), n_features, n_outputs
+        return cls(
+            labels=np.asarray(labels),
+            count=np.zeros(n_tasks, dtype=np.int64),
+            weight=np.zeros(n_tasks),
+            mean_x=np.zeros((n_tasks, d)),
+            mean_y=np.zeros((n_tasks, q)),
+            xx=np.zeros((n_tasks, d, d)),
+            xy=np.zeros((n_tasks, d, q)),
+            yy=np.zeros((n_tasks, q, q)),
+        )
+
+    def merge(self, other: TaskStatistics) -> TaskStatistics:
+        """Statistics of the union of two batches of rows.
+
+        Parameters
+        ----------
+        other : TaskStatistics
+            Statistics of other rows, with the same numbers of features and
+            outputs; its tasks may differ.
+
+        Returns
+        -------
+        merged : TaskStatistics
+            A new object; the tasks are the union of both sets of labels.
+        """
+        if self.mean_x.shape[1] != other.mean_x.shape[1]:
+            raise ValueError(
+                f"Cannot merge statistics of {other.mean_x.shape[1]} features into "
+                f"statistics of {self.mean_x.shape[1]} features."
+            )
+        if self.mean_y.shape[1] != other.mean_y.shape[1]:
+            raise ValueError(
+                f"Cannot merge statistics of {other.mean_y.shape[1]} outputs into "
+                f"statistics of {self.mean_y.shape[1]} outputs."
+            )
+        if (self.labels.dtype.kind == "U") != (other.labels.dtype.kind == "U"):
+            raise ValueError(
+                "Task labels must be all integers or all strings; got both kinds."
+            )
+        labels = np.union1d(self.labels, other.labels)
+        a = self._reindexed(labels)
+        b = other._reindexed(labels)
+        weight = a.weight + b.weight
+        with np.errstate(divide="ignore", invalid="ignore"):
+            frac_b = np.where(weight > 0, b.weight / weight, 0.0)
+            pair = np.where(weight > 0, a.weight * b.weight / weight, 0.0)
+        dx = b.mean_x - a.mean_x
+        dy = b.mean_y - a.mean_y
+        return TaskStatistics(
+            labels=labels,
+            count=a.count + b.count,
+            weight=weight,
+            mean_x=a.mean_x + frac_b[:, None] * dx,
+            mean_y=a.mean_y + frac_b[:, None] * dy,
+            xx=a.xx + b.xx + pair[:, None, None] * dx[:, :, None] * dx[:, None, :],
+            xy=a.xy + b.xy + pair[:, None, None] * dx[:, :, None] * dy[:, None, :],
+            yy=a.yy + b.yy + pair[:, None, None] * dy[:, :, None] * dy[:, None, :],
+        )
+
+    def _reindexed(self, labels: np.ndarray) -> TaskStatistics:
+        """These statistics laid out on a superset of task labels."""
+        if len(labels) == len(self.labels):
+            return self
+        pos = np.searchsorted(labels, self.labels)
+        out = TaskStatistics.zeros(labels, self.mean_x.shape[1], self.mean_y.shape[1])
+        for name in ("count", "weight", "mean_x", "mean_y", "xx", "xy", "yy"):
+            getattr(out, name)[pos] = getattr(self, name)
+        return out
+
+    def gram(self, *, centered: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Per-task Gram matrices ``X_t' S_t X_t`` and ``X_t' S_t Y_t``.
+
+        Parameters
+        ----------
+        centered : bool
+            Centre each task on its weighted means (for fits with per-task
+            intercepts) or not.
+
+        Returns
+        -------
+        G : ndarray of shape (n_tasks, n_features, n_features)
+        B : ndarray of shape (n_tasks, n_features, n_outputs)
+        """
+        if centered:
+            return self.xx, self.xy
+        w = self.weight[:, None, None]
+        G = self.xx + w * self.mean_x[:, :, None] * self.mean_x[:, None, :]
+        B = self.xy + w * self.mean_x[:, :, None] * self.mean_y[:, None, :]
+        return G, B
+
+    def target_scatter(self, *, centered: bool) -> np.ndarray:
+        """Per-task ``Y_t' S_t Y_t``, centred or not.
+
+        Parameters
+        ----------
+        centered : bool
+            Centre each task's targets on their weighted mean.
+
+        Returns
+        -------
+        C : ndarray of shape (n_tasks, n_outputs, n_outputs)
+        """
+        if centered:
+            return self.yy
+        w = self.weight[:, None, None]
+        return self.yy + w * self.mean_y[:, :, None] * self.mean_y[:, None, :]
+
+    def pooled_means(self) -> tuple[np.ndarray, np.ndarray]:
+        """Weighted means of ``x`` and ``y`` over all tasks together.
+
+        Returns
+        -------
+        mean_x : ndarray of shape (n_features,)
+        mean_y : ndarray of shape (n_outputs,)
+        """
+        share = self.weight / self.weight.sum()
+        return share @ self.mean_x, share @ self.mean_y
+
+
+def _accumulate_task(stats, t, X, Y, index, n_t, w, buf_x, buf_y):
+    """Add the rows ``index`` of task ``t`` to ``stats`` in cache-sized chunks."""
+    chunk = buf_x.shape[0]
+    first = _rows(index, 0, min(n_t, chunk))
+    w_first = None if w is None else w[: min(n_t, chunk)]
+    if w_first is not None and not np.any(w_first > 0):
+        w_first = None
+    shift_x = np.average(X[first], axis=0, weights=w_first)
+    shift_y = np.average(Y[first], axis=0, weights=w_first)
+    d, q = X.shape[1], Y.shape[1]
+    sum_x, sum_y = np.zeros(d), np.zeros(q)
+    xx, xy, yy = np.zeros((d, d)), np.zeros((d, q)), np.zeros((q, q))
+    for start in range(0, n_t, chunk):
+        stop = min(n_t, start + chunk)
+        rows = _rows(index, start, stop)
+        zx = np.subtract(X[rows], shift_x, out=buf_x[: stop - start])
+        zy = np.subtract(Y[rows], shift_y, out=buf_y[: stop - start])
+        if w is None:
+            sum_x += zx.sum(axis=0)
+            sum_y += zy.sum(axis=0)
+        else:
+            root = np.sqrt(w[start:stop])[:, None]
+            zx *= root
+            zy *= root
+            sum_x += root[:, 0] @ zx
+            sum_y += root[:, 0] @ zy
+        xx += zx.T @ zx
+        xy += zx.T @ zy
+        yy += zy.T @ zy
+    total = float(n_t) if w is None else float(w.sum())
+    stats.count[t] = n_t
+    stats.weight[t] = total
+    if total > 0:
+        mx, my = sum_x / total, sum_y / total
+        stats.mean_x[t] = shift_x + mx
+        stats.mean_y[t] = shift_y + my
+        stats.xx[t] = xx - total * np.outer(mx, mx)
+        stats.xy[t] = xy - total * np.outer(mx, my)
+        stats.yy[t] = yy - total * np.outer(my, my)
+    else:
+        stats.mean_x[t] = shift_x
+        stats.mean_y[t] = shift_y
