@@ -32,6 +32,7 @@ def spd_solve(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     Returns
     -------
     X : ndarray of shape (d, k)
+        Solution.
     """
     try:
         return linalg.cho_solve(linalg.cho_factor(A, check_finite=False), B)

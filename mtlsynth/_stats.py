@@ -65,7 +65,7 @@ def _group_size(index: slice | np.ndarray) -> int:
 class TaskStatistics:
     """Sufficient statistics of weighted least squares, one set per task.
 
-    Attributes
+    Parameters
     ----------
     labels : ndarray of shape (n_tasks,)
         Sorted task labels.
@@ -119,6 +119,7 @@ class TaskStatistics:
         Returns
         -------
         stats : TaskStatistics
+            Statistics of the rows.
         """
         n_tasks, d, q = len(labels), X.shape[1], Y.shape[1]
         stats = cls.zeros(labels, d, q)
@@ -151,6 +152,7 @@ class TaskStatistics:
         Returns
         -------
         stats : TaskStatistics
+            Statistics of no rows.
         """
         n_tasks, d, q = len(labels), n_features, n_outputs
         return cls(
@@ -234,7 +236,9 @@ class TaskStatistics:
         Returns
         -------
         G : ndarray of shape (n_tasks, n_features, n_features)
+            Weighted Gram matrix of each task's inputs.
         B : ndarray of shape (n_tasks, n_features, n_outputs)
+            Weighted cross products of each task's inputs and targets.
         """
         if centered:
             return self.xx, self.xy
@@ -254,6 +258,7 @@ class TaskStatistics:
         Returns
         -------
         C : ndarray of shape (n_tasks, n_outputs, n_outputs)
+            Weighted scatter of each task's targets.
         """
         if centered:
             return self.yy
@@ -266,7 +271,9 @@ class TaskStatistics:
         Returns
         -------
         mean_x : ndarray of shape (n_features,)
+            Pooled mean of the inputs.
         mean_y : ndarray of shape (n_outputs,)
+            Pooled mean of the targets.
         """
         share = self.weight / self.weight.sum()
         return share @ self.mean_x, share @ self.mean_y

@@ -134,6 +134,7 @@ def check_sample_weight(sample_weight, n_samples: int) -> np.ndarray:
     Returns
     -------
     sample_weight : ndarray of shape (n_samples,), float64
+        Validated weights.
     """
     if sample_weight is None:
         return np.ones(n_samples)

@@ -77,6 +77,7 @@ class TaskKFold(BaseCrossValidator):
         Returns
         -------
         n_splits : int
+            The ``n_splits`` parameter.
         """
         return self.n_splits
 

@@ -1,0 +1,86 @@
+import numpy as np
+import pytest
+
+from mtlsynth import TaskStatistics
+from mtlsynth._stats import task_groups
+
+
+def direct(X, Y, codes, w, n_tasks):
+    """Per-task weighted means and centred scatter, computed naively."""
+    out = []
+    for t in range(n_tasks):
+        rows = codes == t
+        ww = w[rows]
+        mx = ww @ X[rows] / ww.sum()
+        my = ww @ Y[rows] / ww.sum()
+        zx, zy = X[rows] - mx, Y[rows] - my
+        out.append(
+            (ww.sum(), mx, my, zx.T @ (ww[:, None] * zx), zx.T @ (ww[:, None] * zy))
+        )
+    return out
+
+
+@pytest.mark.parametrize("sorted_tasks", [True, False])
+@pytest.mark.parametrize("weighted", [True, False])
+def test_statistics_match_direct_computation(sorted_tasks, weighted, monkeypatch):
+    monkeypatch.setattr("mtlsynth._stats.CHUNK_BYTES", 8 * 16 * 300)  # many chunks
+    rng = np.random.default_rng(0)
+    n, d, q, n_tasks = 3000, 7, 3, 4
+    X = rng.normal(size=(n, d)) * 10 + 100
+    Y = rng.normal(size=(n, q))
+    codes = rng.integers(0, n_tasks, n)
+    if sorted_tasks:
+        codes = np.sort(codes)
+    w = rng.uniform(0, 2, n) if weighted else np.ones(n)
+    stats = TaskStatistics.from_data(X, Y, np.arange(n_tasks), codes, w)
+    for t, (wt, mx, my, xx, xy) in enumerate(direct(X, Y, codes, w, n_tasks)):
+        assert stats.count[t] == np.sum(codes == t)
+        np.testing.assert_allclose(stats.weight[t], wt, rtol=1e-12)
+        np.testing.assert_allclose(stats.mean_x[t], mx, rtol=1e-12)
+        np.testing.assert_allclose(stats.mean_y[t], my, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(stats.xx[t], xx, rtol=1e-9, atol=1e-8)
+        np.testing.assert_allclose(stats.xy[t], xy, rtol=1e-9, atol=1e-8)
+
+
+def test_merge_equals_statistics_of_union():
+    rng = np.random.default_rng(1)
+    X, Y = rng.normal(size=(500, 4)) + 5, rng.normal(size=(500, 2))
+    labels = np.array(["a", "b", "c"])
+    codes = rng.integers(0, 3, 500)
+    w = rng.uniform(0.5, 1.5, 500)
+    whole = TaskStatistics.from_data(X, Y, labels, codes, w)
+    first = TaskStatistics.from_data(
+        X[:200], Y[:200], labels[:2], codes[:200] % 2, w[:200]
+    )
+    rest = TaskStatistics.from_data(X[200:], Y[200:], labels, codes[200:], w[200:])
+    fix = TaskStatistics.from_data(X[:200], Y[:200], labels, codes[:200], w[:200])
+    merged = fix.merge(rest)
+    for name in ("count", "weight", "mean_x", "mean_y", "xx", "xy", "yy"):
+        np.testing.assert_allclose(getattr(merged, name), getattr(whole, name), 1e-11)
+    assert first.merge(rest).labels.tolist() == ["a", "b", "c"]
+
+
+def test_gram_uncentered_is_raw_products():
+    rng = np.random.default_rng(2)
+    X, Y = rng.normal(size=(50, 3)) + 1, rng.normal(size=(50, 2))
+    stats = TaskStatistics.from_data(X, Y, np.array([0]), np.zeros(50, int))
+    G, B = stats.gram(centered=False)
+    np.testing.assert_allclose(G[0], X.T @ X, rtol=1e-12)
+    np.testing.assert_allclose(B[0], X.T @ Y, rtol=1e-12)
+    np.testing.assert_allclose(stats.target_scatter(centered=False)[0], Y.T @ Y, 1e-12)
+
+
+def test_merge_rejects_mismatched_shapes():
+    a = TaskStatistics.zeros(np.array([0]), 3, 1)
+    with pytest.raises(ValueError, match="features"):
+        a.merge(TaskStatistics.zeros(np.array([0]), 4, 1))
+    with pytest.raises(ValueError, match="outputs"):
+        a.merge(TaskStatistics.zeros(np.array([0]), 3, 2))
+
+
+def test_task_groups_cover_every_row_once():
+    codes = np.array([2, 0, 2, 1, 0])
+    groups = task_groups(codes, 4)
+    assert [np.asarray(g).tolist() for g in groups] == [[1, 4], [3], [0, 2], []]
+    sorted_groups = task_groups(np.array([0, 0, 1, 3]), 4)
+    assert sorted_groups == [slice(0, 2), slice(2, 3), slice(3, 3), slice(3, 4)]
