@@ -1,0 +1,391 @@
+"""Penalties on stacked multi-task coefficients.
+
+Every penalty acts on the coefficients of all tasks at once, an array ``W`` of
+shape ``(n_tasks, n_features, n_outputs)``. A *non-smooth* penalty offers
+``value(W)`` and ``prox(W, step)``; a *smooth* one offers ``value(W)``,
+``gradient(W)`` and ``lipschitz(shape)``. Norm penalties (``alpha`` times a
+norm) also offer ``dual_norm(V)``, which gives a duality gap and the smallest
+``alpha`` with an all-zero solution. Penalties are scikit-learn estimators, so
+``GridSearchCV(model, {"penalty__alpha": [...]})`` tunes them, and ``+``
+combines a smooth and a non-smooth penalty into a :class:`SumPenalty`.
+"""
+
+from __future__ import annotations
+
+from numbers import Real
+
+import numpy as np
+from scipy import linalg
+from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+
+from mtlsynth._prox import block_soft_threshold, soft_threshold, svd_shrink
+
+__all__ = ["L1", "L2", "L21", "SumPenalty", "TaskGraph", "TraceNorm"]
+
+
+class _Penalty(BaseEstimator):
+    """Common base: parameter validation and ``+``."""
+
+    _parameter_constraints: dict = {
+        "alpha": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __add__(self, other):
+        """Sum of a smooth and a non-smooth penalty."""
+        if not isinstance(other, _Penalty):
+            return NotImplemented
+        first_smooth = hasattr(self, "gradient") and not hasattr(self, "prox")
+        smooth, nonsmooth = (self, other) if first_smooth else (other, self)
+        return SumPenalty(smooth=smooth, nonsmooth=nonsmooth)
+
+
+class L1(_Penalty):
+    """Lasso penalty on every coefficient of every task.
+
+    ::
+
+        alpha * sum_{t, j, k} |W[t, j, k]|
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Penalty strength, non-negative.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mtlsynth.penalties import L1
+    >>> float(L1(alpha=0.5).value(np.array([[[1.0], [-2.0]]])))
+    1.5
+    """
+
+    def __init__(self, alpha=1.0):
+        self.alpha = alpha
+
+    def value(self, W):
+        """Penalty value; see the class docstring for the formula."""
+        return self.alpha * float(np.abs(W).sum())
+
+    def prox(self, W, step):
+        """Entry-wise soft-thresholding at ``step * alpha``."""
+        return soft_threshold(W, step * self.alpha)
+
+    def dual_norm(self, V):
+        """Largest absolute entry (the dual of the l1 norm)."""
+        return float(np.abs(V).max(initial=0.0))
+
+
+class L21(_Penalty):
+    """Joint feature selection: the l2,1 norm of feature groups across tasks.
+
+    With ``group="feature"`` the group of feature ``j`` holds its coefficients
+    in every task and every output, so a feature is kept or dropped for all of
+    them (one task with several outputs is scikit-learn's MultiTaskLasso)::
+
+        alpha * sum_j ||W[:, j, :]||_2
+
+    With ``group="feature_output"`` each output selects its own features,
+    shared across tasks::
+
+        alpha * sum_{j, k} ||W[:, j, k]||_2
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Penalty strength, non-negative.
+    group : {"feature", "feature_output"}, default="feature"
+        What one group holds, as above.
+
+    References
+    ----------
+    .. [1] A. Argyriou, T. Evgeniou and M. Pontil, "Convex multi-task feature
+       learning", Machine Learning 73(3), 2008.
+    .. [2] G. Obozinski, B. Taskar and M. I. Jordan, "Joint covariate
+       selection and joint subspace selection for multiple classification
+       problems", Statistics and Computing 20(2), 2010.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mtlsynth.penalties import L21
+    >>> W = np.array([[[3.0], [0.0]], [[4.0], [1.0]]])  # 2 tasks, 2 features
+    >>> float(L21(alpha=1.0).value(W))
+    6.0
+    """
+
+    _parameter_constraints: dict = {
+        **_Penalty._parameter_constraints,
+        "group": [StrOptions({"feature", "feature_output"})],
+    }
+
+    def __init__(self, alpha=1.0, *, group="feature"):
+        self.alpha = alpha
+        self.group = group
+
+    def _axes(self):
+        return (0, 2) if self.group == "feature" else 0
+
+    def _group_norms(self, W):
+        return np.sqrt(np.sum(W * W, axis=self._axes()))
+
+    def value(self, W):
+        """Penalty value; see the class docstring for the formula."""
+        return self.alpha * float(self._group_norms(W).sum())
+
+    def prox(self, W, step):
+        """Group soft-thresholding at ``step * alpha``."""
+        return block_soft_threshold(W, step * self.alpha, axis=self._axes())
+
+    def dual_norm(self, V):
+        """Largest group norm (the dual of the l2,1 norm)."""
+        return float(self._group_norms(V).max(initial=0.0))
+
+
+def _task_matrix(W):
+    """The ``n_features x (n_tasks * n_outputs)`` matrix of stacked coefficients."""
+    n_tasks, d, q = W.shape
+    return W.transpose(1, 0, 2).reshape(d, n_tasks * q)
+
+
+class TraceNorm(_Penalty):
+    """Low-rank coupling: nuclear norm of the stacked task coefficients.
+
+    With ``M = [W_1 ... W_T]`` the ``n_features x (n_tasks * n_outputs)``
+    matrix of all task coefficients side by side::
+
+        alpha * ||M||_*  (sum of singular values)
+
+    Its proximal operator soft-thresholds the singular values, so the tasks
+    share a low-dimensional subspace of the features.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Penalty strength, non-negative.
+
+    References
+    ----------
+    .. [1] S. Ji and J. Ye, "An accelerated gradient method for trace norm
+       minimization", ICML 2009.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mtlsynth.penalties import TraceNorm
+    >>> W = np.zeros((2, 3, 1)); W[:, 0, 0] = [3.0, 4.0]
+    >>> float(TraceNorm(alpha=1.0).value(W))
+    5.0
+    """
+
+    def __init__(self, alpha=1.0):
+        self.alpha = alpha
+
+    def value(self, W):
+        """Penalty value; see the class docstring for the formula."""
+        s = np.linalg.svd(_task_matrix(W), compute_uv=False)
+        return self.alpha * float(s.sum())
+
+    def prox(self, W, step):
+        """Singular-value soft-thresholding at ``step * alpha``."""
+        n_tasks, d, q = W.shape
+        M = svd_shrink(_task_matrix(W), step * self.alpha)
+        return M.reshape(d, n_tasks, q).transpose(1, 0, 2)
+
+    def dual_norm(self, V):
+        """Largest singular value (the dual of the nuclear norm)."""
+        M = _task_matrix(V)
+        if M.size == 0:
+            return 0.0
+        return float(np.linalg.norm(M, ord=2))
+
+
+class L2(_Penalty):
+    """Ridge penalty on every coefficient of every task (smooth).
+
+    ::
+
+        alpha / 2 * sum_{t, j, k} W[t, j, k]^2
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Penalty strength, non-negative.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mtlsynth.penalties import L2
+    >>> float(L2(alpha=2.0).value(np.ones((1, 3, 1))))
+    3.0
+    """
+
+    def __init__(self, alpha=1.0):
+        self.alpha = alpha
+
+    def value(self, W):
+        """Penalty value; see the class docstring for the formula."""
+        return 0.5 * self.alpha * float(np.sum(W * W))
+
+    def gradient(self, W):
+        """Gradient ``alpha * W``."""
+        return self.alpha * W
+
+    def lipschitz(self, shape):
+        """Lipschitz constant ``alpha`` of the gradient."""
+        return float(self.alpha)
+
+
+class TaskGraph(_Penalty):
+    """Smooth coupling of related tasks through a task graph.
+
+    With ``R`` the task relation matrix (``n_tasks`` columns) and, for every
+    feature ``j`` and output ``k``, the vector ``w_jk = W[:, j, k]`` of that
+    coefficient across tasks::
+
+        alpha * ||W R||_F^2 = alpha * sum_{j, k} w_jk' (R R') w_jk
+
+    ``graph="mean"`` takes ``R = I - 11'/T``: every task is pulled towards the
+    mean task, ``alpha * sum_t ||W_t - mean_s W_s||^2``. A symmetric
+    non-negative adjacency (similarity) matrix ``A`` takes ``R R' = D - A``,
+    its graph Laplacian: ``alpha * sum_{s < t} A_st ||W_s - W_t||^2``. Rows and
+    columns of ``A`` follow the sorted task labels (``tasks_``).
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Penalty strength, non-negative.
+    graph : "mean" or array-like of shape (n_tasks, n_tasks), default="mean"
+        Task relations, as above.
+
+    References
+    ----------
+    .. [1] J. Zhou, J. Chen and J. Ye, "MALSAR: Multi-tAsk Learning via
+       StructurAl Regularization", Arizona State University, 2011 (SRMTL).
+    .. [2] T. Evgeniou, C. A. Micchelli and M. Pontil, "Learning multiple
+       tasks with kernel methods", JMLR 6, 2005.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mtlsynth.penalties import TaskGraph
+    >>> W = np.array([[[1.0]], [[3.0]]])  # two tasks, one coefficient each
+    >>> float(TaskGraph(alpha=1.0).value(W))
+    2.0
+    """
+
+    _parameter_constraints: dict = {
+        **_Penalty._parameter_constraints,
+        "graph": [StrOptions({"mean"}), "array-like"],
+    }
+
+    def __init__(self, alpha=1.0, *, graph="mean"):
+        self.alpha = alpha
+        self.graph = graph
+
+    def relation_matrix(self, n_tasks):
+        """The ``n_tasks x n_tasks`` matrix ``R R'`` of the penalty.
+
+        Parameters
+        ----------
+        n_tasks : int
+            Number of tasks.
+
+        Returns
+        -------
+        M : ndarray of shape (n_tasks, n_tasks)
+            ``I - 11'/T`` for ``graph="mean"``, else the graph Laplacian.
+        """
+        if isinstance(self.graph, str):
+            return np.eye(n_tasks) - 1.0 / n_tasks
+        A = np.asarray(self.graph, dtype=np.float64)
+        if A.shape != (n_tasks, n_tasks):
+            raise ValueError(
+                f"TaskGraph.graph must have shape ({n_tasks}, {n_tasks}), one row "
+                f"and column per task; got {A.shape}."
+            )
+        if not np.all(np.isfinite(A)) or np.any(A < 0) or not np.allclose(A, A.T):
+            raise ValueError(
+                "TaskGraph.graph must be a symmetric, finite, non-negative "
+                "adjacency matrix."
+            )
+        return np.diag(A.sum(axis=1)) - A
+
+    def value(self, W):
+        """Penalty value; see the class docstring for the formula."""
+        M = self.relation_matrix(W.shape[0])
+        return self.alpha * float(np.einsum("sjk,st,tjk->", W, M, W))
+
+    def gradient(self, W):
+        """Gradient ``2 alpha (R R') W`` (acting on the task axis)."""
+        M = self.relation_matrix(W.shape[0])
+        return 2.0 * self.alpha * np.einsum("st,tjk->sjk", M, W)
+
+    def lipschitz(self, shape):
+        """Lipschitz constant ``2 alpha lambda_max(R R')`` of the gradient."""
+        M = self.relation_matrix(shape[0])
+        return 2.0 * self.alpha * float(max(linalg.eigvalsh(M)[-1], 0.0))
+
+
+class SumPenalty(_Penalty):
+    """Sum of a smooth and a non-smooth penalty.
+
+    ::
+
+        smooth(W) + nonsmooth(W)
+
+    The solver takes the gradient of the smooth part together with the
+    datafit and the proximal operator of the non-smooth part; e.g.
+    ``TaskGraph(1.0) + L1(0.1)`` is MALSAR's sparse graph-regularized
+    multi-task learning (SRMTL). ``a + b`` builds one, whichever the order.
+
+    Parameters
+    ----------
+    smooth : penalty with ``value``, ``gradient`` and ``lipschitz``, default=None
+        The differentiable part; ``None`` means ``TaskGraph()``.
+    nonsmooth : penalty with ``value`` and ``prox``, default=None
+        The part handled by its proximal operator; ``None`` means ``L1()``.
+
+    Examples
+    --------
+    >>> from mtlsynth.penalties import L1, TaskGraph
+    >>> TaskGraph(alpha=1.0) + L1(alpha=0.1)
+    SumPenalty(nonsmooth=L1(alpha=0.1), smooth=TaskGraph())
+    """
+
+    _parameter_constraints: dict = {
+        "smooth": [HasMethods(["value", "gradient", "lipschitz"]), None],
+        "nonsmooth": [HasMethods(["value", "prox"]), None],
+    }
+
+    def __init__(self, smooth=None, nonsmooth=None):
+        self.smooth = smooth
+        self.nonsmooth = nonsmooth
+
+    def _validate_params(self):
+        super()._validate_params()
+        for part in self._parts():
+            if callable(getattr(part, "_validate_params", None)):
+                part._validate_params()
+
+    def _parts(self):
+        smooth = TaskGraph() if self.smooth is None else self.smooth
+        nonsmooth = L1() if self.nonsmooth is None else self.nonsmooth
+        return smooth, nonsmooth
+
+    def value(self, W):
+        """Sum of the values of both parts."""
+        smooth, nonsmooth = self._parts()
+        return smooth.value(W) + nonsmooth.value(W)
+
+    def gradient(self, W):
+        """Gradient of the smooth part."""
+        return self._parts()[0].gradient(W)
+
+    def lipschitz(self, shape):
+        """Lipschitz constant of the smooth part's gradient."""
+        return self._parts()[0].lipschitz(shape)
+
+    def prox(self, W, step):
+        """Proximal operator of the non-smooth part."""
+        return self._parts()[1].prox(W, step)
