@@ -1,0 +1,149 @@
+import argparse
+
+import numpy as np
+import pytest
+
+from mtlsynth import _espeak, _text
+from mtlsynth.corpus import (
+    CorpusError,
+    add_corpus_command,
+    build_corpus,
+    read_corpus,
+    read_wav,
+)
+
+DIALECTS = ["en-US", "en-GB-scotland"]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("corpus")
+    build_corpus(root, dialects=DIALECTS, n_utterances=3, progress=False)
+    return root
+
+
+def test_every_dialect_has_its_voice():
+    for dialect in _espeak.DIALECTS:
+        audio, pron = _espeak.synthesize_text("Hello there.", dialect=dialect)
+        assert audio.dtype == np.int16 and len(audio) > 0.3 * _espeak.sample_rate()
+        assert pron.phones[0] == "pau" and pron.phones[-1] == "pau"
+    with pytest.raises(ValueError, match="unknown dialect"):
+        _espeak.phonemes("Hello.", dialect="en-XX")
+    with pytest.raises(ValueError, match="empty"):
+        _espeak.phonemes("  ")
+
+
+def test_alignment_tiles_audio_and_marks_words():
+    text = "The quick brown fox jumps over the lazy dog."
+    audio, pron = _espeak.synthesize_text(text, dialect="en-US")
+    lab = pron.label
+    assert lab.start_times[0] == 0
+    np.testing.assert_array_equal(lab.start_times[1:], lab.end_times[:-1])
+    assert np.all(lab.durations > 0)
+    assert lab.ends[-1] == pytest.approx(len(audio) / _espeak.sample_rate(), abs=1e-6)
+    assert pron.words == tuple(text.rstrip(".").split())
+    speech = np.array([p != "pau" for p in pron.phones])
+    assert np.all(pron.word_index[~speech] == -1)
+    assert np.all(np.diff(pron.word_index[speech]) >= 0)
+    assert set(pron.word_index[speech]) == set(range(len(pron.words)))
+    # the leading pause is silent, the speech is not
+    fs = _espeak.sample_rate()
+    first = slice(0, int(lab.ends[0] * fs))
+    assert np.abs(audio[first]).max() < 50
+    assert np.abs(audio).max() > 3000
+
+
+def test_split_stress():
+    assert _espeak.split_stress("'aU") == ("aU", 2)
+    assert _espeak.split_stress(",oU") == ("oU", 1)
+    assert _espeak.split_stress("k") == ("k", 0)
+
+
+def test_sentence_selection_is_deterministic_and_covers_more():
+    chosen = _text.select_sentences(20, seed=3)
+    assert chosen == _text.select_sentences(20, seed=3)
+    assert chosen[:5] == _text.select_sentences(5, seed=3)
+    assert chosen != _text.select_sentences(20, seed=4)
+    assert len(set(chosen)) == 20
+
+    def coverage(sentences):
+        pairs = set()
+        for s in sentences:
+            pairs |= _text.diphones(_espeak.text_to_phoneme_string(s))
+        return len(pairs)
+
+    # greedy selection beats the first 20 sentences of the same pool
+    assert coverage(chosen) > 1.15 * coverage(_text.generate_sentences(20, seed=3))
+
+
+def test_built_corpus_is_consistent(built):
+    corpus = read_corpus(built, tolerance=0.0)
+    assert corpus.fs == _espeak.sample_rate() == 22050
+    assert corpus.dialects == tuple(sorted(DIALECTS))
+    prompts = dict(
+        line.split(" ", 1) for line in (built / "prompts.txt").read_text().splitlines()
+    )
+    assert sorted(prompts) == ["utt0001", "utt0002", "utt0003"]
+    for utt in corpus:
+        lab = utt.label
+        assert lab.names[0] == lab.names[-1] == "pau"
+        assert np.all(lab.durations > 0)
+        np.testing.assert_array_equal(lab.start_times[1:], lab.end_times[:-1])
+        assert lab.ends[-1] == pytest.approx(utt.n_samples / corpus.fs, abs=1e-6)
+        # the same text gives the same phones through the front end
+        pron = _espeak.phonemes(prompts[utt.name], dialect=utt.dialect)
+        assert pron.phones == lab.names
+
+
+def test_dialects_differ(built):
+    us = read_corpus(built, dialects=["en-US"]).utterances
+    sc = read_corpus(built, dialects=["en-GB-scotland"]).utterances
+    differ_phones = any(
+        a.label.names != b.label.names for a, b in zip(us, sc, strict=True)
+    )
+    differ_length = any(a.n_samples != b.n_samples for a, b in zip(us, sc, strict=True))
+    assert differ_phones and differ_length
+    x, _ = read_wav(us[0].wav_path)
+    y, _ = read_wav(sc[0].wav_path)
+    assert len(x) != len(y) or not np.allclose(x, y)
+
+
+def test_build_resumes(built, capsys):
+    files = sorted(p for p in built.rglob("*") if p.is_file())
+    stamps = [p.stat().st_mtime_ns for p in files if p.suffix in (".wav", ".lab")]
+    build_corpus(built, dialects=DIALECTS, n_utterances=3)
+    assert "synthesising" not in capsys.readouterr().err
+    after = sorted(p for p in built.rglob("*") if p.is_file())
+    assert after == files
+    assert [
+        p.stat().st_mtime_ns for p in after if p.suffix in (".wav", ".lab")
+    ] == stamps
+    # a missing wav is rebuilt, and only that one
+    (built / "en-US" / "wav" / "utt0002.wav").unlink()
+    build_corpus(built, dialects=DIALECTS, n_utterances=3)
+    assert "synthesising: 1/1" in capsys.readouterr().err
+    assert (built / "en-US" / "wav" / "utt0002.wav").is_file()
+
+
+def test_build_refuses_other_sentences(built):
+    with pytest.raises(CorpusError, match="use the same seed"):
+        build_corpus(built, dialects=DIALECTS, n_utterances=3, seed=1, progress=False)
+    with pytest.raises(ValueError, match="unknown dialect"):
+        build_corpus(built, dialects=["xx"], n_utterances=3)
+
+
+def test_cli_command(tmp_path, capsys):
+    parser = argparse.ArgumentParser(prog="mtlsynth")
+    add_corpus_command(parser.add_subparsers(dest="command"))
+    out = tmp_path / "cli"
+    args = parser.parse_args(
+        ["corpus", "build", str(out), "--dialects", "en-029", "--utterances", "2"]
+    )
+    assert args.func(args) == 0
+    assert "2 utterances in 1 dialects at 22050 Hz" in capsys.readouterr().out
+    args = parser.parse_args(["corpus", "check", str(out)])
+    assert args.func(args) == 0
+    assert "en-029: 2 utterances" in capsys.readouterr().out
+    (out / "en-029" / "lab" / "utt0001.lab").write_text("garbage\n")
+    assert args.func(args) == 1
+    assert "utt0001.lab:1:" in capsys.readouterr().err
