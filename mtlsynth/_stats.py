@@ -279,6 +279,15 @@ class TaskStatistics:
         return share @ self.mean_x, share @ self.mean_y
 
 
+def _shifted_rows(A, rows, shift, out):
+    """``A[rows] - shift`` written into ``out`` with a single copy."""
+    if isinstance(rows, slice):
+        return np.subtract(A[rows], shift, out=out)
+    np.take(A, rows, axis=0, out=out)
+    out -= shift
+    return out
+
+
 def _accumulate_task(stats, t, X, Y, index, n_t, w, buf_x, buf_y):
     """Add the rows ``index`` of task ``t`` to ``stats`` in cache-sized chunks."""
     chunk = buf_x.shape[0]
@@ -294,8 +303,8 @@ def _accumulate_task(stats, t, X, Y, index, n_t, w, buf_x, buf_y):
     for start in range(0, n_t, chunk):
         stop = min(n_t, start + chunk)
         rows = _rows(index, start, stop)
-        zx = np.subtract(X[rows], shift_x, out=buf_x[: stop - start])
-        zy = np.subtract(Y[rows], shift_y, out=buf_y[: stop - start])
+        zx = _shifted_rows(X, rows, shift_x, buf_x[: stop - start])
+        zy = _shifted_rows(Y, rows, shift_y, buf_y[: stop - start])
         if w is None:
             sum_x += zx.sum(axis=0)
             sum_y += zy.sum(axis=0)
