@@ -9,6 +9,7 @@ import time
 import numpy as np
 
 from mtlsynth import __version__
+from mtlsynth.corpus import add_corpus_command
 
 __all__ = ["main"]
 
@@ -93,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="training rows of the scarce dialect (default 15)",
     )
     demo.set_defaults(func=run_demo)
+    add_corpus_command(commands)
     return parser
 
 
