@@ -18,7 +18,7 @@ from sklearn.base import (
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from mtlsynth._datafits import Logistic, Quadratic
@@ -660,8 +660,7 @@ class ProximalRegressorCV(_ProximalRegressorBase, BaseEstimator):
         stats = TaskStatistics.from_data(X, Y, labels, codes, weight)
         penalty, solver = _validated_parts(self.penalty, self.solver, 1.0)
         alphas = self._grid(stats, penalty)
-        task_labels = labels[codes] if tasks is not None else None
-        splits = _splits(_as_splitter(self.cv), X, y, task_labels)
+        splits = _splits(_as_splitter(self.cv), X, y, labels[codes])
         errors = Parallel(n_jobs=self.n_jobs)(
             delayed(_fold_errors)(X, Y, labels, codes, weight, tr, te, self, alphas)
             for tr, te in splits
@@ -955,11 +954,17 @@ class ProximalClassifier(
             X, y, tasks, sample_weight
         )
         check_classification_targets(y)
+        y_type = type_of_target(y, input_name="y", raise_unknown=True)
+        if y_type != "binary":
+            raise ValueError(
+                "Only binary classification is supported. The type of the target "
+                f"is {y_type}."
+            )
         classes = np.unique(y)
         if len(classes) != 2:
             raise ValueError(
-                "ProximalClassifier needs exactly two classes; got "
-                f"{len(classes)} class(es): {classes[:5].tolist()}."
+                "ProximalClassifier needs two classes; only one class is present: "
+                f"{classes.tolist()}."
             )
         datafit = Logistic(
             X,
@@ -1041,6 +1046,7 @@ class ProximalClassifier(
         y : ndarray of shape (n_samples,)
             Predicted labels from ``classes_``.
         """
+        check_is_fitted(self, "classes_")
         return self.classes_[(self.decision_function(X, tasks) > 0).astype(int)]
 
     def __sklearn_tags__(self):

@@ -145,6 +145,7 @@ class FISTA(BaseEstimator):
         Returns
         -------
         result : SolverResult
+            Solution, iterations, certificate and objective history.
         """
         self.check_parts(datafit, penalty)
         problem = _Problem(datafit, penalty)

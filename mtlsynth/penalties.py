@@ -64,15 +64,50 @@ class L1(_Penalty):
         self.alpha = alpha
 
     def value(self, W):
-        """Penalty value; see the class docstring for the formula."""
+        """Penalty value; see the class docstring for the formula.
+
+        Parameters
+        ----------
+        W : ndarray of shape (n_tasks, n_features, n_outputs)
+            Stacked coefficients of all tasks.
+
+        Returns
+        -------
+        value : float
+            Penalty value.
+        """
         return self.alpha * float(np.abs(W).sum())
 
     def prox(self, W, step):
-        """Entry-wise soft-thresholding at ``step * alpha``."""
+        """Entry-wise soft-thresholding at ``step * alpha``.
+
+        Parameters
+        ----------
+        W : ndarray of shape (n_tasks, n_features, n_outputs)
+            Stacked coefficients of all tasks.
+        step : float
+            Step size; the threshold is ``step * alpha``.
+
+        Returns
+        -------
+        prox : ndarray of shape (n_tasks, n_features, n_outputs)
+            Minimizer of ``0.5 ||Z - W||^2 + step * penalty(Z)``.
+        """
         return soft_threshold(W, step * self.alpha)
 
     def dual_norm(self, V):
-        """Largest absolute entry (the dual of the l1 norm)."""
+        """Largest absolute entry (the dual of the l1 norm).
+
+        Parameters
+        ----------
+        V : ndarray of shape (n_tasks, n_features, n_outputs)
+            Array in the coefficient layout, e.g. a gradient.
+
+        Returns
+        -------
+        norm : float
+            Dual norm of ``V``.
+        """
         return float(np.abs(V).max(initial=0.0))
 
 
@@ -130,15 +165,50 @@ class L21(_Penalty):
         return np.sqrt(np.sum(W * W, axis=self._axes()))
 
     def value(self, W):
-        """Penalty value; see the class docstring for the formula."""
+        """Penalty value; see the class docstring for the formula.
+
+        Parameters
+        ----------
+        W : ndarray of shape (n_tasks, n_features, n_outputs)
+            Stacked coefficients of all tasks.
+
+        Returns
+        -------
+        value : float
+            Penalty value.
+        """
         return self.alpha * float(self._group_norms(W).sum())
 
     def prox(self, W, step):
-        """Group soft-thresholding at ``step * alpha``."""
+        """Group soft-thresholding at ``step * alpha``.
+
+        Parameters
+        ----------
+        W : ndarray of shape (n_tasks, n_features, n_outputs)
+            Stacked coefficients of all tasks.
+        step : float
+            Step size; the threshold is ``step * alpha``.
+
+        Returns
+        -------
+        prox : ndarray of shape (n_tasks, n_features, n_outputs)
+            Minimizer of ``0.5 ||Z - W||^2 + step * penalty(Z)``.
+        """
         return block_soft_threshold(W, step * self.alpha, axis=self._axes())
 
     def dual_norm(self, V):
-        """Largest group norm (the dual of the l2,1 norm)."""
+        """Largest group norm (the dual of the l2,1 norm).
+
+        Parameters
+        ----------
+        V : ndarray of shape (n_tasks, n_features, n_outputs)
+            Array in the coefficient layout, e.g. a gradient.
+
+        Returns
+        -------
+        norm : float
+            Dual norm of ``V``.
+        """
         return float(self._group_norms(V).max(initial=0.0))
 
 
@@ -182,18 +252,53 @@ class TraceNorm(_Penalty):
         self.alpha = alpha
 
     def value(self, W):
-        """Penalty value; see the class docstring for the formula."""
+        """Penalty value; see the class docstring for the formula.
+
+        Parameters
+        ----------
+        W : ndarray of shape (n_tasks, n_features, n_outputs)
+            Stacked coefficients of all tasks.
+
+        Returns
+        -------
+        value : float
+            Penalty value.
+        """
         s = np.linalg.svd(_task_matrix(W), compute_uv=False)
         return self.alpha * float(s.sum())
 
     def prox(self, W, step):
-        """Singular-value soft-thresholding at ``step * alpha``."""
+        """Singular-value soft-thresholding at ``step * alpha``.
+
+        Parameters
+        ----------
+        W : ndarray of shape (n_tasks, n_features, n_outputs)
+            Stacked coefficients of all tasks.
+        step : float
+            Step size; the threshold is ``step * alpha``.
+
+        Returns
+        -------
+        prox : ndarray of shape (n_tasks, n_features, n_outputs)
+            Minimizer of ``0.5 ||Z - W||^2 + step * penalty(Z)``.
+        """
         n_tasks, d, q = W.shape
         M = svd_shrink(_task_matrix(W), step * self.alpha)
         return M.reshape(d, n_tasks, q).transpose(1, 0, 2)
 
     def dual_norm(self, V):
-        """Largest singular value (the dual of the nuclear norm)."""
+        """Largest singular value (the dual of the nuclear norm).
+
+        Parameters
+        ----------
+        V : ndarray of shape (n_tasks, n_features, n_outputs)
+            Array in the coefficient layout, e.g. a gradient.
+
+        Returns
+        -------
+        norm : float
+            Dual norm of ``V``.
+        """
         M = _task_matrix(V)
         if M.size == 0:
             return 0.0
@@ -224,15 +329,48 @@ class L2(_Penalty):
         self.alpha = alpha
 
     def value(self, W):
-        """Penalty value; see the class docstring for the formula."""
+        """Penalty value; see the class docstring for the formula.
+
+        Parameters
+        ----------
+        W : ndarray of shape (n_tasks, n_features, n_outputs)
+            Stacked coefficients of all tasks.
+
+        Returns
+        -------
+        value : float
+            Penalty value.
+        """
         return 0.5 * self.alpha * float(np.sum(W * W))
 
     def gradient(self, W):
-        """Gradient ``alpha * W``."""
+        """Gradient ``alpha * W``.
+
+        Parameters
+        ----------
+        W : ndarray of shape (n_tasks, n_features, n_outputs)
+            Stacked coefficients of all tasks.
+
+        Returns
+        -------
+        grad : ndarray of shape (n_tasks, n_features, n_outputs)
+            Gradient of the penalty at ``W``.
+        """
         return self.alpha * W
 
     def lipschitz(self, shape):
-        """Lipschitz constant ``alpha`` of the gradient."""
+        """Lipschitz constant ``alpha`` of the gradient.
+
+        Parameters
+        ----------
+        shape : tuple of int
+            Shape ``(n_tasks, n_features, n_outputs)`` of the coefficients.
+
+        Returns
+        -------
+        lipschitz : float
+            Lipschitz constant of the gradient.
+        """
         return float(self.alpha)
 
 
@@ -312,17 +450,50 @@ class TaskGraph(_Penalty):
         return np.diag(A.sum(axis=1)) - A
 
     def value(self, W):
-        """Penalty value; see the class docstring for the formula."""
+        """Penalty value; see the class docstring for the formula.
+
+        Parameters
+        ----------
+        W : ndarray of shape (n_tasks, n_features, n_outputs)
+            Stacked coefficients of all tasks.
+
+        Returns
+        -------
+        value : float
+            Penalty value.
+        """
         M = self.relation_matrix(W.shape[0])
         return self.alpha * float(np.einsum("sjk,st,tjk->", W, M, W))
 
     def gradient(self, W):
-        """Gradient ``2 alpha (R R') W`` (acting on the task axis)."""
+        """Gradient ``2 alpha (R R') W`` (acting on the task axis).
+
+        Parameters
+        ----------
+        W : ndarray of shape (n_tasks, n_features, n_outputs)
+            Stacked coefficients of all tasks.
+
+        Returns
+        -------
+        grad : ndarray of shape (n_tasks, n_features, n_outputs)
+            Gradient of the penalty at ``W``.
+        """
         M = self.relation_matrix(W.shape[0])
         return 2.0 * self.alpha * np.einsum("st,tjk->sjk", M, W)
 
     def lipschitz(self, shape):
-        """Lipschitz constant ``2 alpha lambda_max(R R')`` of the gradient."""
+        """Lipschitz constant ``2 alpha lambda_max(R R')`` of the gradient.
+
+        Parameters
+        ----------
+        shape : tuple of int
+            Shape ``(n_tasks, n_features, n_outputs)`` of the coefficients.
+
+        Returns
+        -------
+        lipschitz : float
+            Lipschitz constant of the gradient.
+        """
         M = self.relation_matrix(shape[0])
         return 2.0 * self.alpha * float(max(linalg.eigvalsh(M)[-1], 0.0))
 
@@ -374,18 +545,64 @@ class SumPenalty(_Penalty):
         return smooth, nonsmooth
 
     def value(self, W):
-        """Sum of the values of both parts."""
+        """Sum of the values of both parts.
+
+        Parameters
+        ----------
+        W : ndarray of shape (n_tasks, n_features, n_outputs)
+            Stacked coefficients of all tasks.
+
+        Returns
+        -------
+        value : float
+            Penalty value.
+        """
         smooth, nonsmooth = self._parts()
         return smooth.value(W) + nonsmooth.value(W)
 
     def gradient(self, W):
-        """Gradient of the smooth part."""
+        """Gradient of the smooth part.
+
+        Parameters
+        ----------
+        W : ndarray of shape (n_tasks, n_features, n_outputs)
+            Stacked coefficients of all tasks.
+
+        Returns
+        -------
+        grad : ndarray of shape (n_tasks, n_features, n_outputs)
+            Gradient of the penalty at ``W``.
+        """
         return self._parts()[0].gradient(W)
 
     def lipschitz(self, shape):
-        """Lipschitz constant of the smooth part's gradient."""
+        """Lipschitz constant of the smooth part's gradient.
+
+        Parameters
+        ----------
+        shape : tuple of int
+            Shape ``(n_tasks, n_features, n_outputs)`` of the coefficients.
+
+        Returns
+        -------
+        lipschitz : float
+            Lipschitz constant of the gradient.
+        """
         return self._parts()[0].lipschitz(shape)
 
     def prox(self, W, step):
-        """Proximal operator of the non-smooth part."""
+        """Proximal operator of the non-smooth part.
+
+        Parameters
+        ----------
+        W : ndarray of shape (n_tasks, n_features, n_outputs)
+            Stacked coefficients of all tasks.
+        step : float
+            Step size; the threshold is ``step * alpha``.
+
+        Returns
+        -------
+        prox : ndarray of shape (n_tasks, n_features, n_outputs)
+            Minimizer of ``0.5 ||Z - W||^2 + step * penalty(Z)``.
+        """
         return self._parts()[1].prox(W, step)

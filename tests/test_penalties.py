@@ -1,0 +1,140 @@
+"""Penalties and proximal kernels against independent references."""
+
+import numpy as np
+import pytest
+from scipy.optimize import minimize
+from sklearn.base import clone
+
+from mtlsynth._prox import block_soft_threshold, soft_threshold, svd_shrink
+from mtlsynth.penalties import L1, L2, L21, SumPenalty, TaskGraph, TraceNorm
+
+SHAPE = (3, 4, 2)
+
+
+def _numeric_prox(penalty, v, step):
+    """argmin_x 0.5 ||x - v||^2 + step * penalty(x), by a generic optimizer."""
+
+    def objective(x):
+        return 0.5 * np.sum((x - v.ravel()) ** 2) + step * penalty.value(
+            x.reshape(v.shape)
+        )
+
+    best = None
+    for x0 in (v.ravel(), np.zeros(v.size)):
+        res = minimize(objective, x0, method="Powell", options={"xtol": 1e-10})
+        res = minimize(objective, res.x, method="Nelder-Mead", options={"fatol": 1e-14})
+        if best is None or res.fun < best.fun:
+            best = res
+    return best.x.reshape(v.shape), best.fun
+
+
+@pytest.mark.parametrize(
+    "penalty",
+    [L1(0.4), L21(0.6), L21(0.4, group="feature_output"), TraceNorm(0.8)],
+    ids=["L1", "L21", "L21-output", "TraceNorm"],
+)
+def test_prox_minimizes_its_objective(penalty):
+    rng = np.random.default_rng(0)
+    v = rng.normal(size=(2, 3, 1))
+    step = 0.7
+    ours = penalty.prox(v, step)
+    theirs, fun = _numeric_prox(penalty, v, step)
+    ours_fun = 0.5 * np.sum((ours - v) ** 2) + step * penalty.value(ours)
+    assert ours_fun <= fun + 1e-10
+    # The objective is 1-strongly convex: a distance bound from the values.
+    assert 0.5 * np.sum((ours - theirs) ** 2) <= fun - ours_fun + 1e-10
+    np.testing.assert_allclose(ours, theirs, atol=1e-2)
+
+
+def test_prox_optimality_by_subgradient():
+    """The prox satisfies v - x in step * subdifferential, checked per group."""
+    rng = np.random.default_rng(1)
+    v = rng.normal(size=SHAPE)
+    thr = 0.9
+    x = L21(thr).prox(v, 1.0)
+    norms = np.linalg.norm(v, axis=(0, 2))
+    for j in range(SHAPE[1]):
+        if norms[j] <= thr:
+            assert np.all(x[:, j] == 0)
+        else:
+            g = v[:, j] - x[:, j]
+            np.testing.assert_allclose(g, thr * x[:, j] / np.linalg.norm(x[:, j]))
+
+
+def test_kernels():
+    v = np.array([-3.0, -0.2, 0.0, 0.5, 2.0])
+    np.testing.assert_allclose(soft_threshold(v, 1.0), [-2.0, 0, 0, 0, 1.0])
+    M = np.random.default_rng(2).normal(size=(5, 3))
+    np.testing.assert_allclose(svd_shrink(M, 0.0), M, atol=1e-12)
+    s = np.linalg.svd(M, compute_uv=False)
+    shrunk = np.linalg.svd(svd_shrink(M, s[1]), compute_uv=False)
+    np.testing.assert_allclose(shrunk, [s[0] - s[1], 0, 0], atol=1e-12)
+    B = block_soft_threshold(M, 100.0, axis=1)
+    assert np.all(B == 0)
+
+
+def test_values_and_dual_norms():
+    rng = np.random.default_rng(3)
+    W = rng.normal(size=SHAPE)
+    assert L1(2.0).value(W) == pytest.approx(2.0 * np.abs(W).sum())
+    groups = [np.linalg.norm(W[:, j, :]) for j in range(SHAPE[1])]
+    assert L21(1.5).value(W) == pytest.approx(1.5 * sum(groups))
+    per_output = np.linalg.norm(W, axis=0).sum()
+    assert L21(1.0, group="feature_output").value(W) == pytest.approx(per_output)
+    M = np.hstack([W[t] for t in range(SHAPE[0])])
+    nuclear = np.linalg.svd(M, compute_uv=False).sum()
+    assert TraceNorm(0.5).value(W) == pytest.approx(0.5 * nuclear)
+    assert TraceNorm(1.0).dual_norm(W) == pytest.approx(np.linalg.norm(M, 2))
+    assert L21(1.0).dual_norm(W) == pytest.approx(max(groups))
+    assert L1(1.0).dual_norm(W) == pytest.approx(np.abs(W).max())
+    # Duality: <W, V> <= norm(W) * dual_norm(V).
+    V = rng.normal(size=SHAPE)
+    for pen in (L1(1.0), L21(1.0), L21(1.0, group="feature_output"), TraceNorm(1.0)):
+        assert np.vdot(W, V) <= pen.value(W) * pen.dual_norm(V) + 1e-12
+
+
+def test_task_graph_mean_and_adjacency():
+    rng = np.random.default_rng(4)
+    W = rng.normal(size=SHAPE)
+    mean = W.mean(axis=0)
+    expected = 0.7 * np.sum((W - mean) ** 2)
+    assert TaskGraph(0.7).value(W) == pytest.approx(expected)
+    A = np.array([[0, 2.0, 0], [2.0, 0, 1.0], [0, 1.0, 0]])
+    expected = 2.0 * np.sum((W[0] - W[1]) ** 2) + 1.0 * np.sum((W[1] - W[2]) ** 2)
+    pen = TaskGraph(1.0, graph=A)
+    assert pen.value(W) == pytest.approx(expected)
+    with pytest.raises(ValueError, match="shape"):
+        pen.value(W[:2])
+    with pytest.raises(ValueError, match="symmetric"):
+        TaskGraph(graph=np.triu(A)).value(W)
+
+
+@pytest.mark.parametrize("penalty", [L2(0.8), TaskGraph(0.6)], ids=["L2", "graph"])
+def test_smooth_gradient_and_lipschitz(penalty):
+    rng = np.random.default_rng(5)
+    W, V = rng.normal(size=SHAPE), rng.normal(size=SHAPE)
+    eps = 1e-6
+    numeric = (penalty.value(W + eps * V) - penalty.value(W - eps * V)) / (2 * eps)
+    assert np.vdot(penalty.gradient(W), V) == pytest.approx(numeric, rel=1e-6)
+    L = penalty.lipschitz(SHAPE)
+    ratios = [
+        np.linalg.norm(penalty.gradient(W) - penalty.gradient(U))
+        / np.linalg.norm(W - U)
+        for U in rng.normal(size=(20,) + SHAPE)
+    ]
+    assert max(ratios) <= L * (1 + 1e-12)
+    assert max(ratios) >= 0.3 * L
+
+
+def test_sum_penalty():
+    rng = np.random.default_rng(6)
+    W = rng.normal(size=SHAPE)
+    pen = L1(0.3) + TaskGraph(0.5)
+    assert isinstance(pen, SumPenalty)
+    assert isinstance(pen.smooth, TaskGraph) and isinstance(pen.nonsmooth, L1)
+    assert pen.value(W) == pytest.approx(L1(0.3).value(W) + TaskGraph(0.5).value(W))
+    np.testing.assert_allclose(pen.prox(W, 0.5), L1(0.3).prox(W, 0.5))
+    np.testing.assert_allclose(pen.gradient(W), TaskGraph(0.5).gradient(W))
+    assert clone(pen).get_params()["nonsmooth__alpha"] == 0.3
+    pen.set_params(smooth__alpha=2.0)
+    assert pen.smooth.alpha == 2.0
