@@ -970,8 +970,18 @@ def extract_features(
         Cache folder; default ``<corpus root>/.features``. Features live in
         ``<cache_dir>/<settings key>/<dialect>/<utt>.npz`` and are reused
         while the wav's size and modification time are unchanged.
-    frame_period, f0_method, f0_floor, f0_ceil, mcep_order, mcep_alpha
-        Analysis settings passed to :func:`mtlsynth.vocoder.analyze`.
+    frame_period : float, default=5.0
+        Frame shift in ms.
+    f0_method : {"harvest", "dio"}, default="harvest"
+        F0 estimator.
+    f0_floor : float, default=71.0
+        Lowest F0 searched, in Hz.
+    f0_ceil : float, default=800.0
+        Highest F0 searched, in Hz.
+    mcep_order : int, optional
+        Mel-cepstral order; chosen from the sample rate by default.
+    mcep_alpha : float, optional
+        All-pass constant; chosen from the sample rate by default.
     n_jobs : int, default=1
         Parallel worker processes (joblib; -1 for all cores).
     progress : bool, default=True
