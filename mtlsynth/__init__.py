@@ -5,7 +5,14 @@ in common and keep what is specific to each. Every estimator takes a per-sample
 ``tasks`` array in ``fit``, ``predict`` and ``score``.
 """
 
+from mtlsynth._proximal import (
+    ProximalClassifier,
+    ProximalRegressor,
+    ProximalRegressorCV,
+    proximal_path,
+)
 from mtlsynth._shared import SharedLeastSquares
+from mtlsynth._solvers import FISTA
 from mtlsynth._stats import TaskStatistics
 from mtlsynth._tasks import MultiTaskMixin, stack_tasks, unstack_tasks
 from mtlsynth.model_selection import TaskKFold
@@ -13,11 +20,16 @@ from mtlsynth.model_selection import TaskKFold
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "FISTA",
     "MultiTaskMixin",
+    "ProximalClassifier",
+    "ProximalRegressor",
+    "ProximalRegressorCV",
     "SharedLeastSquares",
     "TaskKFold",
     "TaskStatistics",
     "__version__",
+    "proximal_path",
     "stack_tasks",
     "unstack_tasks",
 ]
