@@ -5,6 +5,7 @@ in common and keep what is specific to each. Every estimator takes a per-sample
 ``tasks`` array in ``fit``, ``predict`` and ``score``.
 """
 
+from mtlsynth._maxent import MaxEntClassifier
 from mtlsynth._proximal import (
     ProximalClassifier,
     ProximalRegressor,
@@ -21,6 +22,7 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "FISTA",
+    "MaxEntClassifier",
     "MultiTaskMixin",
     "ProximalClassifier",
     "ProximalRegressor",
