@@ -90,6 +90,12 @@ class Quadratic:
         """Shape ``(n_tasks, n_features, n_outputs)`` of the parameters."""
         return self.cB.shape
 
+    @property
+    def iteration_flops(self):
+        """Floating-point operations of one gradient, ``2 T d^2 q``."""
+        n_tasks, d, q = self.cB.shape
+        return 2 * n_tasks * d * d * q
+
     def _terms(self, W):
         cGW = np.matmul(self.cG, W)
         wb = float(np.vdot(W, self.cB))
