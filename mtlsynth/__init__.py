@@ -14,7 +14,7 @@ from mtlsynth._proximal import (
 )
 from mtlsynth._shared import SharedLeastSquares
 from mtlsynth._solvers import FISTA
-from mtlsynth._stats import TaskStatistics
+from mtlsynth._stats import TaskStatistics, accumulate_statistics
 from mtlsynth._tasks import MultiTaskMixin, stack_tasks, unstack_tasks
 from mtlsynth.model_selection import TaskKFold
 
@@ -31,6 +31,7 @@ __all__ = [
     "TaskKFold",
     "TaskStatistics",
     "__version__",
+    "accumulate_statistics",
     "proximal_path",
     "stack_tasks",
     "unstack_tasks",

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["TaskStatistics", "task_groups"]
+__all__ = ["TaskStatistics", "accumulate_statistics", "chunk_statistics", "task_groups"]
 
 CHUNK_BYTES = 1 << 23
 """Target size of one chunk of rows; keeps the working set in cache."""
@@ -330,3 +330,102 @@ def _accumulate_task(stats, t, X, Y, index, n_t, w, buf_x, buf_y):
     else:
         stats.mean_x[t] = shift_x
         stats.mean_y[t] = shift_y
+
+
+def chunk_statistics(X, y, tasks=None, sample_weight=None) -> TaskStatistics:
+    """Validate one chunk of rows and compute its statistics.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Inputs.
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Targets.
+    tasks : array-like of shape (n_samples,), default=None
+        Task label of each row; ``None`` means a single task.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative weights.
+
+    Returns
+    -------
+    stats : TaskStatistics
+        Statistics of the chunk.
+    """
+    from sklearn.utils.validation import check_array, check_consistent_length
+
+    from mtlsynth._tasks import check_sample_weight, encode_tasks
+
+    X = check_array(X, dtype=np.float64, input_name="X")
+    Y = check_array(y, dtype=np.float64, ensure_2d=False, input_name="y")
+    check_consistent_length(X, Y)
+    Y = Y.reshape(len(Y), -1)
+    labels, codes = encode_tasks(tasks, X.shape[0])
+    weight = check_sample_weight(sample_weight, X.shape[0])
+    return TaskStatistics.from_data(X, Y, labels, codes, weight)
+
+
+def _load_and_summarize(load, item) -> TaskStatistics:
+    """Run a user's loader on one item and summarize what it returns."""
+    chunk = load(item)
+    if not isinstance(chunk, tuple) or not 2 <= len(chunk) <= 4:
+        raise ValueError(
+            f"The loader must return (X, y), (X, y, tasks) or "
+            f"(X, y, tasks, sample_weight); for {item!r} it returned "
+            f"{type(chunk).__name__}."
+        )
+    try:
+        return chunk_statistics(*chunk)
+    except ValueError as error:
+        raise ValueError(f"Chunk {item!r}: {error}") from error
+
+
+def accumulate_statistics(load, items, *, n_jobs=None, verbose=0) -> TaskStatistics:
+    """Statistics of data too big for memory, chunk by chunk and in parallel.
+
+    Each item (a file name, a row range, ...) is loaded and summarized by a
+    joblib worker; only the summaries, of size O(T d^2 + T d q) each, come
+    back and are merged as they arrive. Under
+    ``joblib.parallel_config(backend="dask")`` the work runs on a
+    dask.distributed cluster, each worker loading its own chunks.
+
+    Parameters
+    ----------
+    load : callable
+        ``load(item)`` returns ``(X, y)``, ``(X, y, tasks)`` or
+        ``(X, y, tasks, sample_weight)`` for one chunk. It must be picklable
+        (a module-level function) to run in worker processes.
+    items : iterable
+        What to pass to ``load``, one per chunk.
+    n_jobs : int, default=None
+        Number of joblib workers (``None``: joblib's default, usually 1,
+        or the configured backend's).
+    verbose : int, default=0
+        joblib's progress messages.
+
+    Returns
+    -------
+    stats : TaskStatistics
+        Statistics of every row of every chunk; pass them to an estimator's
+        ``fit_statistics``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mtlsynth import SharedLeastSquares, accumulate_statistics
+    >>> def load(seed):
+    ...     rng = np.random.default_rng(seed)
+    ...     X = rng.normal(size=(100, 3))
+    ...     return X, X @ [1.0, 2.0, 3.0], rng.integers(0, 2, 100)
+    >>> stats = accumulate_statistics(load, range(4))
+    >>> SharedLeastSquares().fit_statistics(stats).tasks_.tolist()
+    [0, 1]
+    """
+    from joblib import Parallel, delayed
+
+    parallel = Parallel(n_jobs=n_jobs, verbose=verbose, return_as="generator_unordered")
+    total = None
+    for stats in parallel(delayed(_load_and_summarize)(load, item) for item in items):
+        total = stats if total is None else total.merge(stats)
+    if total is None:
+        raise ValueError("accumulate_statistics got no items to load.")
+    return total

@@ -77,7 +77,7 @@ def test_readme_code_runs():
     readme = (pathlib.Path(__file__).parents[1] / "README.md").read_text()
     blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.DOTALL)
     assert blocks
-    namespace = {}
+    namespace = {"__name__": "__main__"}  # so workers receive functions by value
     for block in blocks:
         exec(compile(block, "README.md", "exec"), namespace)
 
