@@ -1,0 +1,788 @@
+"""Linguistic features: from phone labels to the inputs of linear models.
+
+:class:`LinguisticFeatures` turns a phone sequence into numbers at two
+levels:
+
+* the **phone level** (input of a duration model): identity of the current
+  phone and of ``context`` neighbours on each side (one-hot over an inventory
+  learnt in ``fit``; phones not seen there fall into an "unknown" column, and
+  positions beyond the ends of the utterance into a "none" column), the
+  phonetic classes of the same phones (from a phone table), stress, and the
+  position of the phone in its word, phrase (the stretch between pauses) and
+  utterance;
+* the **frame level** (input of an acoustic model): the phone-level row of
+  every frame's phone, the frame's relative position in its phone coarse
+  coded by Gaussian bumps, the phone's log duration in frames, and the
+  interactions that let a linear model follow a trajectory through a phone:
+  current phone x position bumps, phonetic classes of the current phone and
+  its nearest neighbours x position bumps, stress and phrase position x
+  position bumps.
+
+A phone table maps a phone name (without stress mark) to the names of its
+classes; :data:`PHONE_TABLE` covers the eSpeak NG English inventory of the
+built-in corpus. Another inventory passes its own table, a plain
+``{phone: [class, ...]}`` mapping, as ``phone_table=``; the classes may be
+any strings (every class named in the table becomes one column).
+
+Examples
+--------
+>>> from mtlsynth.corpus import Label
+>>> from mtlsynth.features import LinguisticFeatures
+>>> label = Label.from_seconds([0, 0.1, 0.2], [0.1, 0.2, 0.3], ["pau", "'a", "pau"])
+>>> lf = LinguisticFeatures().fit([label])
+>>> lf.phone_features(label).shape[0], lf.frame_features(label).shape[0]
+(3, 60)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from mtlsynth.corpus import SILENCE, Label
+
+__all__ = [
+    "PHONE_CLASSES",
+    "PHONE_TABLE",
+    "LinguisticFeatures",
+    "PhoneSequence",
+    "lookup_phone",
+    "split_stress",
+]
+
+_V, _C = "vowel", "consonant"
+
+
+def _vowel(*classes: str) -> tuple[str, ...]:
+    return (_V, "voiced", *classes)
+
+
+def _cons(place: str, manner: str, *extra: str) -> tuple[str, ...]:
+    return (_C, place, manner, *extra)
+
+
+#: Phonetic classes of the eSpeak NG English phones (stress marks removed).
+PHONE_TABLE: dict[str, tuple[str, ...]] = {
+    SILENCE: ("silence",),
+    # monophthongs
+    "i": _vowel("front", "high"),
+    "i:": _vowel("front", "high", "long"),
+    "I": _vowel("front", "high", "lax"),
+    "I2": _vowel("front", "high", "lax", "reduced"),
+    "I#": _vowel("central", "high", "lax", "reduced"),
+    "e": _vowel("front", "mid"),
+    "e:": _vowel("front", "mid", "long"),
+    "E": _vowel("front", "mid", "lax"),
+    "a": _vowel("front", "low"),
+    "a:": _vowel("front", "low", "long"),
+    "a#": _vowel("central", "low", "reduced"),
+    "aa": _vowel("central", "low", "long"),
+    "A": _vowel("back", "low"),
+    "A:": _vowel("back", "low", "long"),
+    "0": _vowel("back", "low", "rounded"),
+    "O": _vowel("back", "mid", "rounded"),
+    "O:": _vowel("back", "mid", "rounded", "long"),
+    "O2": _vowel("back", "mid", "rounded"),
+    "o": _vowel("back", "mid", "rounded"),
+    "o:": _vowel("back", "mid", "rounded", "long"),
+    "V": _vowel("central", "mid", "lax"),
+    "U": _vowel("back", "high", "rounded", "lax"),
+    "u": _vowel("back", "high", "rounded"),
+    "u:": _vowel("back", "high", "rounded", "long"),
+    "@": _vowel("central", "mid", "reduced"),
+    "@2": _vowel("central", "mid", "reduced"),
+    "@5": _vowel("central", "mid", "reduced"),
+    "3": _vowel("central", "mid", "reduced", "rhotic"),
+    "3:": _vowel("central", "mid", "long", "rhotic"),
+    "r-": _vowel("central", "mid", "reduced", "rhotic", "syllabic"),
+    "IR": _vowel("front", "high", "rhotic"),
+    "VR": _vowel("central", "mid", "rhotic"),
+    # diphthongs
+    "eI": _vowel("front", "mid", "diphthong"),
+    "aI": _vowel("front", "low", "diphthong"),
+    "aI2": _vowel("front", "low", "diphthong"),
+    "aI3": _vowel("front", "low", "diphthong"),
+    "aI@": _vowel("front", "low", "diphthong", "long"),
+    "aU": _vowel("front", "low", "diphthong", "rounded"),
+    "oU": _vowel("back", "mid", "diphthong", "rounded"),
+    "OI": _vowel("back", "mid", "diphthong", "rounded"),
+    "i@": _vowel("front", "high", "diphthong"),
+    "i@3": _vowel("front", "high", "diphthong", "rhotic"),
+    "e@": _vowel("front", "mid", "diphthong"),
+    "U@": _vowel("back", "high", "diphthong", "rounded"),
+    "O@": _vowel("back", "mid", "diphthong", "rounded", "rhotic"),
+    "o@": _vowel("back", "mid", "diphthong", "rounded", "rhotic"),
+    "A@": _vowel("back", "low", "diphthong", "rhotic"),
+    # stops
+    "p": _cons("bilabial", "stop"),
+    "b": _cons("bilabial", "stop", "voiced"),
+    "t": _cons("alveolar", "stop"),
+    "t2": _cons("alveolar", "stop"),
+    "t[": _cons("dental", "stop"),
+    "t#": _cons("alveolar", "tap", "voiced"),
+    "d": _cons("alveolar", "stop", "voiced"),
+    "k": _cons("velar", "stop"),
+    "g": _cons("velar", "stop", "voiced"),
+    "?": _cons("glottal", "stop"),
+    # affricates and fricatives
+    "tS": _cons("postalveolar", "affricate", "sibilant"),
+    "dZ": _cons("postalveolar", "affricate", "sibilant", "voiced"),
+    "f": _cons("labiodental", "fricative"),
+    "v": _cons("labiodental", "fricative", "voiced"),
+    "T": _cons("dental", "fricative"),
+    "D": _cons("dental", "fricative", "voiced"),
+    "s": _cons("alveolar", "fricative", "sibilant"),
+    "z": _cons("alveolar", "fricative", "sibilant", "voiced"),
+    "S": _cons("postalveolar", "fricative", "sibilant"),
+    "Z": _cons("postalveolar", "fricative", "sibilant", "voiced"),
+    "x": _cons("velar", "fricative"),
+    "C": _cons("palatal", "fricative"),
+    "h": _cons("glottal", "fricative"),
+    # sonorants
+    "m": _cons("bilabial", "nasal", "voiced"),
+    "n": _cons("alveolar", "nasal", "voiced"),
+    "n-": _cons("alveolar", "nasal", "voiced", "syllabic"),
+    "N": _cons("velar", "nasal", "voiced"),
+    "l": _cons("alveolar", "lateral", "voiced"),
+    "@L": _cons("alveolar", "lateral", "voiced", "syllabic"),
+    "r": _cons("alveolar", "approximant", "voiced", "rhotic"),
+    "w": _cons("bilabial", "approximant", "voiced", "rounded"),
+    "w#": _cons("bilabial", "approximant", "rounded"),
+    "j": _cons("palatal", "approximant", "voiced"),
+    ";": _cons("palatal", "approximant", "voiced"),
+}
+
+#: Every class named in :data:`PHONE_TABLE`, in a fixed order.
+PHONE_CLASSES: tuple[str, ...] = tuple(
+    sorted({c for classes in PHONE_TABLE.values() for c in classes})
+)
+
+_NONE = "<none>"
+_UNKNOWN = "<unknown>"
+_STRESS_MARKS = {"'": 2, ",": 1}
+_BUMP_WIDTH = 0.25
+
+
+def split_stress(phone: str) -> tuple[str, int]:
+    """Split a phone name into its base phone and stress level.
+
+    Parameters
+    ----------
+    phone : str
+        A phone name, optionally with an eSpeak stress prefix (``'aU``,
+        ``,oU``).
+
+    Returns
+    -------
+    base : str
+        The phone without its stress mark.
+    stress : int
+        2 for primary (``'``), 1 for secondary (``,``), 0 otherwise.
+    """
+    level = _STRESS_MARKS.get(phone[:1], 0)
+    return (phone[1:], level) if level else (phone, 0)
+
+
+def lookup_phone(
+    phone: str, table: Mapping[str, Iterable[str]] | None = None
+) -> tuple[str, ...]:
+    """Phonetic classes of a phone.
+
+    The stress mark is removed first. A phone missing from the table is
+    looked up without trailing digits or ``#``, then by its first two and its
+    first character (so ``@5`` finds ``@``); a phone found nowhere has no
+    class.
+
+    Parameters
+    ----------
+    phone : str
+        Phone name, e.g. ``'aU``.
+    table : mapping of str to iterable of str, optional
+        Phone table; default :data:`PHONE_TABLE`.
+
+    Returns
+    -------
+    tuple of str
+        The class names (empty for an unknown phone).
+
+    Examples
+    --------
+    >>> from mtlsynth.features import lookup_phone
+    >>> lookup_phone("'aU")
+    ('vowel', 'voiced', 'front', 'low', 'diphthong', 'rounded')
+    >>> lookup_phone("zz9")
+    ()
+    """
+    table = PHONE_TABLE if table is None else table
+    base, _ = split_stress(phone)
+    candidates = (base, base.rstrip("0123456789#"), base[:2], base[:1])
+    for key in candidates:
+        if key and key in table:
+            return tuple(table[key])
+    return ()
+
+
+@dataclass(frozen=True)
+class PhoneSequence:
+    """Phones of one utterance with optional durations and word membership.
+
+    Parameters
+    ----------
+    phones : tuple of str
+        Phone names (``pau`` for silences).
+    frames : ndarray of int, shape (n_phones,), optional
+        Duration of every phone in frames (needed for frame features).
+    word_index : ndarray of int, shape (n_phones,), optional
+        Index of the word of every phone, -1 for pauses; ``None`` when
+        unknown.
+    """
+
+    phones: tuple[str, ...]
+    frames: np.ndarray | None = None
+    word_index: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        phones = tuple(str(p) for p in self.phones)
+        object.__setattr__(self, "phones", phones)
+        for name in ("frames", "word_index"):
+            value = getattr(self, name)
+            if value is not None:
+                value = np.asarray(value, dtype=np.int64).reshape(-1)
+                if len(value) != len(phones):
+                    raise ValueError(
+                        f"{name} has {len(value)} entries for {len(phones)} phones"
+                    )
+                object.__setattr__(self, name, value)
+        if self.frames is not None and np.any(self.frames < 0):
+            raise ValueError("frames must be non-negative")
+
+    @classmethod
+    def coerce(
+        cls, utterance: Any, *, frame_period: float = 5.0, word_index: Any = None
+    ) -> PhoneSequence:
+        """Build from a Label, a Pronunciation, a PhoneSequence or phone names.
+
+        Parameters
+        ----------
+        utterance : Label, Pronunciation, PhoneSequence or sequence of str
+            The phones; a Label gives frame durations, a Pronunciation also
+            gives word membership.
+        frame_period : float, default=5.0
+            Frame shift in milliseconds, for the durations of a Label.
+        word_index : array-like of int, optional
+            Word of every phone, overriding what ``utterance`` carries.
+
+        Returns
+        -------
+        PhoneSequence
+            The phones with whatever timing and word information was given.
+        """
+        if isinstance(utterance, PhoneSequence):
+            seq = utterance
+        elif isinstance(utterance, Label):
+            seq = cls(utterance.phones, utterance.segment_frames(frame_period))
+        elif hasattr(utterance, "label") and hasattr(utterance, "word_index"):
+            label = utterance.label
+            seq = cls(
+                label.phones, label.segment_frames(frame_period), utterance.word_index
+            )
+        elif isinstance(utterance, str):
+            raise ValueError(
+                "expected a phone sequence, got a string; split it into phones"
+            )
+        elif isinstance(utterance, Sequence | np.ndarray):
+            seq = cls(tuple(utterance))
+        else:
+            raise ValueError(
+                "expected a Label, Pronunciation, PhoneSequence or sequence of "
+                f"phone names, got {type(utterance).__name__}"
+            )
+        if word_index is not None:
+            seq = cls(seq.phones, seq.frames, word_index)
+        return seq
+
+
+def _bumps(r: np.ndarray, n: int) -> np.ndarray:
+    """Gaussian bumps over relative position ``r`` in [0, 1], rows sum to 1."""
+    centres = np.linspace(0.0, 1.0, n)
+    b = np.exp(-0.5 * ((r[:, None] - centres[None, :]) / _BUMP_WIDTH) ** 2)
+    return b / b.sum(axis=1, keepdims=True)
+
+
+def _runs(is_break: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Forward and backward index of every element inside runs between breaks.
+
+    Returns, for every element, how many non-break elements precede it and
+    follow it within its run (breaks get 0).
+    """
+    n = len(is_break)
+    idx = np.arange(n)
+    last_break = np.maximum.accumulate(np.where(is_break, idx, -1))
+    next_break = np.minimum.accumulate(np.where(is_break, idx, n)[::-1])[::-1]
+    fwd = np.where(is_break, 0, idx - last_break - 1)
+    bwd = np.where(is_break, 0, next_break - idx - 1)
+    return fwd, bwd
+
+
+class LinguisticFeatures(TransformerMixin, BaseEstimator):
+    """Phone- and frame-level linguistic features for linear acoustic models.
+
+    ``fit`` learns the phone inventory (phones without stress marks);
+    ``transform`` stacks the features of a list of utterances. See the module
+    documentation for the feature set.
+
+    Parameters
+    ----------
+    context : int, default=2
+        Neighbours on each side whose identity and classes are encoded
+        (2 gives quinphones).
+    phone_table : mapping of str to sequence of str, optional
+        Phonetic classes of every phone (without stress mark); default
+        :data:`PHONE_TABLE`, the eSpeak NG English inventory.
+    n_bumps : int, default=3
+        Gaussian bumps coding the relative position of a frame in its phone.
+    interaction_context : int, default=1
+        Neighbours on each side whose classes interact with the position
+        bumps (the current phone's identity and classes always do).
+    level : {"frame", "phone"}, default="frame"
+        What :meth:`transform` returns.
+    frame_period : float, default=5.0
+        Frame shift in milliseconds, used to read durations from labels.
+
+    Attributes
+    ----------
+    inventory_ : ndarray of str, shape (n_phones,)
+        Base phones seen in ``fit``, sorted.
+    classes_ : tuple of str
+        Class columns (every class of the phone table).
+    n_phone_features_ : int
+        Width of the phone-level features.
+    n_frame_features_ : int
+        Width of the frame-level features.
+
+    Examples
+    --------
+    >>> from mtlsynth.features import LinguisticFeatures
+    >>> lf = LinguisticFeatures(level="phone").fit([["pau", "h", "'E", "l", "pau"]])
+    >>> lf.transform([["pau", "'E", "pau"]]).shape == (3, lf.n_phone_features_)
+    True
+    """
+
+    def __init__(
+        self,
+        *,
+        context: int = 2,
+        phone_table: Mapping[str, Sequence[str]] | None = None,
+        n_bumps: int = 3,
+        interaction_context: int = 1,
+        level: str = "frame",
+        frame_period: float = 5.0,
+    ):
+        self.context = context
+        self.phone_table = phone_table
+        self.n_bumps = n_bumps
+        self.interaction_context = interaction_context
+        self.level = level
+        self.frame_period = frame_period
+
+    # ------------------------------------------------------------------ fit
+
+    def _table(self) -> Mapping[str, Sequence[str]]:
+        return PHONE_TABLE if self.phone_table is None else self.phone_table
+
+    def _check_params(self) -> None:
+        if int(self.context) != self.context or self.context < 0:
+            raise ValueError(f"context must be a non-negative integer: {self.context}")
+        if int(self.n_bumps) != self.n_bumps or self.n_bumps < 2:
+            raise ValueError(f"n_bumps must be an integer >= 2: {self.n_bumps}")
+        if (
+            int(self.interaction_context) != self.interaction_context
+            or not 0 <= self.interaction_context <= self.context
+        ):
+            raise ValueError(
+                "interaction_context must be an integer in [0, context]: "
+                f"{self.interaction_context}"
+            )
+        if self.level not in ("frame", "phone"):
+            raise ValueError(f"level must be 'frame' or 'phone', got {self.level!r}")
+        if not self.frame_period > 0:
+            raise ValueError(f"frame_period must be positive: {self.frame_period}")
+        table = self._table()
+        if not isinstance(table, Mapping) or not all(
+            isinstance(k, str) and not isinstance(v, str) for k, v in table.items()
+        ):
+            raise ValueError(
+                "phone_table must map phone names to sequences of class names"
+            )
+
+    def fit(self, X: Iterable[Any], y: Any = None) -> LinguisticFeatures:
+        """Learn the phone inventory and the class columns.
+
+        Parameters
+        ----------
+        X : iterable of Label, Pronunciation, PhoneSequence or sequence of str
+            Training utterances.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : LinguisticFeatures
+            The fitted transformer.
+        """
+        self._check_params()
+        bases = set()
+        for utt in X:
+            seq = PhoneSequence.coerce(utt, frame_period=self.frame_period)
+            bases.update(split_stress(p)[0] for p in seq.phones)
+        if not bases:
+            raise ValueError("no phones to learn an inventory from")
+        return self._set_inventory(sorted(bases))
+
+    def _set_inventory(self, inventory: Sequence[str]) -> LinguisticFeatures:
+        """Set the fitted state from an inventory (also used when loading)."""
+        self.inventory_ = np.asarray(list(inventory), dtype=str)
+        table = self._table()
+        self.classes_ = tuple(sorted({c for v in table.values() for c in v}))
+        self._index = {p: i for i, p in enumerate(self.inventory_.tolist())}
+        n_id = len(self.inventory_) + 2  # + unknown + none
+        n_cls = len(self.classes_)
+        width = 2 * self.context + 1
+        self.n_phone_features_ = width * (n_id + n_cls) + 24
+        k = self.n_bumps
+        n_int = (n_id + n_cls) + 2 * self.interaction_context * n_cls + 3 + 4
+        self.n_frame_features_ = self.n_phone_features_ + k + 3 + k * n_int
+        self._class_cache: dict[str, np.ndarray] = {}
+        return self
+
+    def _class_row(self, base: str) -> np.ndarray:
+        """Class indicator row of a base phone (cached)."""
+        row = self._class_cache.get(base)
+        if row is None:
+            found = set(lookup_phone(base, self._table()))
+            row = np.array([c in found for c in self.classes_], dtype=float)
+            self._class_cache[base] = row
+        return row
+
+    # ----------------------------------------------------------- phone level
+
+    def _codes(self, seq: PhoneSequence) -> tuple[np.ndarray, ...]:
+        """Inventory codes (unknown = n_inv), classes, stress and silence flags."""
+        split = [split_stress(p) for p in seq.phones]
+        unknown = len(self.inventory_)
+        codes = np.array([self._index.get(b, unknown) for b, _ in split], np.intp)
+        cls_rows = np.array([self._class_row(b) for b, _ in split]).reshape(
+            len(split), len(self.classes_)
+        )
+        stress = np.array([s for _, s in split], np.int64)
+        silence = np.array([b == SILENCE for b, _ in split], bool)
+        return codes, cls_rows, stress, silence
+
+    def _phone_block(self, seq: PhoneSequence) -> tuple[np.ndarray, dict]:
+        """Phone-level features and the pieces the frame level reuses."""
+        codes, cls_rows, stress, silence = self._codes(seq)
+        n = len(codes)
+        n_inv = len(self.inventory_)
+        n_id = n_inv + 2
+        none = n_inv + 1
+        c = self.context
+        padded = np.concatenate(
+            [np.full(c, none, np.intp), codes, np.full(c, none, np.intp)]
+        )
+        zeros = np.zeros((c, cls_rows.shape[1]))
+        padded_cls = np.vstack([zeros, cls_rows, zeros])
+        rows = np.arange(n)
+        blocks = []
+        ctx_cls = {}
+        for offset in range(-c, c + 1):
+            code = padded[c + offset : c + offset + n]
+            onehot = np.zeros((n, n_id))
+            onehot[rows, code] = 1.0
+            blocks.append(onehot)
+        for offset in range(-c, c + 1):
+            ctx_cls[offset] = padded_cls[c + offset : c + offset + n]
+            blocks.append(ctx_cls[offset])
+        # stress: current one-hot, neighbours stressed
+        s_pad = np.concatenate([[0], stress, [0]])
+        stress_block = np.column_stack(
+            [
+                stress == 0,
+                stress == 1,
+                stress == 2,
+                s_pad[:-2] > 0,
+                s_pad[2:] > 0,
+            ]
+        ).astype(float)
+        blocks.append(stress_block)
+        # phrase positions (phrases are runs between pauses)
+        fwd, bwd = _runs(silence)
+        n_phrase = fwd + bwd + 1
+        phrase_id = np.cumsum(silence & ~np.r_[False, silence[:-1]])
+        vowel = (
+            cls_rows[:, self.classes_.index("vowel")] > 0
+            if "vowel" in self.classes_
+            else np.zeros(n, bool)
+        )
+        stressed = vowel & (stress > 0) & ~silence
+        cum = np.cumsum(stressed)
+        # stressed vowels before / after within the phrase
+        start_of_run = np.where(silence, 0, np.arange(n) - fwd)
+        end_of_run = np.where(silence, 0, np.arange(n) + bwd)
+        before = np.where(silence, 0, cum - cum[start_of_run] + stressed[start_of_run])
+        before = before - stressed
+        after = np.where(silence, 0, cum[end_of_run] - cum)
+        rel_utt = (np.arange(n) + 0.5) / n
+        phrase_rel = np.where(silence, 0.0, (fwd + 0.5) / n_phrase)
+        first_phrase = (
+            (~silence) & (phrase_id == phrase_id[~silence].min())
+            if ((~silence).any())
+            else np.zeros(n, bool)
+        )
+        last_phrase = (
+            (~silence) & (phrase_id == phrase_id[~silence].max())
+            if ((~silence).any())
+            else np.zeros(n, bool)
+        )
+        pos = [
+            np.minimum(fwd, 20) / 10.0,
+            np.minimum(bwd, 20) / 10.0,
+            np.log1p(n_phrase) * ~silence,
+            phrase_rel,
+            rel_utt,
+            first_phrase,
+            last_phrase,
+            np.minimum(before, 8) / 4.0,
+            np.minimum(after, 8) / 4.0,
+            (after == 0) & ~silence,
+        ]
+        # words
+        if seq.word_index is not None:
+            w = np.where(silence, -1, seq.word_index)
+            in_word = w >= 0
+            new_word = in_word & np.r_[True, w[1:] != w[:-1]]
+            end_word = in_word & np.r_[w[:-1] != w[1:], True]
+            word_no = np.cumsum(new_word) - 1
+            first_idx = np.maximum.accumulate(np.where(new_word, np.arange(n), 0))
+            last_idx = np.minimum.accumulate(
+                np.where(end_word, np.arange(n), n - 1)[::-1]
+            )[::-1]
+            wfwd = np.where(in_word, np.arange(n) - first_idx, 0)
+            wbwd = np.where(in_word, last_idx - np.arange(n), 0)
+            wlen = wfwd + wbwd + 1
+            # words before/after in the phrase
+            wstart = np.cumsum(new_word)
+            words_before = np.where(
+                silence, 0, wstart - wstart[start_of_run] + new_word[start_of_run] - 1
+            )
+            words_after = np.where(silence, 0, wstart[end_of_run] - wstart)
+            known = in_word.astype(float)
+            del word_no
+            word_cols = [
+                known,
+                np.minimum(wfwd, 10) / 5.0 * known,
+                np.minimum(wbwd, 10) / 5.0 * known,
+                np.log1p(wlen) * known,
+                (wfwd == 0) * known,
+                (wbwd == 0) * known,
+                np.minimum(words_before, 10) / 5.0 * known,
+                np.minimum(words_after, 10) / 5.0 * known,
+            ]
+        else:
+            word_cols = [np.zeros(n)] * 8
+        pos_block = np.column_stack([*pos, *word_cols, silence]).astype(float)
+        blocks.append(pos_block)
+        X = np.hstack(blocks)
+        parts = {
+            "codes": codes,
+            "ctx_cls": ctx_cls,
+            "stress": stress_block[:, :3],
+            "phrase": np.column_stack(
+                [
+                    phrase_rel,
+                    (after == 0) & ~silence,
+                    last_phrase & (bwd < 3),
+                    first_phrase & (fwd < 3),
+                ]
+            ).astype(float),
+        }
+        return X, parts
+
+    def phone_features(self, utterance: Any, *, word_index: Any = None) -> np.ndarray:
+        """Phone-level features of one utterance (duration model input).
+
+        Parameters
+        ----------
+        utterance : Label, Pronunciation, PhoneSequence or sequence of str
+            The phones.
+        word_index : array-like of int, optional
+            Word of every phone (-1 for pauses), when ``utterance`` does not
+            carry it.
+
+        Returns
+        -------
+        ndarray of shape (n_phones, n_phone_features_)
+            One row per phone.
+        """
+        check_is_fitted(self, "inventory_")
+        seq = PhoneSequence.coerce(
+            utterance, frame_period=self.frame_period, word_index=word_index
+        )
+        if not seq.phones:
+            raise ValueError("the utterance has no phones")
+        return self._phone_block(seq)[0]
+
+    # ----------------------------------------------------------- frame level
+
+    def frame_features(
+        self, utterance: Any, *, frames: Any = None, word_index: Any = None
+    ) -> np.ndarray:
+        """Frame-level features of one utterance (acoustic model input).
+
+        Parameters
+        ----------
+        utterance : Label, Pronunciation, PhoneSequence or sequence of str
+            The phones.
+        frames : array-like of int, shape (n_phones,), optional
+            Duration of every phone in frames, e.g. predicted by a duration
+            model; default the durations the utterance carries.
+        word_index : array-like of int, optional
+            Word of every phone (-1 for pauses).
+
+        Returns
+        -------
+        ndarray of shape (sum(frames), n_frame_features_)
+            One row per frame; phones with 0 frames contribute none.
+        """
+        check_is_fitted(self, "inventory_")
+        seq = PhoneSequence.coerce(
+            utterance, frame_period=self.frame_period, word_index=word_index
+        )
+        if not seq.phones:
+            raise ValueError("the utterance has no phones")
+        if frames is None:
+            if seq.frames is None:
+                raise ValueError(
+                    "frame features need phone durations: pass a Label or frames="
+                )
+            frames = seq.frames
+        frames = np.asarray(frames, dtype=np.int64).reshape(-1)
+        if len(frames) != len(seq.phones) or np.any(frames < 0):
+            raise ValueError(
+                f"frames must hold {len(seq.phones)} non-negative counts, got "
+                f"{frames.shape}"
+            )
+        P, parts = self._phone_block(seq)
+        phone_of = np.repeat(np.arange(len(frames)), frames)
+        n_frames = len(phone_of)
+        starts = np.cumsum(frames) - frames
+        k_in = np.arange(n_frames) - starts[phone_of]
+        dur = frames[phone_of]
+        r = (k_in + 0.5) / np.maximum(dur, 1)
+        bumps = _bumps(r, self.n_bumps)
+        log_dur = np.log(np.maximum(dur, 1))[:, None]
+        timing = np.column_stack(
+            [log_dur[:, 0], np.log1p(k_in) / 3.0, np.log1p(dur - 1 - k_in) / 3.0]
+        )
+        n_id = len(self.inventory_) + 2
+        cur = np.zeros((n_frames, n_id))
+        cur[np.arange(n_frames), parts["codes"][phone_of]] = 1.0
+        inter_parts = [cur, parts["ctx_cls"][0][phone_of]]
+        for offset in range(1, self.interaction_context + 1):
+            for sign in (-1, 1):
+                inter_parts.append(parts["ctx_cls"][sign * offset][phone_of])
+        inter_parts.append(parts["stress"][phone_of])
+        inter_parts.append(parts["phrase"][phone_of])
+        inter = np.hstack(inter_parts)
+        crossed = (inter[:, :, None] * bumps[:, None, :]).reshape(n_frames, -1)
+        return np.hstack([P[phone_of], bumps, timing, crossed])
+
+    # ------------------------------------------------------------ transform
+
+    def transform(self, X: Iterable[Any]) -> np.ndarray:
+        """Stack the features of several utterances.
+
+        Parameters
+        ----------
+        X : iterable of Label, Pronunciation, PhoneSequence or sequence of str
+            Utterances; frame level needs durations (Labels or
+            PhoneSequences with frames).
+
+        Returns
+        -------
+        ndarray of shape (n_rows, n_features)
+            Phone rows (``level="phone"``) or frame rows (``level="frame"``)
+            of every utterance, in order.
+        """
+        check_is_fitted(self, "inventory_")
+        one = self.phone_features if self.level == "phone" else self.frame_features
+        rows = [one(utt) for utt in X]
+        if not rows:
+            width = (
+                self.n_phone_features_
+                if self.level == "phone"
+                else self.n_frame_features_
+            )
+            return np.zeros((0, width))
+        return np.vstack(rows)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Names of the output columns.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored.
+
+        Returns
+        -------
+        ndarray of str
+            One name per column of :meth:`transform`.
+        """
+        check_is_fitted(self, "inventory_")
+        ids = [*self.inventory_.tolist(), _UNKNOWN, _NONE]
+        c = self.context
+        names = []
+        for off in range(-c, c + 1):
+            names += [f"id[{off:+d}]={p}" for p in ids]
+        for off in range(-c, c + 1):
+            names += [f"class[{off:+d}]={k}" for k in self.classes_]
+        names += ["stress=0", "stress=1", "stress=2", "stress[-1]", "stress[+1]"]
+        names += [
+            "phrase_fwd",
+            "phrase_bwd",
+            "phrase_log_len",
+            "phrase_rel",
+            "utt_rel",
+            "first_phrase",
+            "last_phrase",
+            "stressed_before",
+            "stressed_after",
+            "last_stressed",
+            "word_known",
+            "word_fwd",
+            "word_bwd",
+            "word_log_len",
+            "word_initial",
+            "word_final",
+            "words_before",
+            "words_after",
+            "silence",
+        ]
+        if self.level == "phone":
+            return np.asarray(names, dtype=object)
+        k = self.n_bumps
+        names += [f"bump{j}" for j in range(k)]
+        names += ["log_dur", "log_frames_in", "log_frames_left"]
+        inter = [f"id[+0]={p}" for p in ids] + [f"class[+0]={x}" for x in self.classes_]
+        for off in range(1, self.interaction_context + 1):
+            for sign in (-1, 1):
+                inter += [f"class[{sign * off:+d}]={x}" for x in self.classes_]
+        inter += ["stress=0", "stress=1", "stress=2"]
+        inter += ["phrase_rel", "last_stressed", "phrase_final", "phrase_initial"]
+        names += [f"{a}*bump{j}" for a in inter for j in range(k)]
+        return np.asarray(names, dtype=object)

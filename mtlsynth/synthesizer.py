@@ -1,0 +1,1031 @@
+"""A multi-dialect statistical parametric speech synthesizer.
+
+:class:`ParametricSynthesizer` chains three models, each trained on every
+dialect at once with the dialect as the task:
+
+1. a **duration model**: phone-level linguistic features to the log
+   duration of every phone in frames;
+2. an **acoustic model**: frame-level linguistic features to mel-cepstra,
+   continuous log-F0 and band aperiodicity with their deltas and
+   delta-deltas, mean-variance normalized per dialect; MLPG with variances
+   estimated from the training residuals turns the predictions into smooth
+   trajectories;
+3. a **voicing model**: frame-level features to the voiced/unvoiced flag
+   (a classifier; the multi-task :class:`~mtlsynth.MaxEntClassifier` by
+   default).
+
+The defaults are the package's shared-parameter models, whose task weights
+are ``W_t = W_0 + V_t``: ``accent_strength=s`` predicts with
+``W_0 + s V_t`` (0 is the accent the dialects share, 1 the dialect, above 1
+an exaggerated dialect), and a dialect not seen in training is spoken with
+``W_0``. Any scikit-learn regressor or classifier can be plugged in
+instead; one whose ``fit`` takes no ``tasks`` is trained on all dialects
+pooled.
+
+A trained voice is saved as one ``.npz`` file of arrays plus JSON metadata
+(:meth:`ParametricSynthesizer.save`, :meth:`ParametricSynthesizer.load`);
+loading it cannot run code.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, clone
+
+from mtlsynth import metrics, vocoder
+from mtlsynth._voicefile import (
+    VoiceFileError,
+    dump_estimator,
+    load_estimator,
+    read_voice,
+    write_voice,
+)
+from mtlsynth.corpus import SILENCE, Corpus, Label, _Progress, extract_features
+from mtlsynth.features import LinguisticFeatures, PhoneSequence
+from mtlsynth.paramgen import DELTA_WINDOWS, delta_features, mlpg
+
+__all__ = ["ParametricSynthesizer", "VoiceFileError", "split_corpus"]
+
+_METRICS = ("mcd_db", "f0_rmse_hz", "vuv_error_pct", "bap_db", "dur_rmse_ms")
+_MIN_LOG_FRAMES = np.log(0.25)
+
+
+def split_corpus(
+    corpus: Corpus, *, test_size: float | int = 0.1
+) -> tuple[Corpus, Corpus]:
+    """Split a corpus by utterance name into training and held-out parts.
+
+    The built-in corpus is parallel (every dialect speaks the same
+    sentences), so the split is by sentence: the held-out sentences are
+    unseen in every dialect. The last names in sorted order are held out.
+
+    Parameters
+    ----------
+    corpus : Corpus
+        The corpus.
+    test_size : float or int, default=0.1
+        Fraction (0 < f < 1) or number of utterance names to hold out; at
+        least one name is held out and one kept.
+
+    Returns
+    -------
+    train : Corpus
+        Utterances whose names are kept.
+    test : Corpus
+        Held-out utterances.
+
+    Raises
+    ------
+    ValueError
+        If the corpus has fewer than two utterance names or ``test_size``
+        is out of range.
+    """
+    names = sorted({u.name for u in corpus.utterances})
+    if len(names) < 2:
+        raise ValueError("splitting needs at least two distinct utterance names")
+    if isinstance(test_size, float):
+        if not 0 < test_size < 1:
+            raise ValueError(f"test_size must be in (0, 1), got {test_size}")
+        n_test = int(np.ceil(test_size * len(names)))
+    else:
+        n_test = int(test_size)
+    if not 1 <= n_test < len(names):
+        raise ValueError(
+            f"test_size must leave 1 to {len(names) - 1} names out, got {test_size}"
+        )
+    held = set(names[-n_test:])
+    train = tuple(u for u in corpus.utterances if u.name not in held)
+    test = tuple(u for u in corpus.utterances if u.name in held)
+    return (
+        Corpus(corpus.root, corpus.fs, train),
+        Corpus(corpus.root, corpus.fs, test),
+    )
+
+
+def _accepts_tasks(method: Any) -> bool:
+    """Whether a bound method takes a ``tasks`` argument."""
+    try:
+        return "tasks" in inspect.signature(method).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _has_shared_part(model: Any) -> bool:
+    return all(
+        hasattr(model, a)
+        for a in ("coef_shared_", "coef_task_", "intercept_", "intercept_shared_")
+    ) and hasattr(model, "tasks_")
+
+
+def _fit_model(model: Any, X: np.ndarray, y: np.ndarray, tasks: np.ndarray) -> Any:
+    if _accepts_tasks(model.fit):
+        return model.fit(X, y, tasks=tasks)
+    return model.fit(X, y)
+
+
+def _known_dialect(model: Any, dialect: str) -> bool:
+    tasks = getattr(model, "tasks_", None)
+    return tasks is not None and dialect in np.asarray(tasks).tolist()
+
+
+def _linear_scores(model: Any, X: np.ndarray, dialect: str, strength: float):
+    """``X (W_0 + s V_t)' + b_0 + s (b_t - b_0)``, or the shared part if unseen."""
+    d = X.shape[1]
+    W = np.reshape(model.coef_shared_, (-1, d))
+    b = np.reshape(model.intercept_shared_, -1)
+    if _known_dialect(model, dialect):
+        t = np.asarray(model.tasks_).tolist().index(dialect)
+        W = W + strength * np.reshape(model.coef_task_[t], (-1, d))
+        b = b + strength * (np.reshape(model.intercept_[t], -1) - b)
+    return X @ W.T + b
+
+
+def _predict(model: Any, X: np.ndarray, dialect: str, strength: float) -> np.ndarray:
+    """Regression prediction of shape (n, n_outputs) for one dialect."""
+    if strength != 1.0 or (
+        _has_shared_part(model) and not _known_dialect(model, dialect)
+    ):
+        if not _has_shared_part(model):
+            raise ValueError(
+                f"accent_strength={strength} needs models with a shared part "
+                f"(coef_shared_ and coef_task_); {type(model).__name__} has none"
+            )
+        return _linear_scores(model, X, dialect, strength)
+    if _accepts_tasks(model.predict):
+        out = model.predict(X, tasks=np.full(len(X), dialect))
+    else:
+        out = model.predict(X)
+    return np.reshape(out, (len(X), -1))
+
+
+def _voiced_probability(
+    model: Any, X: np.ndarray, dialect: str, strength: float
+) -> np.ndarray:
+    """Probability that each frame is voiced."""
+    if strength != 1.0 or (
+        _has_shared_part(model) and not _known_dialect(model, dialect)
+    ):
+        if not _has_shared_part(model) or len(model.classes_) != 2:
+            raise ValueError(
+                f"accent_strength={strength} needs a two-class voicing model with "
+                f"a shared part; {type(model).__name__} has none"
+            )
+        z = _linear_scores(model, X, dialect, strength)[:, 0]
+        p1 = 1.0 / (1.0 + np.exp(-z))
+        return p1 if float(model.classes_[1]) > 0.5 else 1.0 - p1
+    kw = {"tasks": np.full(len(X), dialect)}
+    if hasattr(model, "predict_proba"):
+        proba = (
+            model.predict_proba(X, **kw)
+            if _accepts_tasks(model.predict_proba)
+            else model.predict_proba(X)
+        )
+        voiced = np.asarray(model.classes_).astype(float) > 0.5
+        return proba[:, voiced].sum(axis=1)
+    pred = model.predict(X, **kw) if _accepts_tasks(model.predict) else model.predict(X)
+    return np.asarray(pred, dtype=float)
+
+
+def _aligned_frames(label: Label, n_frames: int, frame_period: float) -> np.ndarray:
+    """Frames per phone, trimmed so that they add up to at most ``n_frames``."""
+    counts = label.segment_frames(frame_period)
+    bounds = np.minimum(np.cumsum(counts), n_frames)
+    return np.diff(bounds, prepend=0)
+
+
+def _frames_from_durations(log_frames: np.ndarray) -> np.ndarray:
+    """Integer frames per phone from predicted log durations (at least 1)."""
+    cont = np.exp(log_frames)
+    bounds = np.round(np.cumsum(cont)).astype(np.int64)
+    frames = np.diff(bounds, prepend=0)
+    return np.maximum(frames, 1)
+
+
+def _corpus_words(corpus: Corpus, progress: bool) -> list[np.ndarray | None]:
+    """Word membership of every utterance, from the corpus prompts if possible.
+
+    The prompts are transcribed again with the dialect's eSpeak voice; when
+    the phones match the label exactly, its word indices are used.
+    """
+    prompts_path = Path(corpus.root) / "prompts.txt"
+    out: list[np.ndarray | None] = [None] * len(corpus.utterances)
+    if not prompts_path.is_file():
+        return out
+    prompts = {}
+    for line in prompts_path.read_text(encoding="utf-8").splitlines():
+        name, _, text = line.partition(" ")
+        if text.strip():
+            prompts[name] = text.strip()
+    from mtlsynth import _espeak
+
+    bar = _Progress(len(corpus.utterances), "transcribing", enabled=progress)
+    for i, utt in enumerate(corpus.utterances):
+        text = prompts.get(utt.name)
+        if text is not None and utt.dialect in _espeak.DIALECTS:
+            try:
+                pron = _espeak.phonemes(text, dialect=utt.dialect)
+            except (ValueError, OSError):
+                pron = None
+            if pron is not None and pron.phones == utt.label.names:
+                out[i] = pron.word_index
+        bar.update()
+    return out
+
+
+def _postfilter(mcep: np.ndarray, beta: float, alpha: float, fft_size: int):
+    """Multiply ``c_2..`` by ``beta``, then restore each frame's energy via ``c_0``."""
+    if beta == 1.0:
+        return mcep
+    out = mcep.copy()
+    out[:, 2:] *= beta
+    before = vocoder.envelope_from_mcep(mcep, alpha=alpha, fft_size=fft_size)
+    after = vocoder.envelope_from_mcep(out, alpha=alpha, fft_size=fft_size)
+    unit = np.zeros((1, mcep.shape[1]))
+    unit[0, 0] = 1.0
+    per_c0 = np.log(vocoder.envelope_from_mcep(unit, alpha=alpha, fft_size=fft_size))
+    slope = float(per_c0[0, 0])
+    out[:, 0] += np.log(before.sum(axis=1) / after.sum(axis=1)) / slope
+    return out
+
+
+class ParametricSynthesizer(BaseEstimator):
+    """Multi-dialect statistical parametric speech synthesizer.
+
+    Parameters
+    ----------
+    duration_model : regressor, optional
+        Phone-level features to log duration in frames. Default
+        ``SharedLeastSquares(alpha_shared=10, alpha_task=30,
+        unseen_tasks="shared")``.
+    acoustic_model : regressor, optional
+        Frame-level features to normalized static, delta and delta-delta
+        parameters. Default ``SharedLeastSquares(alpha_shared=10,
+        alpha_task=100, unseen_tasks="shared")``, fitted from sufficient
+        statistics accumulated over chunks of utterances (any model with a
+        ``fit_statistics`` method is fitted that way; others get all frames
+        stacked in memory).
+    voicing_model : classifier, optional
+        Frame-level features to voiced (1) / unvoiced (0). Default
+        ``MaxEntClassifier(alpha_shared=1, alpha_task=10, max_iter=300,
+        unseen_tasks="shared")``.
+    features : LinguisticFeatures, optional
+        The feature extractor (cloned); default ``LinguisticFeatures()``.
+    postfilter : float, default=1.2
+        Factor applied to mel-cepstral coefficients ``c_2`` and above in
+        :meth:`synthesize` (formant emphasis against the over-smoothing of
+        averaged spectra); ``c_0`` is then adjusted so that each frame keeps
+        the energy of its envelope. 1 disables it. Metrics are computed
+        without it.
+    normalize : {"dialect", "global"}, default="dialect"
+        Mean-variance normalization of the acoustic targets: statistics per
+        dialect, or over all dialects.
+    variance : {"dialect", "global"}, default="dialect"
+        MLPG variances: residual variances of each dialect, or pooled.
+    frame_period : float, default=5.0
+        Frame shift in milliseconds.
+    f0_method : {"dio", "harvest"}, default="dio"
+        F0 estimator of the WORLD analysis of the corpus.
+    mcep_order : int, optional
+        Mel-cepstral order; default 59.
+    mcep_alpha : float, optional
+        All-pass constant; default for the sample rate (0.455 at 22.05 kHz).
+    cache_dir : str or path-like, optional
+        Where the corpus analysis is cached (see
+        :func:`mtlsynth.corpus.extract_features`).
+    use_words : bool, default=True
+        Recover word membership of corpus utterances by transcribing their
+        prompts with eSpeak NG (built-in corpus layout).
+    max_voicing_frames : int, default=200000
+        The voicing model is trained on every k-th frame, k chosen to keep at
+        most this many frames.
+    chunk_utterances : int, default=64
+        Utterances per chunk when accumulating statistics.
+    n_jobs : int, default=1
+        Parallel processes of the corpus analysis.
+    progress : bool, default=True
+        Show progress on stderr.
+
+    Attributes
+    ----------
+    features_ : LinguisticFeatures
+        Fitted feature extractor.
+    duration_model_, acoustic_model_, voicing_model_ : estimator
+        Fitted models (``voicing_model_`` is None if the training data had
+        a single voicing class; ``voiced_default_`` is then used).
+    dialects_ : ndarray of str
+        Dialects seen in training, sorted.
+    target_mean_, target_std_ : ndarray of shape (n_dialects + 1, n_targets)
+        Normalization of the acoustic targets per dialect; the last row is
+        global.
+    variance_ : ndarray of shape (n_dialects + 1, n_targets)
+        Residual variances of the normalized targets per dialect; the last
+        row pooled.
+    fs_ : int
+        Sample rate.
+    alpha_ : float
+        All-pass constant of the mel-cepstra.
+    fft_size_ : int
+        FFT size of the WORLD envelope.
+    order_ : int
+        Mel-cepstral order.
+    n_bap_ : int
+        Band aperiodicity dimensions.
+
+    Examples
+    --------
+    >>> from mtlsynth.synthesizer import ParametricSynthesizer
+    >>> synth = ParametricSynthesizer(postfilter=1.3)
+    >>> synth.postfilter
+    1.3
+    """
+
+    def __init__(
+        self,
+        duration_model: Any = None,
+        acoustic_model: Any = None,
+        voicing_model: Any = None,
+        *,
+        features: LinguisticFeatures | None = None,
+        postfilter: float = 1.2,
+        normalize: str = "dialect",
+        variance: str = "dialect",
+        frame_period: float = 5.0,
+        f0_method: str = "dio",
+        mcep_order: int | None = None,
+        mcep_alpha: float | None = None,
+        cache_dir: str | os.PathLike | None = None,
+        use_words: bool = True,
+        max_voicing_frames: int = 200_000,
+        chunk_utterances: int = 64,
+        n_jobs: int = 1,
+        progress: bool = True,
+    ):
+        self.duration_model = duration_model
+        self.acoustic_model = acoustic_model
+        self.voicing_model = voicing_model
+        self.features = features
+        self.postfilter = postfilter
+        self.normalize = normalize
+        self.variance = variance
+        self.frame_period = frame_period
+        self.f0_method = f0_method
+        self.mcep_order = mcep_order
+        self.mcep_alpha = mcep_alpha
+        self.cache_dir = cache_dir
+        self.use_words = use_words
+        self.max_voicing_frames = max_voicing_frames
+        self.chunk_utterances = chunk_utterances
+        self.n_jobs = n_jobs
+        self.progress = progress
+
+    # ------------------------------------------------------------ defaults
+
+    def _default_models(self) -> tuple[Any, Any, Any]:
+        from mtlsynth._maxent import MaxEntClassifier
+        from mtlsynth._shared import SharedLeastSquares
+
+        dur = self.duration_model
+        if dur is None:
+            dur = SharedLeastSquares(
+                alpha_shared=10.0, alpha_task=30.0, unseen_tasks="shared"
+            )
+        ac = self.acoustic_model
+        if ac is None:
+            ac = SharedLeastSquares(
+                alpha_shared=10.0, alpha_task=100.0, unseen_tasks="shared"
+            )
+        vo = self.voicing_model
+        if vo is None:
+            vo = MaxEntClassifier(
+                alpha_shared=1.0, alpha_task=10.0, max_iter=300, unseen_tasks="shared"
+            )
+        return clone(dur), clone(ac), clone(vo)
+
+    def _check_params(self) -> None:
+        if self.normalize not in ("dialect", "global"):
+            raise ValueError(
+                f"normalize must be 'dialect' or 'global', got {self.normalize!r}"
+            )
+        if self.variance not in ("dialect", "global"):
+            raise ValueError(
+                f"variance must be 'dialect' or 'global', got {self.variance!r}"
+            )
+        if not (np.isfinite(self.postfilter) and self.postfilter > 0):
+            raise ValueError(f"postfilter must be positive, got {self.postfilter!r}")
+        if int(self.chunk_utterances) < 1 or int(self.max_voicing_frames) < 2:
+            raise ValueError("chunk_utterances and max_voicing_frames must be positive")
+
+    # ----------------------------------------------------------------- fit
+
+    def fit(self, corpus: Corpus, y: Any = None) -> ParametricSynthesizer:
+        """Train the duration, acoustic and voicing models on a corpus.
+
+        Parameters
+        ----------
+        corpus : Corpus
+            Training utterances of one or more dialects (from
+            :func:`mtlsynth.corpus.read_corpus`, possibly a subset).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : ParametricSynthesizer
+            The trained synthesizer.
+        """
+        from mtlsynth._stats import TaskStatistics
+
+        self._check_params()
+        if not isinstance(corpus, Corpus) or len(corpus) == 0:
+            raise ValueError("fit needs a non-empty Corpus")
+        fp = float(self.frame_period)
+        progress = self.progress
+        feats = extract_features(
+            corpus,
+            cache_dir=self.cache_dir,
+            frame_period=fp,
+            f0_method=self.f0_method,
+            mcep_order=self.mcep_order,
+            mcep_alpha=self.mcep_alpha,
+            n_jobs=self.n_jobs,
+            progress=progress,
+        )
+        words = (
+            _corpus_words(corpus, progress) if self.use_words else [None] * len(corpus)
+        )
+        first = feats[0]
+        self.fs_ = int(first.fs)
+        self.alpha_ = float(first.alpha)
+        self.fft_size_ = int(first.fft_size)
+        self.order_ = int(first.order)
+        self.n_bap_ = int(first.bap.shape[1])
+        self.dialects_ = np.asarray(corpus.dialects, dtype=str)
+        codes = np.searchsorted(
+            self.dialects_, np.asarray([u.dialect for u in corpus.utterances])
+        )
+        seqs = []
+        statics = []
+        vuvs = []
+        for utt, f, w in zip(corpus.utterances, feats, words, strict=True):
+            frames = _aligned_frames(utt.label, f.n_frames, fp)
+            n = int(frames.sum())
+            seqs.append(PhoneSequence(utt.label.phones, frames, w))
+            statics.append(np.column_stack([f.mcep[:n], f.lf0[:n], f.bap[:n]]))
+            vuvs.append(f.vuv[:n])
+        lf = LinguisticFeatures() if self.features is None else clone(self.features)
+        lf.set_params(frame_period=fp, level="frame")
+        self.features_ = lf.fit(seqs)
+        dur_model, ac_model, vo_model = self._default_models()
+        n_dialects = len(self.dialects_)
+
+        # duration model
+        Xd = np.vstack([lf.phone_features(s) for s in seqs])
+        yd = np.concatenate(
+            [
+                np.log(
+                    np.maximum(u.label.durations * 1e3 / fp, np.exp(_MIN_LOG_FRAMES))
+                )
+                for u in corpus.utterances
+            ]
+        )
+        td = np.repeat(self.dialects_[codes], [len(s.phones) for s in seqs])
+        self._say("fitting the duration model")
+        self.duration_model_ = _fit_model(dur_model, Xd, yd, td)
+        del Xd
+
+        # normalization of the acoustic targets
+        n_static = statics[0].shape[1]
+        q = n_static * len(DELTA_WINDOWS)
+        s1 = np.zeros((n_dialects, q))
+        s2 = np.zeros((n_dialects, q))
+        cnt = np.zeros(n_dialects)
+        for c, st in zip(codes, statics, strict=True):
+            Y = delta_features(st, DELTA_WINDOWS)
+            s1[c] += Y.sum(axis=0)
+            s2[c] += (Y**2).sum(axis=0)
+            cnt[c] += len(Y)
+        if np.any(cnt == 0):
+            raise ValueError("every dialect needs at least one frame")
+        mean = np.vstack([s1 / cnt[:, None], s1.sum(0) / cnt.sum()])
+        var = np.vstack([s2 / cnt[:, None], s2.sum(0) / cnt.sum()]) - mean**2
+        std = np.sqrt(np.maximum(var, 1e-10))
+        if self.normalize == "global":
+            mean[:] = mean[-1]
+            std[:] = std[-1]
+        self.target_mean_, self.target_std_ = mean, std
+
+        # acoustic and voicing models
+        total = int(sum(len(v) for v in vuvs))
+        stride = max(1, int(np.ceil(total / int(self.max_voicing_frames))))
+        use_stats = hasattr(ac_model, "fit_statistics")
+        stats = None
+        X_all, Y_all, t_all = [], [], []
+        Xv, yv, tv = [], [], []
+        chunk = int(self.chunk_utterances)
+        bar = _Progress(len(seqs), "frame features", enabled=progress)
+        offset = 0
+        for start in range(0, len(seqs), chunk):
+            idx = range(start, min(start + chunk, len(seqs)))
+            X = np.vstack([lf.frame_features(seqs[i]) for i in idx])
+            Y = np.vstack(
+                [
+                    (delta_features(statics[i], DELTA_WINDOWS) - mean[codes[i]])
+                    / std[codes[i]]
+                    for i in idx
+                ]
+            )
+            cc = np.concatenate([np.full(len(vuvs[i]), codes[i]) for i in idx])
+            v = np.concatenate([vuvs[i] for i in idx])
+            take = (offset + np.arange(len(X))) % stride == 0
+            offset += len(X)
+            Xv.append(X[take])
+            yv.append(v[take])
+            tv.append(cc[take])
+            if use_stats:
+                order = np.argsort(cc, kind="stable")
+                batch = TaskStatistics.from_data(
+                    X[order], Y[order], self.dialects_, cc[order]
+                )
+                stats = batch if stats is None else stats.merge(batch)
+            else:
+                X_all.append(X)
+                Y_all.append(Y)
+                t_all.append(cc)
+            bar.update(len(idx))
+        self._say("fitting the acoustic model")
+        if use_stats:
+            self.acoustic_model_ = ac_model.fit_statistics(stats)
+            resid = self._residual_variance(stats)
+        else:
+            X = np.vstack(X_all)
+            Y = np.vstack(Y_all)
+            cc = np.concatenate(t_all)
+            del X_all, Y_all
+            self.acoustic_model_ = _fit_model(ac_model, X, Y, self.dialects_[cc])
+            pred = np.reshape(
+                self.acoustic_model_.predict(X, tasks=self.dialects_[cc])
+                if _accepts_tasks(self.acoustic_model_.predict)
+                else self.acoustic_model_.predict(X),
+                Y.shape,
+            )
+            sq = (Y - pred) ** 2
+            resid = np.zeros((n_dialects, q))
+            np.add.at(resid, cc, sq)
+            del X, Y, pred, sq
+        sse = resid
+        var_t = sse / cnt[:, None]
+        var_g = sse.sum(0) / cnt.sum()
+        variance = np.maximum(np.vstack([var_t, var_g]), 1e-6)
+        if self.variance == "global":
+            variance[:] = variance[-1]
+        self.variance_ = variance
+
+        Xv = np.vstack(Xv)
+        yv = np.concatenate(yv).astype(np.int64)
+        tv = self.dialects_[np.concatenate(tv)]
+        self.voiced_default_ = float(yv.mean())
+        if len(np.unique(yv)) < 2:
+            self.voicing_model_ = None
+        else:
+            self._say(f"fitting the voicing model on {len(yv)} frames")
+            self.voicing_model_ = _fit_model(vo_model, Xv, yv, tv)
+        return self
+
+    def _residual_variance(self, stats: Any) -> np.ndarray:
+        """Per-dialect sums of squared residuals of the acoustic model."""
+        model = self.acoustic_model_
+        n_dialects = len(self.dialects_)
+        q = stats.mean_y.shape[1]
+        out = np.zeros((n_dialects, q))
+        coef = (
+            np.reshape(getattr(model, "coef_", None), (-1,))
+            if hasattr(model, "coef_")
+            else None
+        )
+        if coef is None or not getattr(model, "fit_intercept", True):
+            raise ValueError(
+                "acoustic models fitted from statistics need coef_ of shape "
+                "(n_tasks, n_targets, n_features) and fitted intercepts"
+            )
+        known = np.asarray(model.tasks_).tolist()
+        for t, dialect in enumerate(self.dialects_.tolist()):
+            W = np.reshape(model.coef_[known.index(dialect)], (q, -1)).T
+            xx, xy, yy = stats.xx[t], stats.xy[t], stats.yy[t]
+            out[t] = (
+                np.diag(yy)
+                - 2.0 * np.einsum("dj,dj->j", W, xy)
+                + np.einsum("dj,dj->j", xx @ W, W)
+            )
+        return np.maximum(out, 0.0)
+
+    def _say(self, message: str) -> None:
+        if self.progress:
+            print(message, file=sys.stderr, flush=True)
+
+    # ------------------------------------------------------------- predict
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "variance_"):
+            raise ValueError(
+                "this ParametricSynthesizer is not trained yet: call fit(corpus) "
+                "or load a voice"
+            )
+
+    def _check_dialect(self, dialect: str) -> None:
+        from mtlsynth import _espeak
+
+        if not isinstance(dialect, str) or (
+            dialect not in self.dialects_.tolist() and dialect not in _espeak.DIALECTS
+        ):
+            raise ValueError(
+                f"unknown dialect {dialect!r}; trained on "
+                f"{self.dialects_.tolist()}, eSpeak NG dialects "
+                f"{list(_espeak.DIALECTS)}"
+            )
+
+    def _sequence(self, utterance: Any, dialect: str) -> PhoneSequence:
+        """Phones of text (through eSpeak NG) or of a label."""
+        from mtlsynth import _espeak
+
+        if isinstance(utterance, str):
+            if not utterance.strip():
+                raise ValueError("text is empty")
+            if dialect not in _espeak.DIALECTS:
+                raise ValueError(
+                    f"dialect {dialect!r} has no eSpeak NG voice to transcribe "
+                    "text; pass a Label instead"
+                )
+            pron = _espeak.phonemes(utterance, dialect=dialect)
+            return PhoneSequence(pron.phones, None, pron.word_index)
+        seq = PhoneSequence.coerce(utterance, frame_period=self.frame_period)
+        if not seq.phones:
+            raise ValueError("the utterance has no phones")
+        return seq
+
+    def _strength(self, accent_strength: float) -> float:
+        s = float(accent_strength)
+        if not np.isfinite(s):
+            raise ValueError(f"accent_strength must be finite, got {accent_strength}")
+        return s
+
+    def predict_durations(
+        self, utterance: Any, *, dialect: str, accent_strength: float = 1.0
+    ) -> np.ndarray:
+        """Predicted duration of every phone, in frames (continuous).
+
+        Parameters
+        ----------
+        utterance : str, Label, Pronunciation, PhoneSequence or sequence of str
+            Text (transcribed with eSpeak NG in the dialect) or phones.
+        dialect : str
+            Dialect to speak.
+        accent_strength : float, default=1.0
+            Interpolation between the shared model (0) and the dialect (1).
+
+        Returns
+        -------
+        ndarray of shape (n_phones,)
+            Durations in frames.
+        """
+        self._check_fitted()
+        self._check_dialect(dialect)
+        seq = self._sequence(utterance, dialect)
+        return np.exp(
+            self._log_durations(seq, dialect, self._strength(accent_strength))
+        )
+
+    def _log_durations(self, seq: PhoneSequence, dialect: str, s: float):
+        X = self.features_.phone_features(seq)
+        return _predict(self.duration_model_, X, dialect, s)[:, 0]
+
+    def _dialect_row(self, dialect: str, s: float) -> tuple[np.ndarray, ...]:
+        """Normalization and variances for a dialect at accent strength ``s``."""
+        g = -1
+        if dialect in self.dialects_.tolist():
+            t = self.dialects_.tolist().index(dialect)
+        else:
+            t, s = g, 0.0
+        mean = self.target_mean_[g] + s * (self.target_mean_[t] - self.target_mean_[g])
+        log_std = np.log(self.target_std_[g]) + s * (
+            np.log(self.target_std_[t]) - np.log(self.target_std_[g])
+        )
+        log_var = np.log(self.variance_[g]) + s * (
+            np.log(self.variance_[t]) - np.log(self.variance_[g])
+        )
+        return mean, np.exp(log_std), np.exp(log_var)
+
+    def predict_parameters(
+        self,
+        utterance: Any,
+        *,
+        dialect: str,
+        accent_strength: float = 1.0,
+        durations: Any = None,
+        postfilter: bool = False,
+    ) -> vocoder.VocoderFeatures:
+        """Predict the vocoder parameters of an utterance.
+
+        Parameters
+        ----------
+        utterance : str, Label, Pronunciation, PhoneSequence or sequence of str
+            Text (transcribed with eSpeak NG in the dialect) or phones.
+        dialect : str
+            Dialect to speak: one seen in training, or an eSpeak NG dialect
+            spoken with the shared models.
+        accent_strength : float, default=1.0
+            0 gives the shared accent, 1 the dialect, above 1 an exaggerated
+            dialect (shared-parameter models only, unless 1).
+        durations : array-like of int or "label", optional
+            Frames per phone; ``"label"`` takes them from a Label (reference
+            timing); default predicted by the duration model.
+        postfilter : bool, default=False
+            Apply the mel-cepstral postfilter.
+
+        Returns
+        -------
+        VocoderFeatures
+            Mel-cepstra, continuous log-F0, voicing and band aperiodicity.
+        """
+        self._check_fitted()
+        self._check_dialect(dialect)
+        s = self._strength(accent_strength)
+        seq = self._sequence(utterance, dialect)
+        if isinstance(durations, str):
+            if durations != "label" or seq.frames is None:
+                raise ValueError(
+                    "durations='label' needs a Label (or PhoneSequence with frames)"
+                )
+            frames = seq.frames
+        elif durations is None:
+            frames = _frames_from_durations(self._log_durations(seq, dialect, s))
+        else:
+            frames = np.asarray(durations, dtype=np.int64).reshape(-1)
+        X = self.features_.frame_features(seq, frames=frames)
+        if len(X) == 0:
+            raise ValueError("the utterance has no frames")
+        mean, std, var = self._dialect_row(dialect, s)
+        Z = _predict(self.acoustic_model_, X, dialect, s)
+        means = Z * std + mean
+        static = mlpg(means, var * std**2, DELTA_WINDOWS)
+        order = self.order_
+        mcep = static[:, : order + 1]
+        lf0 = static[:, order + 1]
+        bap = np.minimum(static[:, order + 2 :], 0.0)
+        if self.voicing_model_ is None:
+            voiced = np.full(len(X), self.voiced_default_ > 0.5)
+        else:
+            voiced = _voiced_probability(self.voicing_model_, X, dialect, s) > 0.5
+        if postfilter:
+            mcep = _postfilter(
+                mcep, float(self.postfilter), self.alpha_, self.fft_size_
+            )
+        return vocoder.VocoderFeatures(
+            fs=self.fs_,
+            frame_period=float(self.frame_period),
+            fft_size=self.fft_size_,
+            alpha=self.alpha_,
+            lf0=lf0,
+            vuv=voiced.astype(np.float64),
+            mcep=mcep,
+            bap=bap,
+        )
+
+    def synthesize(
+        self,
+        text_or_label: Any,
+        *,
+        dialect: str,
+        accent_strength: float = 1.0,
+        durations: Any = None,
+    ) -> tuple[np.ndarray, int]:
+        """Speak text or phones in a dialect.
+
+        Parameters
+        ----------
+        text_or_label : str, Label, Pronunciation, PhoneSequence or sequence of str
+            Text (transcribed with eSpeak NG in the dialect; its timing is
+            ignored) or phones.
+        dialect : str
+            Dialect to speak: one seen in training, or an eSpeak NG dialect
+            spoken with the shared models.
+        accent_strength : float, default=1.0
+            0 gives the shared accent, 1 the dialect, above 1 an exaggerated
+            dialect.
+        durations : array-like of int or "label", optional
+            Frames per phone; default predicted.
+
+        Returns
+        -------
+        waveform : ndarray of shape (n_samples,)
+            Float64 samples, nominally in [-1, 1].
+        fs : int
+            Sample rate in Hz.
+        """
+        params = self.predict_parameters(
+            text_or_label,
+            dialect=dialect,
+            accent_strength=accent_strength,
+            durations=durations,
+            postfilter=True,
+        )
+        return vocoder.synthesize(params), self.fs_
+
+    # ------------------------------------------------------------ evaluate
+
+    def evaluate(self, corpus: Corpus) -> dict[str, dict[str, float]]:
+        """Objective measures on (held-out) utterances, per dialect.
+
+        Acoustics are predicted with the reference durations (from the
+        labels) and compared frame by frame on non-silence frames; duration
+        RMSE compares the duration model's predictions with the reference
+        durations of non-silence phones. See :mod:`mtlsynth.metrics`.
+
+        Parameters
+        ----------
+        corpus : Corpus
+            Utterances to score, analysed with the voice's settings.
+
+        Returns
+        -------
+        dict of str to dict of str to float
+            For every dialect: ``mcd_db`` (c_0 excluded), ``f0_rmse_hz``,
+            ``vuv_error_pct``, ``bap_db`` and ``dur_rmse_ms``.
+        """
+        self._check_fitted()
+        if not isinstance(corpus, Corpus) or len(corpus) == 0:
+            raise ValueError("evaluate needs a non-empty Corpus")
+        fp = float(self.frame_period)
+        feats = extract_features(
+            corpus,
+            cache_dir=self.cache_dir,
+            frame_period=fp,
+            f0_method=self.f0_method,
+            mcep_order=self.mcep_order,
+            mcep_alpha=self.mcep_alpha,
+            n_jobs=self.n_jobs,
+            progress=self.progress,
+        )
+        words = _corpus_words(corpus, False) if self.use_words else [None] * len(corpus)
+        acc: dict[str, dict[str, list]] = {}
+        bar = _Progress(len(corpus), "evaluating", enabled=self.progress)
+        for utt, ref, w in zip(corpus.utterances, feats, words, strict=True):
+            frames = _aligned_frames(utt.label, ref.n_frames, fp)
+            n = int(frames.sum())
+            seq = PhoneSequence(utt.label.phones, frames, w)
+            pred = self.predict_parameters(seq, dialect=utt.dialect, durations="label")
+            phones = np.asarray(utt.label.phones)
+            speech = phones != SILENCE
+            mask = np.repeat(speech, frames)
+            dur_pred = np.exp(self._log_durations(seq, utt.dialect, 1.0)) * fp
+            a = acc.setdefault(utt.dialect, {k: [] for k in ("ref", "pred", "m", "d")})
+            a["ref"].append((ref.mcep[:n], ref.f0[:n], ref.bap[:n]))
+            a["pred"].append((pred.mcep, pred.f0, pred.bap))
+            a["m"].append(mask)
+            a["d"].append((utt.label.durations[speech] * 1e3, dur_pred[speech]))
+            bar.update()
+        out = {}
+        for dialect, a in sorted(acc.items()):
+            ref_mc, ref_f0, ref_bap = (
+                np.concatenate(x) for x in zip(*a["ref"], strict=True)
+            )
+            pr_mc, pr_f0, pr_bap = (
+                np.concatenate(x) for x in zip(*a["pred"], strict=True)
+            )
+            mask = np.concatenate(a["m"])
+            d_ref, d_pred = (np.concatenate(x) for x in zip(*a["d"], strict=True))
+            out[dialect] = {
+                "mcd_db": metrics.mel_cepstral_distortion(ref_mc, pr_mc, mask=mask),
+                "f0_rmse_hz": metrics.f0_rmse(ref_f0, pr_f0, mask=mask),
+                "vuv_error_pct": metrics.vuv_error(ref_f0, pr_f0, mask=mask),
+                "bap_db": metrics.bap_distortion(ref_bap, pr_bap, mask=mask),
+                "dur_rmse_ms": metrics.duration_rmse(d_ref, d_pred),
+            }
+        return out
+
+    # ----------------------------------------------------------- save/load
+
+    _SETTINGS = (
+        "postfilter",
+        "normalize",
+        "variance",
+        "frame_period",
+        "f0_method",
+        "mcep_order",
+        "mcep_alpha",
+        "use_words",
+        "max_voicing_frames",
+        "chunk_utterances",
+    )
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Save the trained voice as one ``.npz`` file (no pickle).
+
+        Parameters
+        ----------
+        path : str or path-like
+            Destination; written atomically.
+
+        Raises
+        ------
+        ValueError
+            If a model is of a class voice files cannot store.
+        """
+        self._check_fitted()
+        arrays: dict[str, np.ndarray] = {}
+        lf = self.features_
+        table = lf.phone_table
+        meta = {
+            "synthesizer": {k: getattr(self, k) for k in self._SETTINGS},
+            "features": {
+                "context": int(lf.context),
+                "n_bumps": int(lf.n_bumps),
+                "interaction_context": int(lf.interaction_context),
+                "phone_table": None
+                if table is None
+                else {str(k): [str(c) for c in v] for k, v in table.items()},
+                "inventory": lf.inventory_.tolist(),
+            },
+            "signal": {
+                "fs": self.fs_,
+                "alpha": self.alpha_,
+                "fft_size": self.fft_size_,
+                "order": self.order_,
+                "n_bap": self.n_bap_,
+                "voiced_default": self.voiced_default_,
+            },
+            "dialects": self.dialects_.tolist(),
+            "models": {
+                "duration": dump_estimator(self.duration_model_, "duration/", arrays),
+                "acoustic": dump_estimator(self.acoustic_model_, "acoustic/", arrays),
+                "voicing": dump_estimator(self.voicing_model_, "voicing/", arrays),
+            },
+        }
+        arrays["target_mean"] = self.target_mean_
+        arrays["target_std"] = self.target_std_
+        arrays["variance"] = self.variance_
+        write_voice(path, meta, arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> ParametricSynthesizer:
+        """Load a voice saved by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The voice file.
+
+        Returns
+        -------
+        ParametricSynthesizer
+            The trained synthesizer.
+
+        Raises
+        ------
+        VoiceFileError
+            If the file is corrupted, not a voice file, or of a newer format.
+        """
+        meta, arrays = read_voice(path)
+        try:
+            synth = cls(progress=False, **meta["synthesizer"])
+            f = meta["features"]
+            lf = LinguisticFeatures(
+                context=f["context"],
+                n_bumps=f["n_bumps"],
+                interaction_context=f["interaction_context"],
+                phone_table=f["phone_table"],
+                frame_period=synth.frame_period,
+            )
+            synth.features_ = lf._set_inventory(f["inventory"])
+            sig = meta["signal"]
+            synth.fs_ = int(sig["fs"])
+            synth.alpha_ = float(sig["alpha"])
+            synth.fft_size_ = int(sig["fft_size"])
+            synth.order_ = int(sig["order"])
+            synth.n_bap_ = int(sig["n_bap"])
+            synth.voiced_default_ = float(sig["voiced_default"])
+            synth.dialects_ = np.asarray(meta["dialects"], dtype=str)
+            models = meta["models"]
+            synth.duration_model_ = load_estimator(models["duration"], arrays)
+            synth.acoustic_model_ = load_estimator(models["acoustic"], arrays)
+            synth.voicing_model_ = load_estimator(models["voicing"], arrays)
+            synth.target_mean_ = arrays["target_mean"]
+            synth.target_std_ = arrays["target_std"]
+            synth.variance_ = arrays["variance"]
+        except (KeyError, TypeError, ValueError) as error:
+            if isinstance(error, VoiceFileError):
+                raise
+            raise VoiceFileError(
+                f"{path}: incomplete or inconsistent voice file: {error!r}"
+            ) from error
+        q = (synth.order_ + 2 + synth.n_bap_) * len(DELTA_WINDOWS)
+        n = len(synth.dialects_) + 1
+        for name in ("target_mean_", "target_std_", "variance_"):
+            if getattr(synth, name).shape != (n, q):
+                raise VoiceFileError(f"{path}: {name[:-1]} has the wrong shape")
+        return synth
