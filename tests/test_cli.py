@@ -1,20 +1,81 @@
+import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from mtlsynth import __version__
 from mtlsynth.cli import main
+from mtlsynth.corpus import read_wav
 
 
-def test_demo_prints_a_table_where_sharing_helps_the_scarce_dialect(capsys):
-    assert main(["demo", "--scarce", "15"]) == 0
-    out = capsys.readouterr().out
-    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()[2:]}
-    independent, pooled, shared = map(float, rows["en-029"])
-    assert shared < independent and shared < pooled
-    big_independent, _, big_shared = map(float, rows["en-US"])
-    assert big_shared < 1.05 * big_independent
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    cache = tmp_path_factory.mktemp("cache")
+    out = tmp_path_factory.mktemp("demo")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("MTLSYNTH_CACHE", str(cache))
+    try:
+        status = main(
+            ["demo", "--utterances", "6", "--dialects", "en-US", "en-GB-scotland"]
+            + ["--out", str(out), "--jobs", "1"]
+        )
+    finally:
+        mp.undo()
+    return status, cache, out
+
+
+def test_demo_writes_speech_and_metrics_per_dialect(demo_run, capsys):
+    status, cache, out = demo_run
+    assert status == 0
+    assert (cache / "corpus" / "en-US" / "wav").is_dir()
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert sorted(metrics) == ["en-GB-scotland", "en-US"]
+    for values in metrics.values():
+        assert set(values) == {
+            "mcd_db",
+            "f0_rmse_hz",
+            "vuv_error_pct",
+            "bap_db",
+            "dur_rmse_ms",
+        }
+        assert all(np.isfinite(v) and v >= 0 for v in values.values())
+        assert values["mcd_db"] < 20
+    waves = {}
+    for dialect in metrics:
+        x, fs = read_wav(out / f"{dialect}.wav")
+        assert fs == 22050 and len(x) > fs // 2
+        assert np.sqrt(np.mean(x**2)) > 1e-3
+        waves[dialect] = x
+    a, b = waves.values()
+    assert len(a) != len(b) or not np.allclose(a, b)
+
+
+def test_train_say_evaluate_round_trip(demo_run, tmp_path, capsys):
+    _, cache, _ = demo_run
+    voice = tmp_path / "voice.npz"
+    corpus = str(cache / "corpus")
+    assert main(["train", corpus, "-o", str(voice), "--holdout", "1"]) == 0
+    wav = tmp_path / "hello.wav"
+    args = ["say", "Hello there.", "--voice", str(voice), "--dialect", "en-US"]
+    assert main([*args, "--accent-strength", "0.5", "-o", str(wav)]) == 0
+    x, fs = read_wav(wav)
+    assert len(x) > 0.2 * fs
+    capsys.readouterr()
+    report = tmp_path / "m.json"
+    assert main(["evaluate", corpus, "--voice", str(voice), "--json", str(report)]) == 0
+    table = capsys.readouterr().out
+    assert "en-GB-scotland" in table and "MCD dB" in table
+    assert set(json.loads(report.read_text())) == {"en-US", "en-GB-scotland"}
+
+
+def test_say_rejects_a_bad_voice_file(tmp_path, capsys):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a voice")
+    args = ["say", "Hi.", "--voice", str(bad), "--dialect", "en-US", "-o", "x.wav"]
+    assert main(args) == 1
+    assert "not a valid mtlsynth voice file" in capsys.readouterr().err
 
 
 def test_console_script_version():
