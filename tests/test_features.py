@@ -1,0 +1,155 @@
+import numpy as np
+import pytest
+
+from mtlsynth import _espeak
+from mtlsynth.corpus import Label
+from mtlsynth.features import (
+    PHONE_CLASSES,
+    PHONE_TABLE,
+    LinguisticFeatures,
+    PhoneSequence,
+    lookup_phone,
+    split_stress,
+)
+
+PHONES = ["pau", "h", "@", "l", "'oU", "pau"]
+FRAMES = np.array([4, 3, 2, 5, 9, 4])
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    return LinguisticFeatures().fit([PHONES, ["pau", "w", "'3:", "l", "d", "pau"]])
+
+
+def column(names, name):
+    matches = np.flatnonzero(names == name)
+    assert len(matches) == 1, name
+    return matches[0]
+
+
+def test_split_stress_and_lookup():
+    assert split_stress("'aU") == ("aU", 2)
+    assert split_stress(",oU") == ("oU", 1)
+    assert split_stress("k") == ("k", 0)
+    assert lookup_phone("'aU") == PHONE_TABLE["aU"]
+    assert "vowel" in lookup_phone(",i@3")
+    assert set(lookup_phone("b")) == {"consonant", "bilabial", "stop", "voiced"}
+    assert "voiced" not in lookup_phone("p")
+    assert lookup_phone("@5") == PHONE_TABLE["@5"]
+    assert lookup_phone("@7") == PHONE_TABLE["@"]  # falls back to the base
+    assert lookup_phone("qq") == ()
+    assert lookup_phone("pau") == ("silence",)
+    assert set(PHONE_CLASSES) >= {"vowel", "consonant", "nasal", "velar", "silence"}
+
+
+def test_phone_table_covers_what_espeak_says_in_every_dialect():
+    text = "The quick brown fox jumps over the lazy dog, thank you, where is it?"
+    for dialect in _espeak.DIALECTS:
+        for phone in _espeak.phonemes(text, dialect=dialect).phones:
+            assert lookup_phone(phone), (dialect, phone)
+
+
+def test_identity_one_hot_with_unknown_and_edges(fitted):
+    lf = LinguisticFeatures(level="phone").fit([PHONES])
+    names = lf.get_feature_names_out()
+    X = lf.phone_features(["pau", "h", "zz", "pau"])
+    assert X.shape == (4, lf.n_phone_features_) == (4, len(names))
+    for offset in range(-2, 3):
+        block = np.array([n.startswith(f"id[{offset:+d}]=") for n in names])
+        assert np.all(X[:, block].sum(axis=1) == 1)
+    assert X[1, column(names, "id[+0]=h")] == 1
+    assert X[2, column(names, "id[+0]=<unknown>")] == 1
+    assert X[0, column(names, "id[-1]=<none>")] == 1
+    assert X[3, column(names, "id[+2]=<none>")] == 1
+    assert X[2, column(names, "id[-1]=h")] == 1
+    # stress is split from the identity
+    Y = lf.phone_features(PHONES)
+    assert Y[4, column(names, "id[+0]=oU")] == 1
+    assert Y[4, column(names, "stress=2")] == 1
+    assert Y[3, column(names, "class[+1]=vowel")] == 1
+    assert Y[3, column(names, "class[+0]=lateral")] == 1
+
+
+def test_frame_features_shapes_bumps_and_interactions(fitted):
+    names = fitted.get_feature_names_out()
+    X = fitted.frame_features(PHONES, frames=FRAMES)
+    assert (
+        X.shape
+        == (FRAMES.sum(), fitted.n_frame_features_)
+        == (
+            FRAMES.sum(),
+            len(names),
+        )
+    )
+    assert np.all(np.isfinite(X))
+    bumps = X[:, [column(names, f"bump{j}") for j in range(3)]]
+    np.testing.assert_allclose(bumps.sum(axis=1), 1.0)
+    first = np.cumsum(FRAMES) - FRAMES
+    last = np.cumsum(FRAMES) - 1
+    assert np.all(bumps[first[FRAMES > 2]].argmax(axis=1) == 0)
+    assert np.all(bumps[last[FRAMES > 2]].argmax(axis=1) == 2)
+    np.testing.assert_allclose(
+        X[:, column(names, "log_dur")], np.log(np.repeat(FRAMES, FRAMES))
+    )
+    is_l = X[:, column(names, "id[+0]=l")]
+    assert is_l.sum() == 5
+    np.testing.assert_allclose(
+        X[:, column(names, "id[+0]=l*bump1")], is_l * bumps[:, 1]
+    )
+    np.testing.assert_allclose(
+        X[:, column(names, "class[-1]=vowel*bump0")],
+        X[:, column(names, "class[-1]=vowel")] * bumps[:, 0],
+    )
+    # the phone-level block is repeated on every frame of the phone
+    P = fitted.phone_features(PHONES)
+    np.testing.assert_array_equal(X[:, : P.shape[1]], np.repeat(P, FRAMES, axis=0))
+
+
+def test_label_durations_and_transform_stacking(fitted):
+    label = Label.from_seconds([0, 0.1, 0.17], [0.1, 0.17, 0.3], ["pau", "'oU", "pau"])
+    X = fitted.transform([label, label])
+    assert X.shape == (2 * label.num_frames(5.0), fitted.n_frame_features_)
+    phone_level = LinguisticFeatures(level="phone").fit([PHONES])
+    P = phone_level.transform([PHONES, PHONES[:3]])
+    np.testing.assert_array_equal(P[6:], phone_level.phone_features(PHONES[:3]))
+
+
+def test_word_positions_from_a_pronunciation():
+    pron = _espeak.phonemes("Hello big world.", dialect="en-US")
+    lf = LinguisticFeatures(level="phone").fit([pron])
+    names = lf.get_feature_names_out()
+    with_words = lf.phone_features(pron)
+    without = lf.phone_features(pron.phones)
+    known = with_words[:, column(names, "word_known")]
+    speech = np.asarray(pron.phones) != "pau"
+    np.testing.assert_array_equal(known, speech.astype(float))
+    assert np.all(without[:, column(names, "word_known")] == 0)
+    initial = with_words[:, column(names, "word_initial")]
+    assert initial.sum() == len(pron.words)
+
+
+def test_custom_phone_table():
+    table = {"a": ["vowel", "open"], "b": ["consonant", "stop"], "pau": ["silence"]}
+    lf = LinguisticFeatures(phone_table=table, level="phone").fit([["pau", "a", "b"]])
+    assert lf.classes_ == ("consonant", "open", "silence", "stop", "vowel")
+    names = lf.get_feature_names_out()
+    X = lf.phone_features(["pau", "b", "a", "pau"])
+    assert X[2, column(names, "class[+0]=open")] == 1
+    assert X[1, column(names, "class[+0]=stop")] == 1
+
+
+def test_bad_input_is_rejected(fitted):
+    with pytest.raises(ValueError, match="frames"):
+        fitted.frame_features(PHONES, frames=[1, 2])
+    with pytest.raises(ValueError, match="durations"):
+        fitted.frame_features(PHONES)
+    with pytest.raises(ValueError, match="string"):
+        fitted.phone_features("pau h @")
+    with pytest.raises(ValueError, match="no phones"):
+        fitted.phone_features([])
+    with pytest.raises(ValueError, match="phone_table"):
+        LinguisticFeatures(phone_table={"a": "vowel"}).fit([["a"]])
+    with pytest.raises(ValueError, match="level"):
+        LinguisticFeatures(level="word").fit([["a"]])
+    with pytest.raises(ValueError, match="entries"):
+        PhoneSequence(("a", "b"), frames=[1])
