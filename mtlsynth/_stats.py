@@ -400,7 +400,7 @@ def accumulate_statistics(load, items, *, n_jobs=None, verbose=0) -> TaskStatist
         Number of joblib workers (``None``: joblib's default, usually 1,
         or the configured backend's).
     verbose : int, default=0
-        joblib's progress messages.
+        Verbosity of joblib's progress messages.
 
     Returns
     -------

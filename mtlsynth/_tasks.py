@@ -162,8 +162,8 @@ class MultiTaskMixin:
     Estimators inherit from this mixin (before scikit-learn's ``BaseEstimator``)
     and call :meth:`_validate_fit_data` in ``fit`` and :meth:`_predict_codes` in
     ``predict``. Through scikit-learn's metadata routing, ``tasks`` is requested
-    by ``fit``, ``partial_fit``, ``predict``, ``predict_proba``,
-    ``decision_function`` and ``score`` by default, so Pipeline, cross_validate
+    by ``fit``, ``partial_fit``, ``predict`` and ``score`` by default (and by
+    the prediction methods that classifiers add), so Pipeline, cross_validate
     and GridSearchCV slice it per fold once routing is enabled with
     ``sklearn.set_config(enable_metadata_routing=True)``.
 
