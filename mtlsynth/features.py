@@ -349,6 +349,13 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
     interaction_context : int, default=1
         Neighbours on each side whose classes interact with the position
         bumps (the current phone's identity and classes always do).
+    edge_kernels : sequence of float, default=(1.5, 4.0)
+        Time constants (frames) of exponential kernels over the absolute
+        distance of a frame from the start and from the end of its phone;
+        each kernel interacts with the current phone's identity and classes
+        and with the classes of the neighbour on that side (transitions
+        between phones last a fixed time, not a fixed share of the phone).
+        Empty to leave them out.
     level : {"frame", "phone"}, default="frame"
         What :meth:`transform` returns.
     frame_period : float, default=5.0
@@ -380,6 +387,7 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
         phone_table: Mapping[str, Sequence[str]] | None = None,
         n_bumps: int = 3,
         interaction_context: int = 1,
+        edge_kernels: Sequence[float] = (1.5, 4.0),
         level: str = "frame",
         frame_period: float = 5.0,
     ):
@@ -387,6 +395,7 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
         self.phone_table = phone_table
         self.n_bumps = n_bumps
         self.interaction_context = interaction_context
+        self.edge_kernels = edge_kernels
         self.level = level
         self.frame_period = frame_period
 
@@ -407,6 +416,11 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
             raise ValueError(
                 "interaction_context must be an integer in [0, context]: "
                 f"{self.interaction_context}"
+            )
+        tau = np.asarray(self.edge_kernels, dtype=float)
+        if tau.ndim != 1 or not np.all(np.isfinite(tau) & (tau > 0)):
+            raise ValueError(
+                f"edge_kernels must be positive time constants: {self.edge_kernels}"
             )
         if self.level not in ("frame", "phone"):
             raise ValueError(f"level must be 'frame' or 'phone', got {self.level!r}")
@@ -453,10 +467,14 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
         n_id = len(self.inventory_) + 2  # + unknown + none
         n_cls = len(self.classes_)
         width = 2 * self.context + 1
-        self.n_phone_features_ = width * (n_id + n_cls) + 24
+        self._n_base = width * (n_id + n_cls) + 32
+        self.n_phone_features_ = self._n_base + 3 * n_id + n_cls * n_cls
+        n_edge = len(self.edge_kernels)
         k = self.n_bumps
-        n_int = (n_id + n_cls) + 2 * self.interaction_context * n_cls + 3 + 4
-        self.n_frame_features_ = self.n_phone_features_ + k + 3 + k * n_int
+        n_int = (n_id + n_cls) + 2 * self.interaction_context * n_cls + 3 + 12
+        self.n_frame_features_ = (
+            self._n_base + k + 3 + k * n_int + 2 * n_edge * (1 + n_id + 2 * n_cls)
+        )
         self._class_cache: dict[str, np.ndarray] = {}
         return self
 
@@ -560,6 +578,11 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
             np.minimum(after, 8) / 4.0,
             (after == 0) & ~silence,
         ]
+        counts = np.column_stack(
+            [(np.minimum(before, 3) == j) & ~silence for j in range(4)]
+            + [(np.minimum(after, 3) == j) & ~silence for j in range(4)]
+        )
+        pos += list(counts.T)
         # words
         if seq.word_index is not None:
             w = np.where(silence, -1, seq.word_index)
@@ -607,8 +630,12 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
                     (after == 0) & ~silence,
                     last_phrase & (bwd < 3),
                     first_phrase & (fwd < 3),
+                    *counts.T,
                 ]
             ).astype(float),
+            "silence": silence,
+            "stressed": (stress > 0) & ~silence,
+            "word_final": pos_block[:, -4] > 0,
         }
         return X, parts
 
@@ -634,7 +661,18 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
         )
         if not seq.phones:
             raise ValueError("the utterance has no phones")
-        return self._phone_block(seq)[0]
+        P, parts = self._phone_block(seq)
+        n = len(P)
+        n_id = len(self.inventory_) + 2
+        cur = np.zeros((n, n_id))
+        cur[np.arange(n), parts["codes"]] = 1.0
+        final = parts["phrase"][:, 1] > 0
+        flags = np.column_stack([parts["stressed"], final, parts["word_final"]])
+        by_flag = (cur[:, :, None] * flags[:, None, :]).reshape(n, -1)
+        cls = parts["ctx_cls"][0]
+        nxt = parts["ctx_cls"].get(1, np.zeros_like(cls))
+        pairs = (cls[:, :, None] * nxt[:, None, :]).reshape(n, -1)
+        return np.hstack([P, by_flag, pairs])
 
     # ----------------------------------------------------------- frame level
 
@@ -677,6 +715,7 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
                 f"{frames.shape}"
             )
         P, parts = self._phone_block(seq)
+        P = P[:, : self._n_base]
         phone_of = np.repeat(np.arange(len(frames)), frames)
         n_frames = len(phone_of)
         starts = np.cumsum(frames) - frames
@@ -699,7 +738,23 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
         inter_parts.append(parts["phrase"][phone_of])
         inter = np.hstack(inter_parts)
         crossed = (inter[:, :, None] * bumps[:, None, :]).reshape(n_frames, -1)
-        return np.hstack([P[phone_of], bumps, timing, crossed])
+        blocks = [P[phone_of], bumps, timing, crossed]
+        if len(self.edge_kernels):
+            tau = np.asarray(self.edge_kernels, dtype=float)
+            k_left = dur - 1 - k_in
+            start = np.exp(-k_in[:, None] / tau)
+            end = np.exp(-k_left[:, None] / tau)
+            cur_cls = parts["ctx_cls"][0]
+            zeros = np.zeros_like(cur_cls)
+            prev_cls = parts["ctx_cls"].get(-1, zeros)[phone_of]
+            next_cls = parts["ctx_cls"].get(1, zeros)[phone_of]
+            left = np.hstack([np.ones((n_frames, 1)), cur, cur_cls[phone_of], prev_cls])
+            right = np.hstack(
+                [np.ones((n_frames, 1)), cur, cur_cls[phone_of], next_cls]
+            )
+            blocks.append((left[:, :, None] * start[:, None, :]).reshape(n_frames, -1))
+            blocks.append((right[:, :, None] * end[:, None, :]).reshape(n_frames, -1))
+        return np.hstack(blocks)
 
     # ------------------------------------------------------------ transform
 
@@ -763,6 +818,8 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
             "stressed_before",
             "stressed_after",
             "last_stressed",
+            *[f"stressed_before={j}" for j in range(4)],
+            *[f"stressed_after={j}" for j in range(4)],
             "word_known",
             "word_fwd",
             "word_bwd",
@@ -774,6 +831,16 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
             "silence",
         ]
         if self.level == "phone":
+            names += [
+                f"id[+0]={p}*{flag}"
+                for p in ids
+                for flag in ("stressed", "phrase_final", "word_final")
+            ]
+            names += [
+                f"class[+0]={a}*class[+1]={b}"
+                for a in self.classes_
+                for b in self.classes_
+            ]
             return np.asarray(names, dtype=object)
         k = self.n_bumps
         names += [f"bump{j}" for j in range(k)]
@@ -784,5 +851,12 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
                 inter += [f"class[{sign * off:+d}]={x}" for x in self.classes_]
         inter += ["stress=0", "stress=1", "stress=2"]
         inter += ["phrase_rel", "last_stressed", "phrase_final", "phrase_initial"]
+        inter += [f"stressed_before={j}" for j in range(4)]
+        inter += [f"stressed_after={j}" for j in range(4)]
         names += [f"{a}*bump{j}" for a in inter for j in range(k)]
+        for side, ctx in (("start", -1), ("end", 1)):
+            edge = ["1"] + [f"id[+0]={p}" for p in ids]
+            edge += [f"class[+0]={x}" for x in self.classes_]
+            edge += [f"class[{ctx:+d}]={x}" for x in self.classes_]
+            names += [f"{a}*{side}{tau}" for a in edge for tau in self.edge_kernels]
         return np.asarray(names, dtype=object)

@@ -946,6 +946,7 @@ class ParametricSynthesizer(BaseEstimator):
                 "context": int(lf.context),
                 "n_bumps": int(lf.n_bumps),
                 "interaction_context": int(lf.interaction_context),
+                "edge_kernels": [float(t) for t in lf.edge_kernels],
                 "phone_table": None
                 if table is None
                 else {str(k): [str(c) for c in v] for k, v in table.items()},
@@ -998,6 +999,7 @@ class ParametricSynthesizer(BaseEstimator):
                 context=f["context"],
                 n_bumps=f["n_bumps"],
                 interaction_context=f["interaction_context"],
+                edge_kernels=tuple(f["edge_kernels"]),
                 phone_table=f["phone_table"],
                 frame_period=synth.frame_period,
             )

@@ -55,7 +55,9 @@ def test_identity_one_hot_with_unknown_and_edges(fitted):
     X = lf.phone_features(["pau", "h", "zz", "pau"])
     assert X.shape == (4, lf.n_phone_features_) == (4, len(names))
     for offset in range(-2, 3):
-        block = np.array([n.startswith(f"id[{offset:+d}]=") for n in names])
+        block = np.array(
+            [n.startswith(f"id[{offset:+d}]=") and "*" not in n for n in names]
+        )
         assert np.all(X[:, block].sum(axis=1) == 1)
     assert X[1, column(names, "id[+0]=h")] == 1
     assert X[2, column(names, "id[+0]=<unknown>")] == 1
@@ -101,8 +103,15 @@ def test_frame_features_shapes_bumps_and_interactions(fitted):
         X[:, column(names, "class[-1]=vowel")] * bumps[:, 0],
     )
     # the phone-level block is repeated on every frame of the phone
-    P = fitted.phone_features(PHONES)
-    np.testing.assert_array_equal(X[:, : P.shape[1]], np.repeat(P, FRAMES, axis=0))
+    base = column(names, "bump0")
+    P = fitted.phone_features(PHONES)[:, :base]
+    np.testing.assert_array_equal(X[:, :base], np.repeat(P, FRAMES, axis=0))
+    # absolute-time kernels at phone edges
+    start = X[:, column(names, "1*start1.5")]
+    np.testing.assert_allclose(start[first], 1.0)
+    end = X[:, column(names, "id[+0]=oU*end4.0")]
+    np.testing.assert_allclose(end[last[4]], 1.0)
+    assert end[first[4]] == pytest.approx(np.exp(-8 / 4.0))
 
 
 def test_label_durations_and_transform_stacking(fitted):
