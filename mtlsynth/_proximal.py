@@ -224,14 +224,6 @@ class _ProximalRegressorBase(_LinearTasksMixin, MultiTaskMixin, RegressorMixin):
         self._set_coef(statistics.labels, W, b, single_output)
         return self
 
-    def _statistics_of(self, X, y, tasks, sample_weight, *, reset):
-        X, y, labels, codes, sample_weight = self._validate_fit_data(
-            X, y, tasks, sample_weight, reset=reset, multi_output=True, y_numeric=True
-        )
-        Y = y.reshape(len(y), -1)
-        stats = TaskStatistics.from_data(X, Y, labels, codes, sample_weight)
-        return X, y, stats
-
     def predict(self, X, tasks=None):
         """Predict with each sample's task model.
 
@@ -399,8 +391,10 @@ class ProximalRegressor(_ProximalRegressorBase, BaseEstimator):
             if self.warm_start and hasattr(self, "coef_")
             else None
         )
-        _, y, stats = self._statistics_of(X, y, tasks, sample_weight, reset=True)
-        return self._refit(stats, previous, y.ndim == 1)
+        stats, single_output = self._batch_statistics(
+            X, y, tasks, sample_weight, reset=True
+        )
+        return self._refit(stats, previous, single_output)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, tasks=None, sample_weight=None):
@@ -426,17 +420,19 @@ class ProximalRegressor(_ProximalRegressorBase, BaseEstimator):
             The updated model.
         """
         first = not hasattr(self, "statistics_")
-        _, y, stats = self._statistics_of(X, y, tasks, sample_weight, reset=first)
+        stats, single_output = self._batch_statistics(
+            X, y, tasks, sample_weight, reset=first
+        )
         if first:
-            return self._refit(stats, None, y.ndim == 1)
-        if (y.ndim == 1) != (self.coef_.ndim == 2):
+            return self._refit(stats, None, single_output)
+        if single_output != (self.coef_.ndim == 2):
             raise ValueError(
                 "y must keep the same number of dimensions across partial_fit "
                 f"calls: the model was fitted with {self.coef_.ndim - 1}-D targets, "
-                f"this batch has {y.ndim}-D targets."
+                f"this batch has {1 if single_output else 2}-D targets."
             )
         stats = self.statistics_.merge(stats)
-        return self._refit(stats, (self.tasks_, self._stacked_params()), y.ndim == 1)
+        return self._refit(stats, (self.tasks_, self._stacked_params()), single_output)
 
     def fit_statistics(self, statistics):
         """Fit from sufficient statistics alone (no rows needed).

@@ -250,18 +250,15 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
 
     def _add_data(self, X, y, tasks, sample_weight, *, reset):
         """Validate a batch, merge its statistics and solve."""
-        X, y, labels, codes, sample_weight = self._validate_fit_data(
-            X, y, tasks, sample_weight, reset=reset, multi_output=True, y_numeric=True
+        stats, single_output = self._batch_statistics(
+            X, y, tasks, sample_weight, reset=reset
         )
-        single_output = y.ndim == 1
         if not reset and single_output != self._single_output:
             raise ValueError(
                 "y must keep the same number of dimensions across partial_fit "
                 f"calls: the model was fitted with {1 if self._single_output else 2}"
-                f"-D targets, this batch has {y.ndim}-D targets."
+                f"-D targets, this batch has {1 if single_output else 2}-D targets."
             )
-        Y = y.reshape(len(y), -1)
-        stats = TaskStatistics.from_data(X, Y, labels, codes, sample_weight)
         if not reset:
             stats = self.statistics_.merge(stats)
         self.statistics_ = stats

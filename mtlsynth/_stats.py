@@ -19,7 +19,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["TaskStatistics", "accumulate_statistics", "chunk_statistics", "task_groups"]
+__all__ = [
+    "TaskStatistics",
+    "accumulate_statistics",
+    "chunk_statistics",
+    "dask_statistics",
+    "task_groups",
+]
 
 CHUNK_BYTES = 1 << 23
 """Target size of one chunk of rows; keeps the working set in cache."""
@@ -362,6 +368,66 @@ def chunk_statistics(X, y, tasks=None, sample_weight=None) -> TaskStatistics:
     labels, codes = encode_tasks(tasks, X.shape[0])
     weight = check_sample_weight(sample_weight, X.shape[0])
     return TaskStatistics.from_data(X, Y, labels, codes, weight)
+
+
+def is_dask_array(a) -> bool:
+    """Whether ``a`` is a dask array (checked without importing dask)."""
+    return type(a).__module__.split(".")[0] == "dask" and hasattr(a, "to_delayed")
+
+
+def dask_statistics(X, y, tasks=None, sample_weight=None) -> TaskStatistics:
+    """Statistics of dask arrays, computed block by block where blocks live.
+
+    Parameters
+    ----------
+    X : dask array of shape (n_samples, n_features)
+        Inputs; its row blocks set the chunks of the other arguments.
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Targets (dask or NumPy).
+    tasks : array-like of shape (n_samples,), default=None
+        Task label of each row (dask or NumPy).
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative weights (dask or NumPy).
+
+    Returns
+    -------
+    stats : TaskStatistics
+        Statistics of every row, merged pairwise in a tree.
+    """
+    import dask
+    import dask.array as da
+
+    X = X.rechunk({1: -1})
+    rows = X.chunks[0]
+
+    def blocks(a, name):
+        if a is None:
+            return [None] * len(rows)
+        a = da.asarray(a)
+        if a.ndim == 0 or a.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"{name} has shape {a.shape} but X has {X.shape[0]} samples."
+            )
+        a = a.rechunk({0: rows, **{axis: -1 for axis in range(1, a.ndim)}})
+        return list(a.to_delayed().ravel())
+
+    parts = [
+        dask.delayed(chunk_statistics)(*chunk)
+        for chunk in zip(
+            X.to_delayed().ravel(),
+            blocks(y, "y"),
+            blocks(tasks, "tasks"),
+            blocks(sample_weight, "sample_weight"),
+            strict=True,
+        )
+    ]
+    while len(parts) > 1:
+        merged = [
+            dask.delayed(TaskStatistics.merge)(a, b)
+            for a, b in zip(parts[::2], parts[1::2], strict=False)
+        ]
+        parts = merged + parts[len(merged) * 2 :]
+    return dask.compute(parts[0])[0]
 
 
 def _load_and_summarize(load, item) -> TaskStatistics:

@@ -213,6 +213,54 @@ class MultiTaskMixin:
         sample_weight = check_sample_weight(sample_weight, X.shape[0])
         return X, y, labels, codes, sample_weight
 
+    def _batch_statistics(self, X, y, tasks, sample_weight, *, reset):
+        """Validate a batch of rows and compute its per-task statistics.
+
+        NumPy-like input is validated with scikit-learn's ``validate_data``;
+        a dask array is summarized block by block where its blocks live and
+        only the statistics are gathered.
+
+        Parameters
+        ----------
+        X : array-like or dask array of shape (n_samples, n_features)
+            Inputs.
+        y : array-like or dask array of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+        tasks : array-like of shape (n_samples,) or None
+            Task label of each sample.
+        sample_weight : array-like of shape (n_samples,) or None
+            Non-negative sample weights.
+        reset : bool
+            Whether this batch starts a new fit (sets ``n_features_in_``).
+
+        Returns
+        -------
+        stats : TaskStatistics
+            Statistics of the batch.
+        single_output : bool
+            Whether ``y`` is 1-D.
+        """
+        from mtlsynth._stats import TaskStatistics, dask_statistics, is_dask_array
+
+        if is_dask_array(X):
+            if X.ndim != 2:
+                raise ValueError(f"X must be 2-D; got a dask array of shape {X.shape}.")
+            if reset:
+                self.n_features_in_ = X.shape[1]
+                self.__dict__.pop("feature_names_in_", None)
+            elif X.shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"X has {X.shape[1]} features, but {type(self).__name__} is "
+                    f"expecting {self.n_features_in_} features as input."
+                )
+            return dask_statistics(X, y, tasks, sample_weight), np.ndim(y) == 1
+        X, y, labels, codes, sample_weight = self._validate_fit_data(
+            X, y, tasks, sample_weight, reset=reset, multi_output=True, y_numeric=True
+        )
+        Y = y.reshape(len(y), -1)
+        stats = TaskStatistics.from_data(X, Y, labels, codes, sample_weight)
+        return stats, y.ndim == 1
+
     def _predict_codes(self, tasks, n_samples: int) -> np.ndarray:
         """Task index of every sample to predict; -1 for an unseen task.
 

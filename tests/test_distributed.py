@@ -3,13 +3,21 @@
 import sys
 
 import cloudpickle
+import dask
+import dask.array as da
 import joblib
 import numpy as np
 import pytest
 from distributed import Client, LocalCluster
 
-from mtlsynth import SharedLeastSquares, accumulate_statistics
+from mtlsynth import (
+    FISTA,
+    ProximalRegressor,
+    SharedLeastSquares,
+    accumulate_statistics,
+)
 from mtlsynth.datasets import make_related_tasks
+from mtlsynth.penalties import L21
 
 # Workers cannot import this test module: ship its functions by value.
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
@@ -88,3 +96,29 @@ def test_bad_chunk_is_named(chunk_files):
         accumulate_statistics(lambda item: item, [1])
     with pytest.raises(ValueError, match="no items"):
         accumulate_statistics(load_npz, [])
+
+
+@pytest.mark.parametrize(
+    "make_model",
+    [
+        lambda: SharedLeastSquares(0.5, 2.0),
+        lambda: ProximalRegressor(L21(0.01), solver=FISTA(tol=1e-10, max_iter=5000)),
+    ],
+    ids=["shared", "proximal"],
+)
+def test_dask_arrays_fit_like_numpy_arrays(chunk_files, make_model):
+    _, X, y, tasks = chunk_files
+    X_dask = da.from_array(X, chunks=(130, 5))
+    y_dask = da.from_array(y, chunks=(90, 4))
+    with dask.config.set(scheduler="synchronous"):
+        lazy = make_model().fit(X_dask, y_dask, tasks=tasks)
+    eager = make_model().fit(X, y, tasks=tasks)
+    np.testing.assert_allclose(lazy.coef_, eager.coef_, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(
+        lazy.predict(X, tasks=tasks), eager.predict(X, tasks=tasks)
+    )
+    assert lazy.n_features_in_ == X.shape[1]
+    with pytest.raises(ValueError, match="tasks has shape"):
+        make_model().fit(X_dask, y_dask, tasks=tasks[:-1])
+    with pytest.raises(ValueError, match="features"):
+        make_model().fit(X_dask, y_dask, tasks=tasks).partial_fit(X_dask[:, :3], y_dask)
