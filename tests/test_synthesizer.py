@@ -1,0 +1,199 @@
+import copy
+import json
+import zipfile
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.neighbors import KNeighborsRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from mtlsynth import vocoder
+from mtlsynth.corpus import build_corpus, read_corpus
+from mtlsynth.synthesizer import ParametricSynthesizer, VoiceFileError, split_corpus
+
+DIALECTS = ["en-US", "en-GB-scotland"]
+TEXT = "The old man sat by the river."
+
+
+@pytest.fixture(scope="module")
+def corpus_split(tmp_path_factory):
+    root = tmp_path_factory.mktemp("corpus")
+    build_corpus(root, dialects=DIALECTS, n_utterances=8, progress=False)
+    return split_corpus(read_corpus(root), test_size=1)
+
+
+@pytest.fixture(scope="module")
+def synth(corpus_split):
+    train, _ = corpus_split
+    return ParametricSynthesizer(progress=False).fit(train)
+
+
+@pytest.fixture(scope="module")
+def label(corpus_split):
+    return corpus_split[1].by_dialect("en-US")[0].label
+
+
+def test_split_corpus_holds_out_whole_sentences(corpus_split):
+    train, test = corpus_split
+    assert {u.name for u in train} & {u.name for u in test} == set()
+    assert test.dialects == tuple(sorted(DIALECTS))
+    assert len(train) == 14 and len(test) == 2
+    with pytest.raises(ValueError, match="test_size"):
+        split_corpus(train, test_size=1.5)
+
+
+def test_speech_is_finite_loud_and_as_long_as_predicted(synth):
+    wave, fs = synth.synthesize(TEXT, dialect="en-US")
+    assert fs == 22050
+    assert np.all(np.isfinite(wave))
+    assert np.sqrt(np.mean(wave**2)) > 1e-3
+    frames = synth.predict_durations(TEXT, dialect="en-US")
+    expected = np.round(np.cumsum(frames))[-1] * synth.frame_period * 1e-3 * fs
+    assert abs(len(wave) - expected) <= 0.02 * expected + 3 * 0.005 * fs
+
+
+def test_dialects_differ_on_the_same_text_and_label(synth, label):
+    a, _ = synth.synthesize(TEXT, dialect="en-US")
+    b, _ = synth.synthesize(TEXT, dialect="en-GB-scotland")
+    assert len(a) != len(b) or not np.allclose(a, b)
+    pa = synth.predict_parameters(label, dialect="en-US", durations="label")
+    pb = synth.predict_parameters(label, dialect="en-GB-scotland", durations="label")
+    assert pa.n_frames == pb.n_frames == label.num_frames(5.0)
+    assert np.abs(pa.mcep - pb.mcep).max() > 1e-3
+
+
+def test_accent_strength_zero_is_the_shared_model(synth, label):
+    unseen = "en-029"  # an eSpeak dialect absent from training
+    assert unseen not in synth.dialects_
+    shared = synth.predict_parameters(label, dialect=unseen, durations="label")
+    zero = synth.predict_parameters(
+        label, dialect="en-US", accent_strength=0.0, durations="label"
+    )
+    np.testing.assert_allclose(zero.mcep, shared.mcep, atol=1e-8)
+    np.testing.assert_allclose(zero.lf0, shared.lf0, atol=1e-8)
+    np.testing.assert_array_equal(zero.vuv, shared.vuv)
+    X = synth.features_.phone_features(label)
+    tasks = np.full(len(X), unseen)
+    np.testing.assert_allclose(
+        synth.predict_durations(label, dialect="en-US", accent_strength=0.0),
+        np.exp(synth.duration_model_.predict(X, tasks=tasks)),
+    )
+    one = synth.predict_parameters(
+        label, dialect="en-US", accent_strength=1.0, durations="label"
+    )
+    more = synth.predict_parameters(
+        label, dialect="en-US", accent_strength=2.0, durations="label"
+    )
+    assert np.abs(one.mcep - zero.mcep).max() > 1e-3
+    assert np.abs(more.mcep - one.mcep).max() > 1e-3
+    # strength 1 through the blend equals the model's own prediction
+    np.testing.assert_allclose(
+        synth.predict_durations(label, dialect="en-US", accent_strength=1.0 + 1e-12),
+        synth.predict_durations(label, dialect="en-US"),
+        rtol=1e-9,
+    )
+
+
+def test_postfilter_keeps_the_envelope_energy(synth, label):
+    plain = synth.predict_parameters(label, dialect="en-US", durations="label")
+    sharp = synth.predict_parameters(
+        label, dialect="en-US", durations="label", postfilter=True
+    )
+    np.testing.assert_allclose(sharp.mcep[:, 2:], synth.postfilter * plain.mcep[:, 2:])
+    energy = [
+        vocoder.envelope_from_mcep(p.mcep, alpha=p.alpha, fft_size=p.fft_size).sum(1)
+        for p in (plain, sharp)
+    ]
+    np.testing.assert_allclose(energy[1], energy[0], rtol=1e-6)
+
+
+def test_voice_file_round_trip(synth, tmp_path):
+    path = tmp_path / "voice.npz"
+    synth.save(path)
+    loaded = ParametricSynthesizer.load(path)
+    a, _ = synth.synthesize(TEXT, dialect="en-GB-scotland", accent_strength=0.7)
+    b, _ = loaded.synthesize(TEXT, dialect="en-GB-scotland", accent_strength=0.7)
+    np.testing.assert_array_equal(a, b)
+    assert list(loaded.dialects_) == list(synth.dialects_)
+    with zipfile.ZipFile(path) as z:
+        assert all(name.endswith(".npy") for name in z.namelist())
+    with np.load(path, allow_pickle=False) as data:
+        meta = json.loads(str(data["__meta__"]))
+    assert meta["version"] == 1
+    assert meta["models"]["acoustic"]["class"] == "mtlsynth.SharedLeastSquares"
+
+
+def test_corrupted_and_newer_voice_files_fail_clearly(synth, tmp_path):
+    path = tmp_path / "voice.npz"
+    synth.save(path)
+    truncated = tmp_path / "truncated.npz"
+    truncated.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(VoiceFileError, match="not a valid mtlsynth voice file"):
+        ParametricSynthesizer.load(truncated)
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    meta = json.loads(str(arrays["__meta__"]))
+    meta["version"] = 99
+    arrays["__meta__"] = np.asarray(json.dumps(meta))
+    newer = tmp_path / "newer.npz"
+    np.savez(newer, **arrays)
+    with pytest.raises(VoiceFileError, match="newer"):
+        ParametricSynthesizer.load(newer)
+    del arrays["variance"]
+    meta["version"] = 1
+    arrays["__meta__"] = np.asarray(json.dumps(meta))
+    partial = tmp_path / "partial.npz"
+    np.savez(partial, **arrays)
+    with pytest.raises(VoiceFileError, match="incomplete"):
+        ParametricSynthesizer.load(partial)
+    with pytest.raises(VoiceFileError, match="does not exist"):
+        ParametricSynthesizer.load(tmp_path / "missing.npz")
+
+
+def test_bad_requests_are_rejected(synth):
+    with pytest.raises(ValueError, match="unknown dialect"):
+        synth.synthesize(TEXT, dialect="xx-YY")
+    with pytest.raises(ValueError, match="empty"):
+        synth.synthesize("   ", dialect="en-US")
+    with pytest.raises(ValueError, match="not trained"):
+        ParametricSynthesizer().synthesize(TEXT, dialect="en-US")
+    with pytest.raises(ValueError, match="Corpus"):
+        ParametricSynthesizer().fit([])
+
+
+def test_evaluate_scores_every_dialect(synth, corpus_split):
+    results = synth.evaluate(corpus_split[1])
+    assert sorted(results) == sorted(DIALECTS)
+    for values in results.values():
+        assert set(values) == {
+            "mcd_db",
+            "f0_rmse_hz",
+            "vuv_error_pct",
+            "bap_db",
+            "dur_rmse_ms",
+        }
+        assert all(np.isfinite(v) and v >= 0 for v in values.values())
+
+
+def test_any_scikit_learn_models_plug_in_pooled(corpus_split, tmp_path, label):
+    train, _ = corpus_split
+    synth = ParametricSynthesizer(
+        duration_model=Ridge(alpha=10.0),
+        acoustic_model=make_pipeline(StandardScaler(), Ridge(alpha=100.0)),
+        voicing_model=LogisticRegression(max_iter=300),
+        progress=False,
+    ).fit(train)
+    wave, _ = synth.synthesize(TEXT, dialect="en-US")
+    assert np.all(np.isfinite(wave)) and np.sqrt(np.mean(wave**2)) > 1e-3
+    with pytest.raises(ValueError, match="shared part"):
+        synth.synthesize(TEXT, dialect="en-US", accent_strength=0.5)
+    path = tmp_path / "pooled.npz"
+    synth.save(path)
+    again = ParametricSynthesizer.load(path)
+    np.testing.assert_array_equal(again.synthesize(TEXT, dialect="en-US")[0], wave)
+    odd = copy.copy(synth)
+    odd.duration_model_ = KNeighborsRegressor()
+    with pytest.raises(ValueError, match="cannot save a KNeighborsRegressor"):
+        odd.save(tmp_path / "odd.npz")
