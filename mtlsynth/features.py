@@ -240,11 +240,15 @@ class PhoneSequence:
     word_index : ndarray of int, shape (n_phones,), optional
         Index of the word of every phone, -1 for pauses; ``None`` when
         unknown.
+    question : bool, default=False
+        Whether the utterance is a question (text ending in ``?``); its last
+        phrase gets question intonation.
     """
 
     phones: tuple[str, ...]
     frames: np.ndarray | None = None
     word_index: np.ndarray | None = None
+    question: bool = False
 
     def __post_init__(self) -> None:
         phones = tuple(str(p) for p in self.phones)
@@ -303,7 +307,7 @@ class PhoneSequence:
                 f"phone names, got {type(utterance).__name__}"
             )
         if word_index is not None:
-            seq = cls(seq.phones, seq.frames, word_index)
+            seq = cls(seq.phones, seq.frames, word_index, seq.question)
         return seq
 
 
@@ -349,6 +353,9 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
     interaction_context : int, default=1
         Neighbours on each side whose classes interact with the position
         bumps (the current phone's identity and classes always do).
+    neighbour_identity : bool, default=True
+        Let the identity of the previous and next phones interact with the
+        position bumps and with the edge kernels of their side.
     edge_kernels : sequence of float, default=(1.5, 4.0)
         Time constants (frames) of exponential kernels over the absolute
         distance of a frame from the start and from the end of its phone;
@@ -387,6 +394,7 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
         phone_table: Mapping[str, Sequence[str]] | None = None,
         n_bumps: int = 3,
         interaction_context: int = 1,
+        neighbour_identity: bool = True,
         edge_kernels: Sequence[float] = (1.5, 4.0),
         level: str = "frame",
         frame_period: float = 5.0,
@@ -395,6 +403,7 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
         self.phone_table = phone_table
         self.n_bumps = n_bumps
         self.interaction_context = interaction_context
+        self.neighbour_identity = neighbour_identity
         self.edge_kernels = edge_kernels
         self.level = level
         self.frame_period = frame_period
@@ -467,14 +476,14 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
         n_id = len(self.inventory_) + 2  # + unknown + none
         n_cls = len(self.classes_)
         width = 2 * self.context + 1
-        self._n_base = width * (n_id + n_cls) + 32
+        self._n_base = width * (n_id + n_cls) + 33
         self.n_phone_features_ = self._n_base + 3 * n_id + n_cls * n_cls
         n_edge = len(self.edge_kernels)
         k = self.n_bumps
-        n_int = (n_id + n_cls) + 2 * self.interaction_context * n_cls + 3 + 12
-        self.n_frame_features_ = (
-            self._n_base + k + 3 + k * n_int + 2 * n_edge * (1 + n_id + 2 * n_cls)
-        )
+        n_nb = 2 * n_id if self.neighbour_identity and self.context > 0 else 0
+        n_int = (n_id + n_cls) + 2 * self.interaction_context * n_cls + 3 + 13 + n_nb
+        n_side = 1 + n_id + 2 * n_cls + n_nb // 2
+        self.n_frame_features_ = self._n_base + k + 3 + k * n_int + 2 * n_edge * n_side
         self._class_cache: dict[str, np.ndarray] = {}
         return self
 
@@ -583,6 +592,8 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
             + [(np.minimum(after, 3) == j) & ~silence for j in range(4)]
         )
         pos += list(counts.T)
+        question = last_phrase & bool(seq.question)
+        pos.append(question)
         # words
         if seq.word_index is not None:
             w = np.where(silence, -1, seq.word_index)
@@ -622,6 +633,8 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
         X = np.hstack(blocks)
         parts = {
             "codes": codes,
+            "prev": padded[c - 1 : c - 1 + n] if c > 0 else None,
+            "next": padded[c + 1 : c + 1 + n] if c > 0 else None,
             "ctx_cls": ctx_cls,
             "stress": stress_block[:, :3],
             "phrase": np.column_stack(
@@ -631,6 +644,7 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
                     last_phrase & (bwd < 3),
                     first_phrase & (fwd < 3),
                     *counts.T,
+                    question,
                 ]
             ).astype(float),
             "silence": silence,
@@ -736,6 +750,13 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
                 inter_parts.append(parts["ctx_cls"][sign * offset][phone_of])
         inter_parts.append(parts["stress"][phone_of])
         inter_parts.append(parts["phrase"][phone_of])
+        use_nb = self.neighbour_identity and parts["prev"] is not None
+        if use_nb:
+            prev_id = np.zeros((n_frames, n_id))
+            prev_id[np.arange(n_frames), parts["prev"][phone_of]] = 1.0
+            next_id = np.zeros((n_frames, n_id))
+            next_id[np.arange(n_frames), parts["next"][phone_of]] = 1.0
+            inter_parts += [prev_id, next_id]
         inter = np.hstack(inter_parts)
         crossed = (inter[:, :, None] * bumps[:, None, :]).reshape(n_frames, -1)
         blocks = [P[phone_of], bumps, timing, crossed]
@@ -748,10 +769,13 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
             zeros = np.zeros_like(cur_cls)
             prev_cls = parts["ctx_cls"].get(-1, zeros)[phone_of]
             next_cls = parts["ctx_cls"].get(1, zeros)[phone_of]
-            left = np.hstack([np.ones((n_frames, 1)), cur, cur_cls[phone_of], prev_cls])
-            right = np.hstack(
-                [np.ones((n_frames, 1)), cur, cur_cls[phone_of], next_cls]
-            )
+            left = [np.ones((n_frames, 1)), cur, cur_cls[phone_of], prev_cls]
+            right = [np.ones((n_frames, 1)), cur, cur_cls[phone_of], next_cls]
+            if use_nb:
+                left.append(prev_id)
+                right.append(next_id)
+            left = np.hstack(left)
+            right = np.hstack(right)
             blocks.append((left[:, :, None] * start[:, None, :]).reshape(n_frames, -1))
             blocks.append((right[:, :, None] * end[:, None, :]).reshape(n_frames, -1))
         return np.hstack(blocks)
@@ -820,6 +844,7 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
             "last_stressed",
             *[f"stressed_before={j}" for j in range(4)],
             *[f"stressed_after={j}" for j in range(4)],
+            "question",
             "word_known",
             "word_fwd",
             "word_bwd",
@@ -853,10 +878,16 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
         inter += ["phrase_rel", "last_stressed", "phrase_final", "phrase_initial"]
         inter += [f"stressed_before={j}" for j in range(4)]
         inter += [f"stressed_after={j}" for j in range(4)]
+        inter += ["question"]
+        nb = self.neighbour_identity and self.context > 0
+        if nb:
+            inter += [f"id[-1]={p}" for p in ids] + [f"id[+1]={p}" for p in ids]
         names += [f"{a}*bump{j}" for a in inter for j in range(k)]
         for side, ctx in (("start", -1), ("end", 1)):
             edge = ["1"] + [f"id[+0]={p}" for p in ids]
             edge += [f"class[+0]={x}" for x in self.classes_]
             edge += [f"class[{ctx:+d}]={x}" for x in self.classes_]
+            if nb:
+                edge += [f"id[{ctx:+d}]={p}" for p in ids]
             names += [f"{a}*{side}{tau}" for a in edge for tau in self.edge_kernels]
         return np.asarray(names, dtype=object)

@@ -207,14 +207,14 @@ def _frames_from_durations(log_frames: np.ndarray) -> np.ndarray:
     return np.maximum(frames, 1)
 
 
-def _corpus_words(corpus: Corpus, progress: bool) -> list[np.ndarray | None]:
-    """Word membership of every utterance, from the corpus prompts if possible.
+def _corpus_words(corpus: Corpus, progress: bool) -> list[tuple[Any, bool]]:
+    """Word membership and question flag of every utterance, from the prompts.
 
     The prompts are transcribed again with the dialect's eSpeak voice; when
     the phones match the label exactly, its word indices are used.
     """
     prompts_path = Path(corpus.root) / "prompts.txt"
-    out: list[np.ndarray | None] = [None] * len(corpus.utterances)
+    out: list[tuple[Any, bool]] = [(None, False)] * len(corpus.utterances)
     if not prompts_path.is_file():
         return out
     prompts = {}
@@ -227,13 +227,15 @@ def _corpus_words(corpus: Corpus, progress: bool) -> list[np.ndarray | None]:
     bar = _Progress(len(corpus.utterances), "transcribing", enabled=progress)
     for i, utt in enumerate(corpus.utterances):
         text = prompts.get(utt.name)
+        if text is not None:
+            out[i] = (None, text.endswith("?"))
         if text is not None and utt.dialect in _espeak.DIALECTS:
             try:
                 pron = _espeak.phonemes(text, dialect=utt.dialect)
             except (ValueError, OSError):
                 pron = None
             if pron is not None and pron.phones == utt.label.names:
-                out[i] = pron.word_index
+                out[i] = (pron.word_index, text.endswith("?"))
         bar.update()
     return out
 
@@ -457,7 +459,9 @@ class ParametricSynthesizer(BaseEstimator):
             progress=progress,
         )
         words = (
-            _corpus_words(corpus, progress) if self.use_words else [None] * len(corpus)
+            _corpus_words(corpus, progress)
+            if self.use_words
+            else [(None, False)] * len(corpus)
         )
         first = feats[0]
         self.fs_ = int(first.fs)
@@ -475,7 +479,7 @@ class ParametricSynthesizer(BaseEstimator):
         for utt, f, w in zip(corpus.utterances, feats, words, strict=True):
             frames = _aligned_frames(utt.label, f.n_frames, fp)
             n = int(frames.sum())
-            seqs.append(PhoneSequence(utt.label.phones, frames, w))
+            seqs.append(PhoneSequence(utt.label.phones, frames, *w))
             statics.append(np.column_stack([f.mcep[:n], f.lf0[:n], f.bap[:n]]))
             vuvs.append(f.vuv[:n])
         lf = LinguisticFeatures() if self.features is None else clone(self.features)
@@ -662,7 +666,8 @@ class ParametricSynthesizer(BaseEstimator):
                     "text; pass a Label instead"
                 )
             pron = _espeak.phonemes(utterance, dialect=dialect)
-            return PhoneSequence(pron.phones, None, pron.word_index)
+            question = utterance.strip().endswith("?")
+            return PhoneSequence(pron.phones, None, pron.word_index, question)
         seq = PhoneSequence.coerce(utterance, frame_period=self.frame_period)
         if not seq.phones:
             raise ValueError("the utterance has no phones")
@@ -871,13 +876,17 @@ class ParametricSynthesizer(BaseEstimator):
             n_jobs=self.n_jobs,
             progress=self.progress,
         )
-        words = _corpus_words(corpus, False) if self.use_words else [None] * len(corpus)
+        words = (
+            _corpus_words(corpus, False)
+            if self.use_words
+            else [(None, False)] * len(corpus)
+        )
         acc: dict[str, dict[str, list]] = {}
         bar = _Progress(len(corpus), "evaluating", enabled=self.progress)
         for utt, ref, w in zip(corpus.utterances, feats, words, strict=True):
             frames = _aligned_frames(utt.label, ref.n_frames, fp)
             n = int(frames.sum())
-            seq = PhoneSequence(utt.label.phones, frames, w)
+            seq = PhoneSequence(utt.label.phones, frames, *w)
             pred = self.predict_parameters(seq, dialect=utt.dialect, durations="label")
             phones = np.asarray(utt.label.phones)
             speech = phones != SILENCE
@@ -947,6 +956,7 @@ class ParametricSynthesizer(BaseEstimator):
                 "n_bumps": int(lf.n_bumps),
                 "interaction_context": int(lf.interaction_context),
                 "edge_kernels": [float(t) for t in lf.edge_kernels],
+                "neighbour_identity": bool(lf.neighbour_identity),
                 "phone_table": None
                 if table is None
                 else {str(k): [str(c) for c in v] for k, v in table.items()},
@@ -1000,6 +1010,7 @@ class ParametricSynthesizer(BaseEstimator):
                 n_bumps=f["n_bumps"],
                 interaction_context=f["interaction_context"],
                 edge_kernels=tuple(f["edge_kernels"]),
+                neighbour_identity=bool(f["neighbour_identity"]),
                 phone_table=f["phone_table"],
                 frame_period=synth.frame_period,
             )
