@@ -215,7 +215,7 @@ def lookup_phone(
     >>> from mtlsynth.features import lookup_phone
     >>> lookup_phone("'aU")
     ('vowel', 'voiced', 'front', 'low', 'diphthong', 'rounded')
-    >>> lookup_phone("zz9")
+    >>> lookup_phone("qq")
     ()
     """
     table = PHONE_TABLE if table is None else table
