@@ -10,10 +10,15 @@ from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from mtlsynth._blas import blas_threads_for
 from mtlsynth._stats import TaskStatistics, task_groups
 from mtlsynth._tasks import MultiTaskMixin
 
 __all__ = ["SharedLeastSquares", "spd_solve"]
+
+SMALL_SOLVE_FLOPS = 5e8
+"""Per-task factorizations below this run BLAS on one thread (a factorization
+is a sequence of smaller calls, so its threshold is higher than one product's)."""
 
 
 def spd_solve(A: np.ndarray, B: np.ndarray) -> np.ndarray:
@@ -69,6 +74,13 @@ def solve_shared(G, B, alpha_shared: float, alpha_task: float):
     V : ndarray of shape (n_tasks, d, q)
         Task-specific coefficients.
     """
+    n_tasks, d, q = B.shape
+    with blas_threads_for(d**3 / 3 + 2 * d**2 * (d + q), limit=SMALL_SOLVE_FLOPS):
+        return _solve_shared(G, B, alpha_shared, alpha_task)
+
+
+def _solve_shared(G, B, alpha_shared, alpha_task):
+    """The computation of :func:`solve_shared`."""
     n_tasks, d, q = B.shape
     eye = np.eye(d)
     factors = []

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval
-from threadpoolctl import threadpool_limits
+
+from mtlsynth._blas import blas_threads_for
 
 __all__ = ["FISTA", "SolverResult"]
-
-SMALL_ITERATION_FLOPS = 5e7
-"""Below this, iterations run BLAS on one thread: small products gain
-nothing from threads and slow down badly when the cores are shared."""
 
 
 @dataclass
@@ -161,8 +157,7 @@ class FISTA(BaseEstimator):
         value, cert = problem.certificate(x)
         history.append(value)
         it = 0
-        small = getattr(datafit, "iteration_flops", np.inf) < SMALL_ITERATION_FLOPS
-        with threadpool_limits(1, user_api="blas") if small else nullcontext():
+        with blas_threads_for(getattr(datafit, "iteration_flops", np.inf)):
             y, t = x.copy(), 1.0
             step = 1.0 / problem.lipschitz
             while cert > threshold and it < self.max_iter:

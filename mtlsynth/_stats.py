@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mtlsynth._blas import blas_threads_for
+
 __all__ = [
     "TaskStatistics",
     "accumulate_statistics",
@@ -139,7 +141,9 @@ class TaskStatistics:
             w = None if sample_weight is None else sample_weight[index]
             if w is not None and np.all(w == 1.0):
                 w = None
-            _accumulate_task(stats, t, X, Y, index, n_t, w, buf_x, buf_y)
+            flops = min(n_t, chunk) * (d + q) ** 2
+            with blas_threads_for(flops):
+                _accumulate_task(stats, t, X, Y, index, n_t, w, buf_x, buf_y)
         return stats
 
     @classmethod

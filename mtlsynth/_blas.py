@@ -1,0 +1,34 @@
+"""BLAS threading for small products."""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+
+from threadpoolctl import threadpool_limits
+
+__all__ = ["SMALL_PRODUCT_FLOPS", "blas_threads_for"]
+
+SMALL_PRODUCT_FLOPS = 5e7
+"""Below this many flops per call, BLAS runs on one thread: small products
+gain little from threads and slow down by orders of magnitude when the cores
+are shared with other work."""
+
+
+def blas_threads_for(flops: float, *, limit: float = SMALL_PRODUCT_FLOPS):
+    """Context limiting BLAS to one thread when each call is small.
+
+    Parameters
+    ----------
+    flops : float
+        Floating-point operations of one BLAS call in the block.
+    limit : float, default=SMALL_PRODUCT_FLOPS
+        Calls below this run on one thread.
+
+    Returns
+    -------
+    context : contextlib.AbstractContextManager
+        ``threadpool_limits(1)`` for small calls, else a no-op context.
+    """
+    if flops < limit:
+        return threadpool_limits(1, user_api="blas")
+    return nullcontext()
