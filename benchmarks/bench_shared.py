@@ -2,7 +2,9 @@
 
 Measured in one run, on the same data, for each n:
 
-- ``X'X``: one ``X.T @ X`` product, the floor of any exact least-squares fit;
+- ``X'X``: one ``X.T @ X`` product;
+- ``X'X + X'Y``: the products any exact multi-output least-squares fit needs
+  (``X'Y`` alone costs ``2 q / d`` of ``X'X``'s flops);
 - ``shared``: ``SharedLeastSquares.fit`` (per-task statistics + T solves);
 - ``augmented``: scikit-learn ``Ridge`` on Daume's augmented inputs, the same
   model solved in the ``(T + 1) d`` space (skipped when that matrix would not
@@ -23,6 +25,7 @@ import tracemalloc
 
 import numpy as np
 from sklearn.linear_model import Ridge
+from threadpoolctl import threadpool_info
 
 from mtlsynth import SharedLeastSquares
 
@@ -58,7 +61,10 @@ def run(n, d, q, n_tasks, repeat, memory_limit):
     X = rng.standard_normal((n, d))
     tasks = rng.integers(0, n_tasks, n)
     Y = X @ rng.standard_normal((d, q)) + rng.standard_normal((n, q))
-    results = {"X'X": timed(lambda: X.T @ X, repeat)}
+    results = {
+        "X'X": timed(lambda: X.T @ X, repeat),
+        "X'X + X'Y": timed(lambda: (X.T @ X, X.T @ Y), repeat),
+    }
     model = SharedLeastSquares(alpha_shared=1.0, alpha_task=1.0)
     results["shared"] = timed(lambda: model.fit(X, Y, tasks=tasks), repeat)
     if n * d * (n_tasks + 1) * 8 * 2.5 < memory_limit:
@@ -95,7 +101,7 @@ def main():
     parser.add_argument("--memory-gb", type=float, default=16.0)
     args = parser.parse_args()
     print(f"d={args.d}, q={args.q}, T={args.tasks}; best of {args.repeat}")
-    header = f"{'n':>9} {'method':>12} {'time s':>9} {'÷ shared':>9} {'peak MB':>9}"
+    header = f"{'n':>9} {'method':>13} {'time s':>9} {'÷ shared':>9} {'peak MB':>9}"
     rows = [header, "-" * len(header)]
     for n in args.n:
         results = run(
@@ -104,14 +110,24 @@ def main():
         shared = results["shared"][0]
         for method, (seconds, peak) in results.items():
             rows.append(
-                f"{n:>9} {method:>12} {seconds:9.3f} {seconds / shared:9.2f} "
+                f"{n:>9} {method:>13} {seconds:9.3f} {seconds / shared:9.2f} "
                 f"{peak / 2**20:9.1f}"
             )
         if "augmented" not in results:
+            need = n * args.d * (args.tasks + 1) * 8 / 2**30
             rows.append(
-                f"{n:>9} {'augmented':>12}   (needs {n * args.d * (args.tasks + 1) * 8 / 2**30:.0f} GB for the inputs alone; skipped)"
+                f"{n:>9} {'augmented':>13}   (skipped: inputs need {need:.0f} GB)"
             )
     print("\n".join(rows))
+    info = threadpool_info()
+    print(
+        "BLAS:",
+        ", ".join(
+            f"{i['internal_api']} {i.get('architecture')} x{i['num_threads']}"
+            for i in info
+            if i["user_api"] == "blas"
+        ),
+    )
 
 
 if __name__ == "__main__":
