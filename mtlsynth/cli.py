@@ -111,7 +111,10 @@ def run_demo(args: argparse.Namespace) -> int:
     train, test = split_corpus(corpus, test_size=0.1)
     _log(f"training on {len(train)} utterances, holding out {len(test)}")
     synth = ParametricSynthesizer(
-        cache_dir=cache / "features", n_jobs=args.jobs, f0_method="dio"
+        cache_dir=cache / "features",
+        n_jobs=args.jobs,
+        f0_method="dio",
+        max_voicing_frames=60_000,
     ).fit(train)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
