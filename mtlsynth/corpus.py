@@ -103,6 +103,13 @@ def current_phone(name: str) -> str:
 # atomic writes
 
 
+def _umask() -> int:
+    """The process's file-creation mask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def _atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]:
     """Open a temporary file beside ``path``; move it over ``path`` on success."""
@@ -114,6 +121,7 @@ def _atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]
             yield f
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes files private
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

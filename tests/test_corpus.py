@@ -289,3 +289,13 @@ def test_extract_features_caches(tmp_path, capsys):
 def test_label_rejects_inconsistent_lengths():
     with pytest.raises(ValueError, match="start times"):
         Label(np.array([0, 1]), np.array([1]), ("a",))
+
+
+def test_atomic_writes_follow_the_umask(tmp_path):
+    old = os.umask(0o027)
+    try:
+        write_wav(tmp_path / "a.wav", np.zeros(100), 16000)
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.wav").stat().st_mode & 0o777 == 0o640
+    assert not list(tmp_path.glob(".*.tmp"))
