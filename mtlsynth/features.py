@@ -166,6 +166,12 @@ _NONE = "<none>"
 _UNKNOWN = "<unknown>"
 _STRESS_MARKS = {"'": 2, ",": 1}
 _BUMP_WIDTH = 0.25
+_MAX_COUNT = 5
+_COUNT_NAMES = tuple(
+    f"{what}={j}"
+    for what in ("stressed_before", "stressed_after", "vowels_before", "vowels_after")
+    for j in range(_MAX_COUNT + 1)
+)
 
 
 def split_stress(phone: str) -> tuple[str, int]:
@@ -356,6 +362,9 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
     neighbour_identity : bool, default=True
         Let the identity of the previous and next phones interact with the
         position bumps and with the edge kernels of their side.
+    n_identity_bumps : int, default=5
+        Finer Gaussian bumps that interact with the current phone's identity
+        alone (0 leaves them out), for trajectories such as diphthongs.
     edge_kernels : sequence of float, default=(1.5, 4.0)
         Time constants (frames) of exponential kernels over the absolute
         distance of a frame from the start and from the end of its phone;
@@ -395,6 +404,7 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
         n_bumps: int = 3,
         interaction_context: int = 1,
         neighbour_identity: bool = True,
+        n_identity_bumps: int = 5,
         edge_kernels: Sequence[float] = (1.5, 4.0),
         level: str = "frame",
         frame_period: float = 5.0,
@@ -404,6 +414,7 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
         self.n_bumps = n_bumps
         self.interaction_context = interaction_context
         self.neighbour_identity = neighbour_identity
+        self.n_identity_bumps = n_identity_bumps
         self.edge_kernels = edge_kernels
         self.level = level
         self.frame_period = frame_period
@@ -430,6 +441,13 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
         if tau.ndim != 1 or not np.all(np.isfinite(tau) & (tau > 0)):
             raise ValueError(
                 f"edge_kernels must be positive time constants: {self.edge_kernels}"
+            )
+        if int(self.n_identity_bumps) != self.n_identity_bumps or not (
+            self.n_identity_bumps == 0 or self.n_identity_bumps >= 2
+        ):
+            raise ValueError(
+                "n_identity_bumps must be 0 or an integer >= 2: "
+                f"{self.n_identity_bumps}"
             )
         if self.level not in ("frame", "phone"):
             raise ValueError(f"level must be 'frame' or 'phone', got {self.level!r}")
@@ -476,14 +494,17 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
         n_id = len(self.inventory_) + 2  # + unknown + none
         n_cls = len(self.classes_)
         width = 2 * self.context + 1
-        self._n_base = width * (n_id + n_cls) + 33
+        n_counts = len(_COUNT_NAMES)
+        self._n_base = width * (n_id + n_cls) + 25 + n_counts
         self.n_phone_features_ = self._n_base + 3 * n_id + n_cls * n_cls
         n_edge = len(self.edge_kernels)
         k = self.n_bumps
         n_nb = 2 * n_id if self.neighbour_identity and self.context > 0 else 0
-        n_int = (n_id + n_cls) + 2 * self.interaction_context * n_cls + 3 + 13 + n_nb
+        n_int = (n_id + n_cls) + 2 * self.interaction_context * n_cls + 3 + n_nb
+        n_int += 5 + n_counts
         n_side = 1 + n_id + 2 * n_cls + n_nb // 2
         self.n_frame_features_ = self._n_base + k + 3 + k * n_int + 2 * n_edge * n_side
+        self.n_frame_features_ += n_id * self.n_identity_bumps + n_id + n_cls * k
         self._class_cache: dict[str, np.ndarray] = {}
         return self
 
@@ -587,9 +608,18 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
             np.minimum(after, 8) / 4.0,
             (after == 0) & ~silence,
         ]
+        vowels = vowel & ~silence
+        vcum = np.cumsum(vowels)
+        v_before = np.where(
+            silence, 0, vcum - vcum[start_of_run] + vowels[start_of_run] - vowels
+        )
+        v_after = np.where(silence, 0, vcum[end_of_run] - vcum)
         counts = np.column_stack(
-            [(np.minimum(before, 3) == j) & ~silence for j in range(4)]
-            + [(np.minimum(after, 3) == j) & ~silence for j in range(4)]
+            [
+                (np.minimum(x, _MAX_COUNT) == j) & ~silence
+                for x in (before, after, v_before, v_after)
+                for j in range(_MAX_COUNT + 1)
+            ]
         )
         pos += list(counts.T)
         question = last_phrase & bool(seq.question)
@@ -760,6 +790,16 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
         inter = np.hstack(inter_parts)
         crossed = (inter[:, :, None] * bumps[:, None, :]).reshape(n_frames, -1)
         blocks = [P[phone_of], bumps, timing, crossed]
+        if self.n_identity_bumps:
+            fine = _bumps(r, self.n_identity_bumps)
+            blocks.append((cur[:, :, None] * fine[:, None, :]).reshape(n_frames, -1))
+        cur_cls_f = parts["ctx_cls"][0][phone_of]
+        blocks.append(cur * log_dur)
+        blocks.append(
+            (cur_cls_f[:, :, None] * (bumps * log_dur)[:, None, :]).reshape(
+                n_frames, -1
+            )
+        )
         if len(self.edge_kernels):
             tau = np.asarray(self.edge_kernels, dtype=float)
             k_left = dur - 1 - k_in
@@ -842,8 +882,7 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
             "stressed_before",
             "stressed_after",
             "last_stressed",
-            *[f"stressed_before={j}" for j in range(4)],
-            *[f"stressed_after={j}" for j in range(4)],
+            *_COUNT_NAMES,
             "question",
             "word_known",
             "word_fwd",
@@ -876,13 +915,19 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
                 inter += [f"class[{sign * off:+d}]={x}" for x in self.classes_]
         inter += ["stress=0", "stress=1", "stress=2"]
         inter += ["phrase_rel", "last_stressed", "phrase_final", "phrase_initial"]
-        inter += [f"stressed_before={j}" for j in range(4)]
-        inter += [f"stressed_after={j}" for j in range(4)]
+        inter += list(_COUNT_NAMES)
         inter += ["question"]
         nb = self.neighbour_identity and self.context > 0
         if nb:
             inter += [f"id[-1]={p}" for p in ids] + [f"id[+1]={p}" for p in ids]
         names += [f"{a}*bump{j}" for a in inter for j in range(k)]
+        names += [
+            f"id[+0]={p}*fine{j}" for p in ids for j in range(self.n_identity_bumps)
+        ]
+        names += [f"id[+0]={p}*log_dur" for p in ids]
+        names += [
+            f"class[+0]={x}*bump{j}*log_dur" for x in self.classes_ for j in range(k)
+        ]
         for side, ctx in (("start", -1), ("end", 1)):
             edge = ["1"] + [f"id[+0]={p}" for p in ids]
             edge += [f"class[+0]={x}" for x in self.classes_]

@@ -957,6 +957,7 @@ class ParametricSynthesizer(BaseEstimator):
                 "interaction_context": int(lf.interaction_context),
                 "edge_kernels": [float(t) for t in lf.edge_kernels],
                 "neighbour_identity": bool(lf.neighbour_identity),
+                "n_identity_bumps": int(lf.n_identity_bumps),
                 "phone_table": None
                 if table is None
                 else {str(k): [str(c) for c in v] for k, v in table.items()},
@@ -1011,6 +1012,7 @@ class ParametricSynthesizer(BaseEstimator):
                 interaction_context=f["interaction_context"],
                 edge_kernels=tuple(f["edge_kernels"]),
                 neighbour_identity=bool(f["neighbour_identity"]),
+                n_identity_bumps=int(f["n_identity_bumps"]),
                 phone_table=f["phone_table"],
                 frame_period=synth.frame_period,
             )

@@ -162,3 +162,28 @@ def test_bad_input_is_rejected(fitted):
         LinguisticFeatures(level="word").fit([["a"]])
     with pytest.raises(ValueError, match="entries"):
         PhoneSequence(("a", "b"), frames=[1])
+
+
+def test_question_flag_marks_the_last_phrase_only():
+    phones = ["pau", "j", "'E", "s", "pau", "n", "'oU", "pau"]
+    lf = LinguisticFeatures(level="phone").fit([phones])
+    names = lf.get_feature_names_out()
+    statement = lf.phone_features(PhoneSequence(phones))
+    question = lf.phone_features(PhoneSequence(phones, question=True))
+    flag = question[:, column(names, "question")]
+    np.testing.assert_array_equal(flag, [0, 0, 0, 0, 0, 1, 1, 0])
+    assert np.all(statement[:, column(names, "question")] == 0)
+    counts = question[:, column(names, "vowels_after=0")]
+    np.testing.assert_array_equal(counts, [0, 0, 1, 1, 0, 0, 1, 0])
+
+
+def test_identity_bumps_follow_the_current_phone():
+    lf = LinguisticFeatures(n_identity_bumps=4).fit([PHONES])
+    names = lf.get_feature_names_out()
+    X = lf.frame_features(PHONES, frames=FRAMES)
+    fine = X[:, [column(names, f"id[+0]=oU*fine{j}") for j in range(4)]]
+    in_oU = np.repeat(np.arange(len(PHONES)) == 4, FRAMES)
+    np.testing.assert_allclose(fine.sum(axis=1), in_oU.astype(float))
+    assert fine[in_oU][0].argmax() == 0 and fine[in_oU][-1].argmax() == 3
+    with pytest.raises(ValueError, match="n_identity_bumps"):
+        LinguisticFeatures(n_identity_bumps=1).fit([PHONES])
