@@ -495,13 +495,13 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
         n_cls = len(self.classes_)
         width = 2 * self.context + 1
         n_counts = len(_COUNT_NAMES)
-        self._n_base = width * (n_id + n_cls) + 25 + n_counts
+        self._n_base = width * (n_id + n_cls) + 25 + 2 * n_counts
         self.n_phone_features_ = self._n_base + 3 * n_id + n_cls * n_cls
         n_edge = len(self.edge_kernels)
         k = self.n_bumps
         n_nb = 2 * n_id if self.neighbour_identity and self.context > 0 else 0
         n_int = (n_id + n_cls) + 2 * self.interaction_context * n_cls + 3 + n_nb
-        n_int += 5 + n_counts
+        n_int += 5 + 2 * n_counts
         n_side = 1 + n_id + 2 * n_cls + n_nb // 2
         self.n_frame_features_ = self._n_base + k + 3 + k * n_int + 2 * n_edge * n_side
         self.n_frame_features_ += n_id * self.n_identity_bumps + n_id + n_cls * k
@@ -624,6 +624,7 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
         pos += list(counts.T)
         question = last_phrase & bool(seq.question)
         pos.append(question)
+        pos += list((counts & question[:, None]).T)
         # words
         if seq.word_index is not None:
             w = np.where(silence, -1, seq.word_index)
@@ -675,6 +676,7 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
                     first_phrase & (fwd < 3),
                     *counts.T,
                     question,
+                    *(counts & question[:, None]).T,
                 ]
             ).astype(float),
             "silence": silence,
@@ -884,6 +886,7 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
             "last_stressed",
             *_COUNT_NAMES,
             "question",
+            *[f"question*{c}" for c in _COUNT_NAMES],
             "word_known",
             "word_fwd",
             "word_bwd",
@@ -917,6 +920,7 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
         inter += ["phrase_rel", "last_stressed", "phrase_final", "phrase_initial"]
         inter += list(_COUNT_NAMES)
         inter += ["question"]
+        inter += [f"question*{c}" for c in _COUNT_NAMES]
         nb = self.neighbour_identity and self.context > 0
         if nb:
             inter += [f"id[-1]={p}" for p in ids] + [f"id[+1]={p}" for p in ids]

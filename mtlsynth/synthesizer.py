@@ -63,7 +63,9 @@ def split_corpus(
 
     The built-in corpus is parallel (every dialect speaks the same
     sentences), so the split is by sentence: the held-out sentences are
-    unseen in every dialect. The last names in sorted order are held out.
+    unseen in every dialect. The held-out names are evenly spaced through
+    the sorted names (every k-th, ending with the last), so that they
+    sample the whole sentence list.
 
     Parameters
     ----------
@@ -99,7 +101,8 @@ def split_corpus(
         raise ValueError(
             f"test_size must leave 1 to {len(names) - 1} names out, got {test_size}"
         )
-    held = set(names[-n_test:])
+    picks = np.round(np.linspace(len(names) - 1, 0, n_test, endpoint=False))
+    held = {names[int(i)] for i in picks}
     train = tuple(u for u in corpus.utterances if u.name not in held)
     test = tuple(u for u in corpus.utterances if u.name in held)
     return (
