@@ -22,7 +22,7 @@ work = Path(tempfile.mkdtemp(prefix="mtlsynth-example-"))
 build_corpus(
     work / "corpus",
     dialects=["en-US", "en-GB-scotland"],
-    n_utterances=10,
+    n_utterances=8,
     progress=False,
 )
 train, test = split_corpus(read_corpus(work / "corpus"), test_size=2)

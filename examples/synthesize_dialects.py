@@ -1,6 +1,6 @@
 """Train a multi-dialect voice and speak one sentence in every dialect.
 
-A tiny corpus (three eSpeak NG English dialects, eight sentences each) is
+A tiny corpus (three eSpeak NG English dialects, six sentences each) is
 built in a temporary folder, analysed with WORLD, and a
 :class:`~mtlsynth.synthesizer.ParametricSynthesizer` learns durations,
 spectra, F0 and voicing of all dialects at once: the shared-parameter models
@@ -18,7 +18,7 @@ from mtlsynth.synthesizer import ParametricSynthesizer
 
 work = Path(tempfile.mkdtemp(prefix="mtlsynth-example-"))
 dialects = ["en-US", "en-GB-x-rp", "en-GB-scotland"]
-build_corpus(work / "corpus", dialects=dialects, n_utterances=8, progress=False)
+build_corpus(work / "corpus", dialects=dialects, n_utterances=6, progress=False)
 corpus = read_corpus(work / "corpus")
 print(f"corpus: {len(corpus)} utterances, dialects {corpus.dialects}")
 

@@ -610,19 +610,15 @@ class ParametricSynthesizer(BaseEstimator):
         n_dialects = len(self.dialects_)
         q = stats.mean_y.shape[1]
         out = np.zeros((n_dialects, q))
-        coef = (
-            np.reshape(getattr(model, "coef_", None), (-1,))
-            if hasattr(model, "coef_")
-            else None
-        )
-        if coef is None or not getattr(model, "fit_intercept", True):
+        coef = getattr(model, "coef_", None)
+        if np.ndim(coef) != 3 or not getattr(model, "fit_intercept", True):
             raise ValueError(
                 "acoustic models fitted from statistics need coef_ of shape "
                 "(n_tasks, n_targets, n_features) and fitted intercepts"
             )
         known = np.asarray(model.tasks_).tolist()
         for t, dialect in enumerate(self.dialects_.tolist()):
-            W = np.reshape(model.coef_[known.index(dialect)], (q, -1)).T
+            W = np.reshape(coef[known.index(dialect)], (q, -1)).T
             xx, xy, yy = stats.xx[t], stats.xy[t], stats.yy[t]
             out[t] = (
                 np.diag(yy)
