@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 
-from threadpoolctl import threadpool_limits
+from threadpoolctl import threadpool_info, threadpool_limits
 
-__all__ = ["SMALL_PRODUCT_FLOPS", "blas_threads_for"]
+__all__ = ["SMALL_PRODUCT_FLOPS", "blas_thread_count", "blas_threads_for"]
 
 SMALL_PRODUCT_FLOPS = 5e7
 """Below this many flops per call, BLAS runs on one thread: small products
@@ -32,3 +32,15 @@ def blas_threads_for(flops: float, *, limit: float = SMALL_PRODUCT_FLOPS):
     if flops < limit:
         return threadpool_limits(1, user_api="blas")
     return nullcontext()
+
+
+def blas_thread_count() -> int:
+    """Threads the loaded BLAS may use now (1 inside a one-thread limit).
+
+    Returns
+    -------
+    n_threads : int
+        The smallest thread count of the loaded BLAS libraries, at least 1.
+    """
+    counts = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    return max(1, min(counts)) if counts else 1

@@ -15,11 +15,13 @@ what ``partial_fit``, out-of-core and distributed fitting use.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
-from mtlsynth._blas import blas_threads_for
+from mtlsynth._blas import blas_thread_count
 
 __all__ = [
     "TaskStatistics",
@@ -28,6 +30,8 @@ __all__ = [
     "dask_statistics",
     "task_groups",
 ]
+
+_MOMENTS = ("count", "weight", "mean_x", "mean_y", "xx", "xy", "yy")
 
 CHUNK_BYTES = 1 << 23
 """Target size of one chunk of rows; keeps the working set in cache."""
@@ -130,21 +134,40 @@ class TaskStatistics:
             Statistics of the rows.
         """
         n_tasks, d, q = len(labels), X.shape[1], Y.shape[1]
-        stats = cls.zeros(labels, d, q)
         chunk = max(256, CHUNK_BYTES // (8 * max(d + q, 1)))
-        buf_x = np.empty((chunk, d))
-        buf_y = np.empty((chunk, q))
+        workers = blas_thread_count()
+        pieces = []  # (task, rows): big tasks split so that workers share them
         for t, index in enumerate(task_groups(codes, n_tasks)):
             n_t = _group_size(index)
-            if n_t == 0:
-                continue
-            w = None if sample_weight is None else sample_weight[index]
-            if w is not None and np.all(w == 1.0):
-                w = None
-            flops = min(n_t, chunk) * (d + q) ** 2
-            with blas_threads_for(flops):
-                _accumulate_task(stats, t, X, Y, index, n_t, w, buf_x, buf_y)
+            bounds = np.linspace(0, n_t, max(1, min(workers, n_t // chunk)) + 1)
+            bounds = bounds.astype(int)
+            pieces += [
+                (t, _rows(index, a, b))
+                for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+                if b > a
+            ]
+
+        def summarize(piece):
+            t, rows = piece
+            w = None if sample_weight is None else sample_weight[rows]
+            return t, _moments(X, Y, rows, w, chunk)
+
+        with threadpool_limits(1, user_api="blas"):
+            if workers > 1 and len(pieces) > 1:
+                with ThreadPoolExecutor(workers) as pool:
+                    parts = list(pool.map(summarize, pieces))
+            else:
+                parts = [summarize(piece) for piece in pieces]
+        stats = cls.zeros(labels, d, q)
+        for t, moments in parts:
+            stats._absorb(t, moments)
         return stats
+
+    def _absorb(self, t: int, moments: tuple) -> None:
+        """Merge the moments ``(count, weight, mx, my, xx, xy, yy)`` into task t."""
+        mine = tuple(getattr(self, name)[t] for name in _MOMENTS)
+        for name, value in zip(_MOMENTS, _merge_moments(mine, moments), strict=True):
+            getattr(self, name)[t] = value
 
     @classmethod
     def zeros(cls, labels, n_features: int, n_outputs: int) -> TaskStatistics:
@@ -207,22 +230,11 @@ class TaskStatistics:
         labels = np.union1d(self.labels, other.labels)
         a = self._reindexed(labels)
         b = other._reindexed(labels)
-        weight = a.weight + b.weight
-        with np.errstate(divide="ignore", invalid="ignore"):
-            frac_b = np.where(weight > 0, b.weight / weight, 0.0)
-            pair = np.where(weight > 0, a.weight * b.weight / weight, 0.0)
-        dx = b.mean_x - a.mean_x
-        dy = b.mean_y - a.mean_y
-        return TaskStatistics(
-            labels=labels,
-            count=a.count + b.count,
-            weight=weight,
-            mean_x=a.mean_x + frac_b[:, None] * dx,
-            mean_y=a.mean_y + frac_b[:, None] * dy,
-            xx=a.xx + b.xx + pair[:, None, None] * dx[:, :, None] * dx[:, None, :],
-            xy=a.xy + b.xy + pair[:, None, None] * dx[:, :, None] * dy[:, None, :],
-            yy=a.yy + b.yy + pair[:, None, None] * dy[:, :, None] * dy[:, None, :],
+        merged = _merge_moments(
+            tuple(getattr(a, name) for name in _MOMENTS),
+            tuple(getattr(b, name) for name in _MOMENTS),
         )
+        return TaskStatistics(labels, *merged)
 
     def _reindexed(self, labels: np.ndarray) -> TaskStatistics:
         """These statistics laid out on a superset of task labels."""
@@ -230,7 +242,7 @@ class TaskStatistics:
             return self
         pos = np.searchsorted(labels, self.labels)
         out = TaskStatistics.zeros(labels, self.mean_x.shape[1], self.mean_y.shape[1])
-        for name in ("count", "weight", "mean_x", "mean_y", "xx", "xy", "yy"):
+        for name in _MOMENTS:
             getattr(out, name)[pos] = getattr(self, name)
         return out
 
@@ -298,23 +310,55 @@ def _shifted_rows(A, rows, shift, out):
     return out
 
 
-def _accumulate_task(stats, t, X, Y, index, n_t, w, buf_x, buf_y):
-    """Add the rows ``index`` of task ``t`` to ``stats`` in cache-sized chunks."""
-    chunk = buf_x.shape[0]
-    first = _rows(index, 0, min(n_t, chunk))
-    w_first = None if w is None else w[: min(n_t, chunk)]
+def _merge_moments(a: tuple, b: tuple) -> tuple:
+    """Moments of the union of two sets of rows (Chan, Golub and LeVeque).
+
+    ``a`` and ``b`` are ``(count, weight, mean_x, mean_y, xx, xy, yy)`` with
+    any leading shape (one task, or every task at once).
+    """
+    count_a, weight_a, mx_a, my_a, xx_a, xy_a, yy_a = a
+    count_b, weight_b, mx_b, my_b, xx_b, xy_b, yy_b = b
+    weight = weight_a + weight_b
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac_b = np.where(weight > 0, weight_b / np.where(weight > 0, weight, 1), 0.0)
+    pair = np.asarray(weight_a * frac_b)[..., None, None]
+    frac_b = np.asarray(frac_b)[..., None]
+    dx, dy = mx_b - mx_a, my_b - my_a
+    return (
+        count_a + count_b,
+        weight,
+        mx_a + frac_b * dx,
+        my_a + frac_b * dy,
+        xx_a + xx_b + pair * dx[..., :, None] * dx[..., None, :],
+        xy_a + xy_b + pair * dx[..., :, None] * dy[..., None, :],
+        yy_a + yy_b + pair * dy[..., :, None] * dy[..., None, :],
+    )
+
+
+def _moments(X, Y, rows, w, chunk) -> tuple:
+    """``(count, weight, mean_x, mean_y, xx, xy, yy)`` of some rows.
+
+    The rows are read in chunks of ``chunk`` rows, shifted by the mean of
+    the first chunk so that large offsets do not cancel.
+    """
+    n = _group_size(rows)
+    d, q = X.shape[1], Y.shape[1]
+    first = _rows(rows, 0, min(n, chunk))
+    w_first = None if w is None else w[: min(n, chunk)]
     if w_first is not None and not np.any(w_first > 0):
         w_first = None
     shift_x = np.average(X[first], axis=0, weights=w_first)
     shift_y = np.average(Y[first], axis=0, weights=w_first)
-    d, q = X.shape[1], Y.shape[1]
+    if w is not None and np.all(w == 1.0):
+        w = None
+    buf_x, buf_y = np.empty((min(n, chunk), d)), np.empty((min(n, chunk), q))
     sum_x, sum_y = np.zeros(d), np.zeros(q)
     xx, xy, yy = np.zeros((d, d)), np.zeros((d, q)), np.zeros((q, q))
-    for start in range(0, n_t, chunk):
-        stop = min(n_t, start + chunk)
-        rows = _rows(index, start, stop)
-        zx = _shifted_rows(X, rows, shift_x, buf_x[: stop - start])
-        zy = _shifted_rows(Y, rows, shift_y, buf_y[: stop - start])
+    for start in range(0, n, chunk):
+        stop = min(n, start + chunk)
+        part = _rows(rows, start, stop)
+        zx = _shifted_rows(X, part, shift_x, buf_x[: stop - start])
+        zy = _shifted_rows(Y, part, shift_y, buf_y[: stop - start])
         if w is None:
             sum_x += zx.sum(axis=0)
             sum_y += zy.sum(axis=0)
@@ -327,19 +371,19 @@ def _accumulate_task(stats, t, X, Y, index, n_t, w, buf_x, buf_y):
         xx += zx.T @ zx
         xy += zx.T @ zy
         yy += zy.T @ zy
-    total = float(n_t) if w is None else float(w.sum())
-    stats.count[t] = n_t
-    stats.weight[t] = total
-    if total > 0:
-        mx, my = sum_x / total, sum_y / total
-        stats.mean_x[t] = shift_x + mx
-        stats.mean_y[t] = shift_y + my
-        stats.xx[t] = xx - total * np.outer(mx, mx)
-        stats.xy[t] = xy - total * np.outer(mx, my)
-        stats.yy[t] = yy - total * np.outer(my, my)
-    else:
-        stats.mean_x[t] = shift_x
-        stats.mean_y[t] = shift_y
+    total = float(n) if w is None else float(w.sum())
+    if total <= 0:
+        return n, 0.0, shift_x, shift_y, xx * 0, xy * 0, yy * 0
+    mx, my = sum_x / total, sum_y / total
+    return (
+        n,
+        total,
+        shift_x + mx,
+        shift_y + my,
+        xx - total * np.outer(mx, mx),
+        xy - total * np.outer(mx, my),
+        yy - total * np.outer(my, my),
+    )
 
 
 def chunk_statistics(X, y, tasks=None, sample_weight=None) -> TaskStatistics:
