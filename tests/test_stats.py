@@ -84,3 +84,19 @@ def test_task_groups_cover_every_row_once():
     assert [np.asarray(g).tolist() for g in groups] == [[1, 4], [3], [0, 2], []]
     sorted_groups = task_groups(np.array([0, 0, 1, 3]), 4)
     assert sorted_groups == [slice(0, 2), slice(2, 3), slice(3, 3), slice(3, 4)]
+
+
+def test_statistics_do_not_depend_on_the_number_of_threads(monkeypatch):
+    from threadpoolctl import threadpool_limits
+
+    monkeypatch.setattr("mtlsynth._stats.CHUNK_BYTES", 8 * 16 * 200)
+    rng = np.random.default_rng(3)
+    X, Y = rng.normal(size=(4000, 6)) + 3, rng.normal(size=(4000, 2))
+    codes = rng.integers(0, 3, 4000)
+    threaded = TaskStatistics.from_data(X, Y, np.arange(3), codes)
+    with threadpool_limits(1):
+        serial = TaskStatistics.from_data(X, Y, np.arange(3), codes)
+    for name in ("count", "weight", "mean_x", "mean_y", "xx", "xy", "yy"):
+        np.testing.assert_allclose(
+            getattr(threaded, name), getattr(serial, name), 1e-12
+        )
