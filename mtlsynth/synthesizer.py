@@ -270,8 +270,8 @@ class ParametricSynthesizer(BaseEstimator):
         unseen_tasks="shared")``.
     acoustic_model : regressor, optional
         Frame-level features to normalized static, delta and delta-delta
-        parameters. Default ``SharedLeastSquares(alpha_shared=10,
-        alpha_task=100, unseen_tasks="shared")``, fitted from sufficient
+        parameters. Default ``SharedLeastSquares(alpha_shared=1,
+        alpha_task=10, unseen_tasks="shared")``, fitted from sufficient
         statistics accumulated over chunks of utterances (any model with a
         ``fit_statistics`` method is fitted that way; others get all frames
         stacked in memory).
@@ -403,7 +403,7 @@ class ParametricSynthesizer(BaseEstimator):
         ac = self.acoustic_model
         if ac is None:
             ac = SharedLeastSquares(
-                alpha_shared=10.0, alpha_task=100.0, unseen_tasks="shared"
+                alpha_shared=1.0, alpha_task=10.0, unseen_tasks="shared"
             )
         vo = self.voicing_model
         if vo is None:
@@ -827,7 +827,8 @@ class ParametricSynthesizer(BaseEstimator):
         Returns
         -------
         waveform : ndarray of shape (n_samples,)
-            Float64 samples, nominally in [-1, 1].
+            Float64 samples; scaled down to a peak of 0.99 if the vocoder's
+            output would exceed [-1, 1].
         fs : int
             Sample rate in Hz.
         """
@@ -838,7 +839,11 @@ class ParametricSynthesizer(BaseEstimator):
             durations=durations,
             postfilter=True,
         )
-        return vocoder.synthesize(params), self.fs_
+        wave = vocoder.synthesize(params)
+        peak = float(np.max(np.abs(wave))) if len(wave) else 0.0
+        if peak > 0.99:
+            wave *= 0.99 / peak
+        return wave, self.fs_
 
     # ------------------------------------------------------------ evaluate
 

@@ -49,6 +49,7 @@ def test_speech_is_finite_loud_and_as_long_as_predicted(synth):
     assert fs == 22050
     assert np.all(np.isfinite(wave))
     assert np.sqrt(np.mean(wave**2)) > 1e-3
+    assert np.abs(wave).max() <= 0.99 + 1e-12
     frames = synth.predict_durations(TEXT, dialect="en-US")
     expected = np.round(np.cumsum(frames))[-1] * synth.frame_period * 1e-3 * fs
     assert abs(len(wave) - expected) <= 0.02 * expected + 3 * 0.005 * fs
