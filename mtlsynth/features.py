@@ -7,16 +7,24 @@ levels:
   phone and of ``context`` neighbours on each side (one-hot over an inventory
   learnt in ``fit``; phones not seen there fall into an "unknown" column, and
   positions beyond the ends of the utterance into a "none" column), the
-  phonetic classes of the same phones (from a phone table), stress, and the
+  phonetic classes of the same phones (from a phone table), stress, the
   position of the phone in its word, phrase (the stretch between pauses) and
-  utterance;
-* the **frame level** (input of an acoustic model): the phone-level row of
-  every frame's phone, the frame's relative position in its phone coarse
-  coded by Gaussian bumps, the phone's log duration in frames, and the
+  utterance, counts of stressed and of all vowels before and after it in the
+  phrase, a question flag on the last phrase; for durations also the current
+  phone x (stressed, phrase-final, word-final) and current x next phonetic
+  class;
+* the **frame level** (input of an acoustic model): the shared phone-level
+  columns of every frame's phone, the frame's relative position in its phone
+  coarse coded by Gaussian bumps, the phone's log duration in frames, and the
   interactions that let a linear model follow a trajectory through a phone:
-  current phone x position bumps, phonetic classes of the current phone and
-  its nearest neighbours x position bumps, stress and phrase position x
-  position bumps.
+  current phone, its classes, the classes and identities of its nearest
+  neighbours, stress, phrase position and syllable counts x position bumps;
+  current phone x finer bumps; exponential kernels over the absolute time
+  from the start and to the end of the phone x current phone and the
+  neighbour on that side; current phone x log duration.
+
+Rows are built with array operations (``np.repeat`` of phone rows to frames),
+with no Python loop over frames.
 
 A phone table maps a phone name (without stress mark) to the names of its
 classes; :data:`PHONE_TABLE` covers the eSpeak NG English inventory of the
