@@ -78,6 +78,10 @@ def _registry() -> dict[str, tuple[type, tuple[str, ...]]]:
     }
 
 
+#: Classes whose ``coef_`` is ``coef_shared_ + coef_task_``: not stored, rebuilt.
+_SUMMED_COEF = ("mtlsynth.SharedLeastSquares", "mtlsynth.MaxEntClassifier")
+
+
 def _class_key(estimator: Any) -> str | None:
     for key, (cls, _) in _registry().items():
         if type(estimator) is cls:
@@ -147,7 +151,7 @@ def dump_estimator(estimator: Any, prefix: str, arrays: dict[str, np.ndarray]) -
     }
     attrs: dict[str, Any] = {}
     for name in names:
-        if not hasattr(estimator, name):
+        if not hasattr(estimator, name) or (name == "coef_" and key in _SUMMED_COEF):
             continue
         value = getattr(estimator, name)
         if isinstance(value, np.ndarray):
@@ -202,6 +206,8 @@ def load_estimator(meta: dict, arrays: Any) -> Any:
             raise VoiceFileError(f"unexpected attribute {name!r} for {cls_name}")
         value = arrays[spec["array"]] if "array" in spec else spec["value"]
         setattr(estimator, name, value)
+    if cls_name in _SUMMED_COEF:
+        estimator.coef_ = estimator.coef_shared_ + estimator.coef_task_
     return estimator
 
 
