@@ -306,7 +306,7 @@ class ParametricSynthesizer(BaseEstimator):
     use_words : bool, default=True
         Recover word membership of corpus utterances by transcribing their
         prompts with eSpeak NG (built-in corpus layout).
-    max_voicing_frames : int, default=200000
+    max_voicing_frames : int, default=500000
         The voicing model is trained on every k-th frame, k chosen to keep at
         most this many frames.
     chunk_utterances : int, default=64
@@ -366,7 +366,7 @@ class ParametricSynthesizer(BaseEstimator):
         mcep_alpha: float | None = None,
         cache_dir: str | os.PathLike | None = None,
         use_words: bool = True,
-        max_voicing_frames: int = 200_000,
+        max_voicing_frames: int = 500_000,
         chunk_utterances: int = 64,
         n_jobs: int = 1,
         progress: bool = True,
