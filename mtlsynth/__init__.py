@@ -2,7 +2,10 @@
 
 The tasks are dialects of a language: estimators share what the dialects have
 in common and keep what is specific to each. Every estimator takes a per-sample
-``tasks`` array in ``fit``, ``predict`` and ``score``.
+``tasks`` array in ``fit``, ``predict`` and ``score``. The speech side lives in
+:mod:`mtlsynth.vocoder`, :mod:`mtlsynth.corpus`, :mod:`mtlsynth.features`,
+:mod:`mtlsynth.synthesizer`, :mod:`mtlsynth.paramgen` and
+:mod:`mtlsynth.metrics`.
 """
 
 from mtlsynth._maxent import MaxEntClassifier
@@ -20,10 +23,27 @@ from mtlsynth.model_selection import TaskKFold
 
 __version__ = "0.1.0.dev0"
 
+# The speech side loads pyworld and the feature tables: import it on first use.
+_LAZY = {
+    "LinguisticFeatures": "mtlsynth.features",
+    "ParametricSynthesizer": "mtlsynth.synthesizer",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'mtlsynth' has no attribute {name!r}")
+
+
 __all__ = [
     "FISTA",
+    "LinguisticFeatures",
     "MaxEntClassifier",
     "MultiTaskMixin",
+    "ParametricSynthesizer",
     "ProximalClassifier",
     "ProximalRegressor",
     "ProximalRegressorCV",

@@ -7,9 +7,10 @@ synthesis uses processes.
 
 Phone names are eSpeak's phoneme mnemonics for the dialect (for example
 ``D``, ``@2``, ``'aU``, ``,oU``, ``dZ``), with the stress mark kept as a
-prefix (``'`` primary, ``,`` secondary; see :func:`split_stress`). Every
-pause phoneme (names starting with ``_``) and the silence before the first
-and after the last phone are labelled ``pau``.
+prefix (``'`` primary, ``,`` secondary; see
+:func:`mtlsynth.features.split_stress`). Every pause phoneme (names
+starting with ``_``) and the silence before the first and after the last
+phone are labelled ``pau``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ __all__ = [
     "Pronunciation",
     "phonemes",
     "sample_rate",
-    "split_stress",
     "synthesize_text",
     "text_to_phoneme_string",
 ]
@@ -230,28 +230,6 @@ def sample_rate() -> int:
         The rate in Hz (22050 for the shipped voices).
     """
     return _engine().fs
-
-
-def split_stress(phone: str) -> tuple[str, int]:
-    """Split a phone name into its base phone and stress level.
-
-    Parameters
-    ----------
-    phone : str
-        A phone name such as ``'aU`` or ``,oU`` or ``k``.
-
-    Returns
-    -------
-    base : str
-        The phone without its stress mark.
-    stress : int
-        2 for primary (``'``), 1 for secondary (``,``), 0 otherwise.
-    """
-    if phone[:1] == "'":
-        return phone[1:], 2
-    if phone[:1] == ",":
-        return phone[1:], 1
-    return phone, 0
 
 
 def text_to_phoneme_string(text: str, *, dialect: str = "en-US") -> list[str]:

@@ -53,12 +53,6 @@ def test_alignment_tiles_audio_and_marks_words():
     assert np.abs(audio).max() > 3000
 
 
-def test_split_stress():
-    assert _espeak.split_stress("'aU") == ("aU", 2)
-    assert _espeak.split_stress(",oU") == ("oU", 1)
-    assert _espeak.split_stress("k") == ("k", 0)
-
-
 def test_sentence_selection_is_deterministic_and_covers_more():
     chosen = _text.select_sentences(20, seed=3)
     assert chosen == _text.select_sentences(20, seed=3)
