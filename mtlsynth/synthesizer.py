@@ -451,16 +451,7 @@ class ParametricSynthesizer(BaseEstimator):
             raise ValueError("fit needs a non-empty Corpus")
         fp = float(self.frame_period)
         progress = self.progress
-        feats = extract_features(
-            corpus,
-            cache_dir=self.cache_dir,
-            frame_period=fp,
-            f0_method=self.f0_method,
-            mcep_order=self.mcep_order,
-            mcep_alpha=self.mcep_alpha,
-            n_jobs=self.n_jobs,
-            progress=progress,
-        )
+        feats = self._vocoder_features(corpus)
         words = (
             _corpus_words(corpus, progress)
             if self.use_words
@@ -847,6 +838,19 @@ class ParametricSynthesizer(BaseEstimator):
 
     # ------------------------------------------------------------ evaluate
 
+    def _vocoder_features(self, corpus: Corpus) -> list:
+        """Cached WORLD analysis of every utterance, with this voice's settings."""
+        return extract_features(
+            corpus,
+            cache_dir=self.cache_dir,
+            frame_period=float(self.frame_period),
+            f0_method=self.f0_method,
+            mcep_order=self.mcep_order,
+            mcep_alpha=self.mcep_alpha,
+            n_jobs=self.n_jobs,
+            progress=self.progress,
+        )
+
     def evaluate(self, corpus: Corpus) -> dict[str, dict[str, float]]:
         """Objective measures on (held-out) utterances, per dialect.
 
@@ -870,16 +874,7 @@ class ParametricSynthesizer(BaseEstimator):
         if not isinstance(corpus, Corpus) or len(corpus) == 0:
             raise ValueError("evaluate needs a non-empty Corpus")
         fp = float(self.frame_period)
-        feats = extract_features(
-            corpus,
-            cache_dir=self.cache_dir,
-            frame_period=fp,
-            f0_method=self.f0_method,
-            mcep_order=self.mcep_order,
-            mcep_alpha=self.mcep_alpha,
-            n_jobs=self.n_jobs,
-            progress=self.progress,
-        )
+        feats = self._vocoder_features(corpus)
         words = (
             _corpus_words(corpus, False)
             if self.use_words
