@@ -46,6 +46,7 @@ import scipy.io.wavfile
 from mtlsynth import vocoder
 
 __all__ = [
+    "CachedFeatures",
     "Corpus",
     "CorpusError",
     "Label",
@@ -955,6 +956,49 @@ def _analyze_to_cache(
     return str(cache_path)
 
 
+class CachedFeatures(Sequence):
+    """Vocoder features of a corpus, read from the cache one utterance at a time.
+
+    What :func:`extract_features` returns with ``lazy=True``: memory stays at
+    one utterance however large the corpus.
+
+    Parameters
+    ----------
+    paths : sequence of Path
+        Cache file of every utterance.
+    wavs : sequence of Path
+        The wav file each cache file was computed from.
+    """
+
+    def __init__(self, paths: Sequence[Path], wavs: Sequence[Path]):
+        self._paths = list(paths)
+        self._wavs = list(wavs)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    def __getitem__(self, index: int) -> vocoder.VocoderFeatures:
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"utterance {index} of {len(self)}")
+        path, wav = self._paths[index], self._wavs[index]
+        feats = _load_cached(path, _wav_stamp(wav))
+        if feats is None:
+            raise CorpusError(
+                f"{wav}: its cached features ({path}) are missing or stale; "
+                "run extract_features again"
+            )
+        return feats
+
+
+def _cache_is_valid(path: Path, stamp: np.ndarray) -> bool:
+    """Whether ``path`` holds features of the wav with this size and time."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return bool(np.array_equal(z["wav_stamp"], stamp))
+    except (OSError, ValueError, KeyError, EOFError):
+        return False
+
+
 def extract_features(
     corpus: Corpus,
     *,
@@ -967,7 +1011,8 @@ def extract_features(
     mcep_alpha: float | None = None,
     n_jobs: int = 1,
     progress: bool = True,
-) -> list[vocoder.VocoderFeatures]:
+    lazy: bool = False,
+) -> list[vocoder.VocoderFeatures] | CachedFeatures:
     """Vocoder features of every utterance, computed in parallel and cached.
 
     Parameters
@@ -994,10 +1039,13 @@ def extract_features(
         Parallel worker processes (joblib; -1 for all cores).
     progress : bool, default=True
         Show a progress line on stderr while analysing.
+    lazy : bool, default=False
+        Return a :class:`CachedFeatures` that reads each utterance from the
+        cache when indexed, instead of a list holding them all in memory.
 
     Returns
     -------
-    list of VocoderFeatures
+    list of VocoderFeatures or CachedFeatures
         One per utterance, in the order of ``corpus.utterances``.
 
     Raises
@@ -1023,11 +1071,17 @@ def extract_features(
         with _atomic_open(settings_file, "w") as f:
             json.dump(settings, f, indent=1, sort_keys=True)
 
+    paths = [folder / u.dialect / f"{u.name}.npz" for u in corpus.utterances]
+    wavs = [u.wav_path for u in corpus.utterances]
     results: list[vocoder.VocoderFeatures | None] = []
     todo: list[int] = []
-    for i, utt in enumerate(corpus.utterances):
-        path = folder / utt.dialect / f"{utt.name}.npz"
-        feats = _load_cached(path, _wav_stamp(utt.wav_path)) if path.exists() else None
+    for i, (path, wav) in enumerate(zip(paths, wavs, strict=True)):
+        if lazy:
+            feats = None
+            if not (path.exists() and _cache_is_valid(path, _wav_stamp(wav))):
+                todo.append(i)
+            continue
+        feats = _load_cached(path, _wav_stamp(wav)) if path.exists() else None
         results.append(feats)
         if feats is None:
             todo.append(i)
@@ -1045,6 +1099,9 @@ def extract_features(
         )
         for _ in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs):
             bar.update()
+    if lazy:
+        return CachedFeatures(paths, wavs)
+    if todo:
         for i in todo:
             utt = corpus.utterances[i]
             path = folder / utt.dialect / f"{utt.name}.npz"

@@ -39,6 +39,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 
 from mtlsynth import metrics, vocoder
+from mtlsynth._stats import TaskStatistics
 from mtlsynth._voicefile import (
     VoiceFileError,
     dump_estimator,
@@ -124,6 +125,13 @@ def _has_shared_part(model: Any) -> bool:
         hasattr(model, a)
         for a in ("coef_shared_", "coef_task_", "intercept_", "intercept_shared_")
     ) and hasattr(model, "tasks_")
+
+
+def _add_statistics(stats, X, Y, codes, labels):
+    """``stats`` merged with the statistics of rows ``X, Y`` of tasks ``codes``."""
+    order = np.argsort(codes, kind="stable")  # contiguous tasks: no row gathering
+    batch = TaskStatistics.from_data(X[order], Y[order], labels, codes[order])
+    return batch if stats is None else stats.merge(batch)
 
 
 def _fit_model(model: Any, X: np.ndarray, y: np.ndarray, tasks: np.ndarray) -> Any:
@@ -444,14 +452,13 @@ class ParametricSynthesizer(BaseEstimator):
         self : ParametricSynthesizer
             The trained synthesizer.
         """
-        from mtlsynth._stats import TaskStatistics
 
         self._check_params()
         if not isinstance(corpus, Corpus) or len(corpus) == 0:
             raise ValueError("fit needs a non-empty Corpus")
         fp = float(self.frame_period)
         progress = self.progress
-        feats = self._vocoder_features(corpus)
+        feats = self._vocoder_features(corpus, lazy=True)
         words = (
             _corpus_words(corpus, progress)
             if self.use_words
@@ -467,15 +474,18 @@ class ParametricSynthesizer(BaseEstimator):
         codes = np.searchsorted(
             self.dialects_, np.asarray([u.dialect for u in corpus.utterances])
         )
+        # Vocoder features are read from the cache utterance by utterance in
+        # every pass below, so memory does not grow with the corpus.
         seqs = []
-        statics = []
-        vuvs = []
         for utt, f, w in zip(corpus.utterances, feats, words, strict=True):
             frames = _aligned_frames(utt.label, f.n_frames, fp)
-            n = int(frames.sum())
             seqs.append(PhoneSequence(utt.label.phones, frames, *w))
-            statics.append(np.column_stack([f.mcep[:n], f.lf0[:n], f.bap[:n]]))
-            vuvs.append(f.vuv[:n])
+
+        def targets(i):
+            """Static acoustic targets and voicing of utterance ``i``."""
+            f, n = feats[i], int(seqs[i].frames.sum())
+            return np.column_stack([f.mcep[:n], f.lf0[:n], f.bap[:n]]), f.vuv[:n]
+
         lf = LinguisticFeatures() if self.features is None else clone(self.features)
         lf.set_params(frame_period=fp, level="frame")
         self.features_ = lf.fit(seqs)
@@ -483,28 +493,42 @@ class ParametricSynthesizer(BaseEstimator):
         n_dialects = len(self.dialects_)
 
         # duration model
-        Xd = np.vstack([lf.phone_features(s) for s in seqs])
-        yd = np.concatenate(
-            [
-                np.log(
-                    np.maximum(u.label.durations * 1e3 / fp, np.exp(_MIN_LOG_FRAMES))
-                )
-                for u in corpus.utterances
-            ]
-        )
-        td = np.repeat(self.dialects_[codes], [len(s.phones) for s in seqs])
+        chunk = int(self.chunk_utterances)
+        log_frames = [
+            np.log(np.maximum(u.label.durations * 1e3 / fp, np.exp(_MIN_LOG_FRAMES)))
+            for u in corpus.utterances
+        ]
         self._say("fitting the duration model")
-        self.duration_model_ = _fit_model(dur_model, Xd, yd, td)
-        del Xd
+        if hasattr(dur_model, "fit_statistics"):
+            stats = None
+            for start in range(0, len(seqs), chunk):
+                idx = range(start, min(start + chunk, len(seqs)))
+                stats = _add_statistics(
+                    stats,
+                    np.vstack([lf.phone_features(seqs[i]) for i in idx]),
+                    np.concatenate([log_frames[i] for i in idx])[:, None],
+                    np.repeat(
+                        codes[start : idx.stop], [len(log_frames[i]) for i in idx]
+                    ),
+                    self.dialects_,
+                )
+            self.duration_model_ = dur_model.fit_statistics(stats)
+        else:
+            Xd = np.vstack([lf.phone_features(s) for s in seqs])
+            td = np.repeat(self.dialects_[codes], [len(s.phones) for s in seqs])
+            self.duration_model_ = _fit_model(
+                dur_model, Xd, np.concatenate(log_frames), td
+            )
+            del Xd
 
         # normalization of the acoustic targets
-        n_static = statics[0].shape[1]
+        n_static = self.order_ + 2 + self.n_bap_
         q = n_static * len(DELTA_WINDOWS)
         s1 = np.zeros((n_dialects, q))
         s2 = np.zeros((n_dialects, q))
         cnt = np.zeros(n_dialects)
-        for c, st in zip(codes, statics, strict=True):
-            Y = delta_features(st, DELTA_WINDOWS)
+        for i, c in enumerate(codes):
+            Y = delta_features(targets(i)[0], DELTA_WINDOWS)
             s1[c] += Y.sum(axis=0)
             s2[c] += (Y**2).sum(axis=0)
             cnt[c] += len(Y)
@@ -519,38 +543,35 @@ class ParametricSynthesizer(BaseEstimator):
         self.target_mean_, self.target_std_ = mean, std
 
         # acoustic and voicing models
-        total = int(sum(len(v) for v in vuvs))
+        total = int(cnt.sum())
         stride = max(1, int(np.ceil(total / int(self.max_voicing_frames))))
         use_stats = hasattr(ac_model, "fit_statistics")
         stats = None
         X_all, Y_all, t_all = [], [], []
         Xv, yv, tv = [], [], []
-        chunk = int(self.chunk_utterances)
         bar = _Progress(len(seqs), "frame features", enabled=progress)
         offset = 0
         for start in range(0, len(seqs), chunk):
             idx = range(start, min(start + chunk, len(seqs)))
             X = np.vstack([lf.frame_features(seqs[i]) for i in idx])
+            static, voicing = zip(*(targets(i) for i in idx), strict=True)
             Y = np.vstack(
                 [
-                    (delta_features(statics[i], DELTA_WINDOWS) - mean[codes[i]])
-                    / std[codes[i]]
-                    for i in idx
+                    (delta_features(st, DELTA_WINDOWS) - mean[codes[i]]) / std[codes[i]]
+                    for i, st in zip(idx, static, strict=True)
                 ]
             )
-            cc = np.concatenate([np.full(len(vuvs[i]), codes[i]) for i in idx])
-            v = np.concatenate([vuvs[i] for i in idx])
+            cc = np.concatenate(
+                [np.full(len(v), codes[i]) for i, v in zip(idx, voicing, strict=True)]
+            )
+            v = np.concatenate(voicing)
             take = (offset + np.arange(len(X))) % stride == 0
             offset += len(X)
             Xv.append(X[take])
             yv.append(v[take])
             tv.append(cc[take])
             if use_stats:
-                order = np.argsort(cc, kind="stable")
-                batch = TaskStatistics.from_data(
-                    X[order], Y[order], self.dialects_, cc[order]
-                )
-                stats = batch if stats is None else stats.merge(batch)
+                stats = _add_statistics(stats, X, Y, cc, self.dialects_)
             else:
                 X_all.append(X)
                 Y_all.append(Y)
@@ -838,7 +859,7 @@ class ParametricSynthesizer(BaseEstimator):
 
     # ------------------------------------------------------------ evaluate
 
-    def _vocoder_features(self, corpus: Corpus) -> list:
+    def _vocoder_features(self, corpus: Corpus, *, lazy: bool = False):
         """Cached WORLD analysis of every utterance, with this voice's settings."""
         return extract_features(
             corpus,
@@ -849,6 +870,7 @@ class ParametricSynthesizer(BaseEstimator):
             mcep_alpha=self.mcep_alpha,
             n_jobs=self.n_jobs,
             progress=self.progress,
+            lazy=lazy,
         )
 
     def evaluate(self, corpus: Corpus) -> dict[str, dict[str, float]]:
@@ -874,7 +896,7 @@ class ParametricSynthesizer(BaseEstimator):
         if not isinstance(corpus, Corpus) or len(corpus) == 0:
             raise ValueError("evaluate needs a non-empty Corpus")
         fp = float(self.frame_period)
-        feats = self._vocoder_features(corpus)
+        feats = self._vocoder_features(corpus, lazy=True)
         words = (
             _corpus_words(corpus, False)
             if self.use_words

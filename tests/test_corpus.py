@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from mtlsynth.corpus import (
+    CachedFeatures,
     CorpusError,
     Label,
     current_phone,
@@ -299,3 +300,25 @@ def test_atomic_writes_follow_the_umask(tmp_path):
         os.umask(old)
     assert (tmp_path / "a.wav").stat().st_mode & 0o777 == 0o640
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_lazy_features_read_the_cache_on_demand(tmp_path, capsys):
+    root = _make_corpus(tmp_path / "c")
+    corpus = read_corpus(root)
+    cache = tmp_path / "cache"
+    lazy = extract_features(corpus, cache_dir=cache, f0_method="dio", lazy=True)
+    assert "analysing: 4/4" in capsys.readouterr().err
+    assert isinstance(lazy, CachedFeatures) and len(lazy) == 4
+    eager = extract_features(corpus, cache_dir=cache, f0_method="dio")
+    assert capsys.readouterr().err == ""
+    for i, expected in enumerate(eager):
+        np.testing.assert_array_equal(lazy[i].mcep, expected.mcep)
+    np.testing.assert_array_equal(lazy[-1].lf0, eager[-1].lf0)
+    with pytest.raises(IndexError):
+        lazy[4]
+    # a second lazy call analyses nothing; a stale entry is reported by name
+    again = extract_features(corpus, cache_dir=cache, f0_method="dio", lazy=True)
+    assert capsys.readouterr().err == ""
+    write_wav(corpus.utterances[1].wav_path, _tone(0.4, 200.0), FS)
+    with pytest.raises(CorpusError, match="stale"):
+        again[1]

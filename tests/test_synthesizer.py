@@ -4,12 +4,13 @@ import zipfile
 
 import numpy as np
 import pytest
+from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.neighbors import KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from mtlsynth import vocoder
+from mtlsynth import SharedLeastSquares, vocoder
 from mtlsynth.corpus import build_corpus, read_corpus
 from mtlsynth.synthesizer import ParametricSynthesizer, VoiceFileError, split_corpus
 
@@ -198,3 +199,35 @@ def test_any_scikit_learn_models_plug_in_pooled(corpus_split, tmp_path, label):
     odd.duration_model_ = KNeighborsRegressor()
     with pytest.raises(ValueError, match="cannot save a KNeighborsRegressor"):
         odd.save(tmp_path / "odd.npz")
+
+
+class _StackedShared(RegressorMixin, BaseEstimator):
+    """SharedLeastSquares without fit_statistics: fitted on stacked rows."""
+
+    def __init__(self, alpha_shared=1.0, alpha_task=1.0):
+        self.alpha_shared = alpha_shared
+        self.alpha_task = alpha_task
+
+    def fit(self, X, y, tasks=None):
+        self.model_ = SharedLeastSquares(self.alpha_shared, self.alpha_task)
+        self.model_.fit(X, y, tasks=tasks)
+        return self
+
+    def predict(self, X, tasks=None):
+        return self.model_.predict(X, tasks=tasks)
+
+
+def test_models_fitted_from_streamed_statistics_equal_stacked_fits(corpus_split, synth):
+    train, _ = corpus_split
+    stacked = ParametricSynthesizer(
+        duration_model=_StackedShared(10.0, 30.0),
+        acoustic_model=_StackedShared(1.0, 10.0),
+        progress=False,
+    ).fit(train)
+    for dialect in DIALECTS:
+        np.testing.assert_allclose(
+            stacked.predict_durations(TEXT, dialect=dialect),
+            synth.predict_durations(TEXT, dialect=dialect),
+            rtol=1e-8,
+        )
+    np.testing.assert_allclose(stacked.variance_, synth.variance_, rtol=1e-6)
