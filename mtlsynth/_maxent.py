@@ -508,10 +508,12 @@ class MaxEntClassifier(MultiTaskMixin, ClassifierMixin, BaseEstimator):
         log_proba : ndarray of shape (n_samples, n_classes)
             Log-probabilities, columns in the order of ``classes_``.
         """
+        return special.log_softmax(self._class_logits(X, tasks), axis=1)
+
+    def _class_logits(self, X, tasks):
+        """One logit per class (a zero column first in the binary case)."""
         Z = self._logits(X, tasks)
-        if Z.shape[1] == 1:
-            Z = np.hstack([np.zeros_like(Z), Z])
-        return special.log_softmax(Z, axis=1)
+        return np.hstack([np.zeros_like(Z), Z]) if Z.shape[1] == 1 else Z
 
     def predict_proba(self, X, tasks=None):
         """Probability of every class.
@@ -528,10 +530,7 @@ class MaxEntClassifier(MultiTaskMixin, ClassifierMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_classes)
             Probabilities, columns in the order of ``classes_``; rows sum to 1.
         """
-        Z = self._logits(X, tasks)
-        if Z.shape[1] == 1:
-            Z = np.hstack([np.zeros_like(Z), Z])
-        return special.softmax(Z, axis=1)
+        return special.softmax(self._class_logits(X, tasks), axis=1)
 
     def predict(self, X, tasks=None):
         """Most probable class of each sample.
