@@ -34,6 +34,7 @@ def _registry() -> dict[str, tuple[type, tuple[str, ...]]]:
     from sklearn.preprocessing import StandardScaler
 
     from mtlsynth._maxent import MaxEntClassifier
+    from mtlsynth._proximal import ProximalRegressor
     from mtlsynth._shared import SharedLeastSquares
 
     linear = ("coef_", "intercept_", "n_features_in_")
@@ -65,6 +66,10 @@ def _registry() -> dict[str, tuple[type, tuple[str, ...]]]:
                 "n_iter_",
             ),
         ),
+        "mtlsynth.ProximalRegressor": (
+            ProximalRegressor,
+            ("coef_", "intercept_", "tasks_", "n_features_in_", "n_iter_"),
+        ),
         "sklearn.linear_model.Ridge": (Ridge, linear),
         "sklearn.linear_model.LinearRegression": (LinearRegression, linear),
         "sklearn.linear_model.LogisticRegression": (
@@ -89,10 +94,32 @@ def _class_key(estimator: Any) -> str | None:
     return None
 
 
+def _parts() -> dict[str, type]:
+    """Estimators that may stand as hyper-parameters: penalties and solvers."""
+    from mtlsynth import penalties
+    from mtlsynth._solvers import FISTA
+
+    classes = [FISTA] + [getattr(penalties, name) for name in penalties.__all__]
+    return {f"mtlsynth.{cls.__name__}": cls for cls in classes}
+
+
 def _json_value(value: Any, what: str) -> Any:
-    """A JSON-safe copy of a hyper-parameter or scalar attribute."""
+    """A JSON-safe copy of a hyper-parameter or scalar attribute.
+
+    Penalties and solvers become ``{"part": class, "params": {...}}`` and
+    arrays ``{"ndarray": nested lists}``.
+    """
     if isinstance(value, np.generic):
         value = value.item()
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        return {"ndarray": value.tolist()}
+    key = next((k for k, cls in _parts().items() if type(value) is cls), None)
+    if key is not None:
+        params = value.get_params(deep=False).items()
+        return {
+            "part": key,
+            "params": {k: _json_value(v, f"{what}.{k}") for k, v in params},
+        }
     try:
         json.dumps(value)
     except TypeError as error:
@@ -200,7 +227,7 @@ def load_estimator(meta: dict, arrays: Any) -> Any:
     if cls_name not in registry:
         raise VoiceFileError(f"unknown estimator class {cls_name!r} in voice file")
     cls, names = registry[cls_name]
-    estimator = cls(**meta["params"])
+    estimator = cls(**{k: _from_json(v) for k, v in meta["params"].items()})
     for name, spec in meta["attributes"].items():
         if name not in names:
             raise VoiceFileError(f"unexpected attribute {name!r} for {cls_name}")
@@ -209,6 +236,19 @@ def load_estimator(meta: dict, arrays: Any) -> Any:
     if cls_name in _SUMMED_COEF:
         estimator.coef_ = estimator.coef_shared_ + estimator.coef_task_
     return estimator
+
+
+def _from_json(value: Any) -> Any:
+    """Inverse of :func:`_json_value` for hyper-parameters."""
+    if isinstance(value, dict) and set(value) == {"ndarray"}:
+        return np.asarray(value["ndarray"], dtype=np.float64)
+    if isinstance(value, dict) and set(value) == {"part", "params"}:
+        parts = _parts()
+        if value["part"] not in parts:
+            raise VoiceFileError(f"unknown model part {value['part']!r} in voice file")
+        params = {k: _from_json(v) for k, v in value["params"].items()}
+        return parts[value["part"]](**params)
+    return value
 
 
 def write_voice(path: str | os.PathLike, meta: dict, arrays: dict) -> None:

@@ -231,3 +231,32 @@ def test_models_fitted_from_streamed_statistics_equal_stacked_fits(corpus_split,
             rtol=1e-8,
         )
     np.testing.assert_allclose(stacked.variance_, synth.variance_, rtol=1e-6)
+
+
+def test_voice_files_store_proximal_models_with_their_penalties(tmp_path):
+    from mtlsynth import FISTA, ProximalRegressor
+    from mtlsynth._voicefile import (
+        dump_estimator,
+        load_estimator,
+        read_voice,
+        write_voice,
+    )
+    from mtlsynth.penalties import L1, TaskGraph
+
+    rng = np.random.default_rng(0)
+    X, tasks = rng.normal(size=(90, 5)), np.repeat(["a", "b", "c"], 30)
+    Y = X @ rng.normal(size=(5, 2)) + rng.normal(size=(90, 2))
+    graph = np.array([[0, 1, 0], [1, 0, 2.0], [0, 2.0, 0]])
+    model = ProximalRegressor(
+        TaskGraph(0.5, graph=graph) + L1(0.01), solver=FISTA(tol=1e-8)
+    ).fit(X, Y, tasks=tasks)
+    arrays = {}
+    meta = {"model": dump_estimator(model, "model/", arrays)}
+    write_voice(tmp_path / "v.npz", meta, arrays)
+    meta, arrays = read_voice(tmp_path / "v.npz")
+    loaded = load_estimator(meta["model"], arrays)
+    np.testing.assert_array_equal(
+        loaded.predict(X, tasks=tasks), model.predict(X, tasks=tasks)
+    )
+    np.testing.assert_array_equal(loaded.penalty.smooth.graph, graph)
+    assert loaded.penalty.nonsmooth.alpha == 0.01 and loaded.solver.tol == 1e-8
