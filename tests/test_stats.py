@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mtlsynth import TaskStatistics
 from mtlsynth._stats import task_groups
@@ -99,4 +101,38 @@ def test_statistics_do_not_depend_on_the_number_of_threads(monkeypatch):
     for name in ("count", "weight", "mean_x", "mean_y", "xx", "xy", "yy"):
         np.testing.assert_allclose(
             getattr(threaded, name), getattr(serial, name), 1e-12
+        )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    cuts=st.lists(st.integers(1, 59), max_size=4, unique=True),
+    seed=st.integers(0, 2**16),
+    offset=st.sampled_from([0.0, 1e3, -1e5]),
+)
+def test_merging_any_chunking_equals_the_whole(cuts, seed, offset):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(60, 3)) + offset
+    Y = rng.normal(size=(60, 2))
+    labels = np.array(["a", "b", "c"])
+    codes = rng.integers(0, 3, 60)
+    w = rng.uniform(0.1, 2.0, 60)
+    whole = TaskStatistics.from_data(X, Y, labels, codes, w)
+    parts = np.split(np.arange(60), sorted(cuts))
+    merged = None
+    for rows in parts:
+        present = np.unique(codes[rows])
+        batch = TaskStatistics.from_data(
+            X[rows],
+            Y[rows],
+            labels[present],
+            np.searchsorted(present, codes[rows]),
+            w[rows],
+        )
+        merged = batch if merged is None else merged.merge(batch)
+    assert merged.labels.tolist() == whole.labels.tolist()
+    for name in ("count", "weight", "mean_x", "mean_y", "xx", "xy", "yy"):
+        scale = np.abs(getattr(whole, name)).max() + 1.0
+        np.testing.assert_allclose(
+            getattr(merged, name), getattr(whole, name), rtol=1e-9, atol=1e-9 * scale
         )
