@@ -14,35 +14,34 @@ from mtlsynth._blas import blas_threads_for
 from mtlsynth._stats import TaskStatistics, task_groups
 from mtlsynth._tasks import MultiTaskMixin
 
-__all__ = ["SharedLeastSquares", "spd_solve"]
+__all__ = ["SharedLeastSquares", "spd_solver"]
 
 SMALL_SOLVE_FLOPS = 5e8
 """Per-task factorizations below this run BLAS on one thread (a factorization
 is a sequence of smaller calls, so its threshold is higher than one product's)."""
 
 
-def spd_solve(A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """Solve ``A X = B`` for a symmetric positive definite ``A``.
+def spd_solver(A: np.ndarray):
+    """Factor a symmetric positive definite ``A`` once; return ``B -> A^-1 B``.
 
     Uses a Cholesky factorization; if rounding makes ``A`` numerically
-    indefinite, falls back to a least-squares solve.
+    indefinite, falls back to least squares.
 
     Parameters
     ----------
     A : ndarray of shape (d, d)
         Symmetric positive definite matrix.
-    B : ndarray of shape (d, k)
-        Right-hand sides.
 
     Returns
     -------
-    X : ndarray of shape (d, k)
-        Solution.
+    solve : callable
+        ``solve(B)`` returns ``X`` with ``A X = B`` for ``B`` of shape (d, k).
     """
     try:
-        return linalg.cho_solve(linalg.cho_factor(A, check_finite=False), B)
+        factor = linalg.cho_factor(A, check_finite=False)
     except linalg.LinAlgError:
-        return linalg.lstsq(A, B, check_finite=False)[0]
+        return lambda B: linalg.lstsq(A, B, check_finite=False)[0]
+    return lambda B: linalg.cho_solve(factor, B, check_finite=False)
 
 
 def solve_shared(G, B, alpha_shared: float, alpha_task: float):
@@ -83,28 +82,17 @@ def _solve_shared(G, B, alpha_shared, alpha_task):
     """The computation of :func:`solve_shared`."""
     n_tasks, d, q = B.shape
     eye = np.eye(d)
-    factors = []
+    solvers = []
     M = alpha_shared * eye
     rhs = np.zeros((d, q))
     for t in range(n_tasks):
-        A = G[t] + alpha_task * eye
-        try:
-            factor = linalg.cho_factor(A, check_finite=False)
-            solved = linalg.cho_solve(factor, np.hstack([G[t], B[t]]))
-        except linalg.LinAlgError:
-            factor = None
-            solved = linalg.lstsq(A, np.hstack([G[t], B[t]]), check_finite=False)[0]
-        factors.append((factor, A))
+        solve = spd_solver(G[t] + alpha_task * eye)
+        solved = solve(np.hstack([G[t], B[t]]))
+        solvers.append(solve)
         M += alpha_task * solved[:, :d]
         rhs += alpha_task * solved[:, d:]
-    W0 = spd_solve(0.5 * (M + M.T), rhs)
-    V = np.empty((n_tasks, d, q))
-    for t, (factor, A) in enumerate(factors):
-        resid = B[t] - G[t] @ W0
-        if factor is None:
-            V[t] = linalg.lstsq(A, resid, check_finite=False)[0]
-        else:
-            V[t] = linalg.cho_solve(factor, resid, check_finite=False)
+    W0 = spd_solver(0.5 * (M + M.T))(rhs)
+    V = np.stack([solve(B[t] - G[t] @ W0) for t, solve in enumerate(solvers)])
     return W0, V
 
 
