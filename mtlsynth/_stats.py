@@ -246,6 +246,27 @@ class TaskStatistics:
             getattr(out, name)[pos] = getattr(self, name)
         return out
 
+    def pooled(self, label) -> TaskStatistics:
+        """Statistics of all tasks' rows taken as one task.
+
+        Parameters
+        ----------
+        label : int or str
+            Label of the single task.
+
+        Returns
+        -------
+        pooled : TaskStatistics
+            One task holding every row.
+        """
+        moments = tuple(getattr(self, name)[0] for name in _MOMENTS)
+        for t in range(1, self.n_tasks):
+            other = tuple(getattr(self, name)[t] for name in _MOMENTS)
+            moments = _merge_moments(moments, other)
+        return TaskStatistics(
+            np.asarray([label]), *(np.asarray(m)[None] for m in moments)
+        )
+
     def gram(self, *, centered: bool) -> tuple[np.ndarray, np.ndarray]:
         """Per-task Gram matrices ``X_t' S_t X_t`` and ``X_t' S_t Y_t``.
 
@@ -347,8 +368,11 @@ def _moments(X, Y, rows, w, chunk) -> tuple:
     w_first = None if w is None else w[: min(n, chunk)]
     if w_first is not None and not np.any(w_first > 0):
         w_first = None
-    shift_x = np.average(X[first], axis=0, weights=w_first)
-    shift_y = np.average(Y[first], axis=0, weights=w_first)
+    if w_first is None:  # (np.average fails on zero columns)
+        shift_x, shift_y = X[first].mean(axis=0), Y[first].mean(axis=0)
+    else:
+        shift_x = np.average(X[first], axis=0, weights=w_first)
+        shift_y = np.average(Y[first], axis=0, weights=w_first)
     if w is not None and np.all(w == 1.0):
         w = None
     buf_x, buf_y = np.empty((min(n, chunk), d)), np.empty((min(n, chunk), q))

@@ -32,6 +32,7 @@ from __future__ import annotations
 import inspect
 import os
 import sys
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,15 @@ from mtlsynth.corpus import SILENCE, Corpus, Label, _Progress, extract_features
 from mtlsynth.features import LinguisticFeatures, PhoneSequence
 from mtlsynth.paramgen import DELTA_WINDOWS, delta_features, mlpg
 
-__all__ = ["ParametricSynthesizer", "VoiceFileError", "split_corpus"]
+__all__ = [
+    "ParametricSynthesizer",
+    "TrainingData",
+    "VoiceFileError",
+    "normalized_statistics",
+    "residual_sse",
+    "split_corpus",
+    "target_normalization",
+]
 
 _METRICS = ("mcd_db", "f0_rmse_hz", "vuv_error_pct", "bap_db", "dur_rmse_ms")
 _MIN_LOG_FRAMES = np.log(0.25)
@@ -127,13 +136,6 @@ def _has_shared_part(model: Any) -> bool:
     ) and hasattr(model, "tasks_")
 
 
-def _add_statistics(stats, X, Y, codes, labels):
-    """``stats`` merged with the statistics of rows ``X, Y`` of tasks ``codes``."""
-    order = np.argsort(codes, kind="stable")  # contiguous tasks: no row gathering
-    batch = TaskStatistics.from_data(X[order], Y[order], labels, codes[order])
-    return batch if stats is None else stats.merge(batch)
-
-
 def _fit_model(model: Any, X: np.ndarray, y: np.ndarray, tasks: np.ndarray) -> Any:
     if _accepts_tasks(model.fit):
         return model.fit(X, y, tasks=tasks)
@@ -201,6 +203,215 @@ def _voiced_probability(
         return proba[:, voiced].sum(axis=1)
     pred = model.predict(X, **kw) if _accepts_tasks(model.predict) else model.predict(X)
     return np.asarray(pred, dtype=float)
+
+
+def _statistics(X: np.ndarray, Y: np.ndarray, tasks: np.ndarray) -> TaskStatistics:
+    """Per-dialect statistics of rows ``X, Y`` whose dialects are ``tasks``."""
+    labels, codes = np.unique(tasks, return_inverse=True)
+    order = np.argsort(codes, kind="stable")  # contiguous tasks: no row gathering
+    return TaskStatistics.from_data(X[order], Y[order], labels, codes[order])
+
+
+def _log_frames(label: Label, frame_period: float) -> np.ndarray:
+    """Log duration of every phone in frames (floored at a quarter frame)."""
+    frames = label.durations * 1e3 / frame_period
+    return np.log(np.maximum(frames, np.exp(_MIN_LOG_FRAMES)))
+
+
+def _targets(features: Any, seq: PhoneSequence) -> tuple[np.ndarray, np.ndarray]:
+    """Static and dynamic acoustic targets and voicing of one utterance."""
+    n = int(seq.frames.sum())
+    f = features
+    static = np.column_stack([f.mcep[:n], f.lf0[:n], f.bap[:n]])
+    return delta_features(static, DELTA_WINDOWS), np.asarray(f.vuv[:n])
+
+
+@dataclass
+class TrainingData:
+    """What the models of a voice are trained on, summarized.
+
+    Training data of disjoint sets of utterances merge (:meth:`merge`), so a
+    benchmark can summarize a corpus once in blocks and train on any union
+    of blocks.
+
+    Parameters
+    ----------
+    features : LinguisticFeatures
+        Fitted feature extractor the rows were computed with.
+    analysis : dict
+        Vocoder settings of the corpus (sample rate, all-pass constant, FFT
+        size, mel-cepstral order, band aperiodicity dimensions).
+    duration : TaskStatistics, optional
+        Per-dialect statistics of phone rows and their log durations in
+        frames.
+    acoustic : TaskStatistics, optional
+        Per-dialect statistics of frame rows and their static, delta and
+        delta-delta targets before normalization (inputs of width 0 when
+        only the target moments are needed).
+    phone_rows : list of tuple
+        Kept phone rows: ``(X, log_frames, dialect)`` arrays per batch.
+    frame_rows : list of tuple
+        Kept frame rows: ``(X, targets, voiced, dialect)`` arrays per batch.
+    """
+
+    features: LinguisticFeatures
+    analysis: dict
+    duration: TaskStatistics | None = None
+    acoustic: TaskStatistics | None = None
+    phone_rows: list = field(default_factory=list)
+    frame_rows: list = field(default_factory=list)
+
+    def merge(self, other: TrainingData) -> TrainingData:
+        """Training data of the utterances of both.
+
+        Parameters
+        ----------
+        other : TrainingData
+            Data of other utterances, computed with the same features.
+
+        Returns
+        -------
+        TrainingData
+            The union.
+        """
+
+        def both(a, b):
+            return b if a is None else a if b is None else a.merge(b)
+
+        return TrainingData(
+            self.features,
+            self.analysis,
+            both(self.duration, other.duration),
+            both(self.acoustic, other.acoustic),
+            self.phone_rows + other.phone_rows,
+            self.frame_rows + other.frame_rows,
+        )
+
+    @property
+    def phones(self) -> tuple[np.ndarray, ...] | None:
+        """Kept phone rows stacked: ``(X, log_frames, dialect)``."""
+        if not self.phone_rows:
+            return None
+        return tuple(np.concatenate(a) for a in zip(*self.phone_rows, strict=True))
+
+    @property
+    def frames(self) -> tuple[np.ndarray, ...]:
+        """Kept frame rows stacked: ``(X, targets, voiced, dialect)``."""
+        return tuple(np.concatenate(a) for a in zip(*self.frame_rows, strict=True))
+
+
+def target_normalization(
+    stats: TaskStatistics, normalize: str = "dialect"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of the targets per dialect and overall.
+
+    Parameters
+    ----------
+    stats : TaskStatistics
+        Statistics of the raw targets.
+    normalize : {"dialect", "global"}, default="dialect"
+        Use each dialect's moments, or the pooled ones for every dialect.
+
+    Returns
+    -------
+    mean, std : ndarray of shape (n_dialects + 1, n_targets)
+        One row per dialect of ``stats.labels``; the last row pooled.
+    """
+    if np.any(stats.weight <= 0):
+        raise ValueError("every dialect needs at least one frame")
+    pooled = stats.pooled("all")
+    w = np.concatenate([stats.weight, pooled.weight])[:, None]
+    mean = np.vstack([stats.mean_y, pooled.mean_y])
+    scatter = np.vstack(
+        [
+            np.diagonal(stats.yy, axis1=1, axis2=2),
+            np.diagonal(pooled.yy, axis1=1, axis2=2),
+        ]
+    )
+    std = np.sqrt(np.maximum(scatter / w, 1e-10))
+    if normalize == "global":
+        mean[:] = mean[-1]
+        std[:] = std[-1]
+    return mean, std
+
+
+def normalized_statistics(
+    stats: TaskStatistics, mean: np.ndarray, std: np.ndarray
+) -> TaskStatistics:
+    """Statistics of the targets ``(y - mean_t) / std_t`` of every dialect.
+
+    Parameters
+    ----------
+    stats : TaskStatistics
+        Statistics of the raw targets.
+    mean, std : ndarray of shape (n_dialects (+ 1), n_targets)
+        Normalization; row t applies to task t of ``stats``.
+
+    Returns
+    -------
+    TaskStatistics
+        Statistics of the normalized targets.
+    """
+    T = stats.n_tasks
+    m, s = mean[:T], std[:T]
+    return replace(
+        stats,
+        mean_y=(stats.mean_y - m) / s,
+        xy=stats.xy / s[:, None, :],
+        yy=stats.yy / (s[:, :, None] * s[:, None, :]),
+    )
+
+
+def _dialect_coefficients(model: Any, dialect: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(W, b)`` with ``W`` of shape (n_features, n_targets) a linear model
+    predicts with for a dialect."""
+    coef = getattr(model, "coef_", None)
+    tasks = getattr(model, "tasks_", None)
+    if coef is not None and tasks is not None and _known_dialect(model, dialect):
+        t = np.asarray(tasks).tolist().index(dialect)
+        W, b = coef[t], model.intercept_[t]
+    elif _has_shared_part(model):
+        W, b = model.coef_shared_, model.intercept_shared_
+    elif np.ndim(coef) in (1, 2) and tasks is None:
+        W, b = coef, getattr(model, "intercept_", 0.0)
+    else:
+        raise ValueError(
+            f"{type(model).__name__} has no linear coefficients for dialect {dialect!r}"
+        )
+    q = np.size(b) if np.ndim(b) else np.shape(np.atleast_2d(W))[0]
+    W = np.reshape(W, (q, -1)).T
+    return W, np.broadcast_to(np.reshape(b, -1), (q,))
+
+
+def residual_sse(model: Any, stats: TaskStatistics) -> np.ndarray:
+    """Sum of squared residuals of a linear model on the rows of statistics.
+
+    Parameters
+    ----------
+    model : estimator
+        Fitted linear model: per-task ``coef_`` of shape (n_tasks,
+        n_targets, n_features) with ``tasks_``, a shared part for dialects
+        it has not seen, or a single ``coef_`` (pooled).
+    stats : TaskStatistics
+        Statistics of the rows (of the same normalized targets).
+
+    Returns
+    -------
+    ndarray of shape (n_tasks, n_targets)
+        Per task of ``stats`` and target.
+    """
+    out = np.zeros(stats.mean_y.shape)
+    for t, dialect in enumerate(np.asarray(stats.labels).tolist()):
+        W, b = _dialect_coefficients(model, dialect)
+        xx, xy = stats.xx[t], stats.xy[t]
+        bias = stats.mean_y[t] - stats.mean_x[t] @ W - b
+        out[t] = (
+            np.diagonal(stats.yy[t])
+            - 2.0 * np.einsum("dj,dj->j", W, xy)
+            + np.einsum("dj,dj->j", xx @ W, W)
+            + stats.weight[t] * bias**2
+        )
+    return np.maximum(out, 0.0)
 
 
 def _aligned_frames(label: Label, n_frames: int, frame_period: float) -> np.ndarray:
@@ -452,192 +663,153 @@ class ParametricSynthesizer(BaseEstimator):
         self : ParametricSynthesizer
             The trained synthesizer.
         """
+        self._check_params()
+        if not isinstance(corpus, Corpus) or len(corpus) == 0:
+            raise ValueError("fit needs a non-empty Corpus")
+        dur, ac, _ = self._default_models()
+        stride = 1
+        if hasattr(ac, "fit_statistics"):
+            seconds = sum(float(u.label.durations.sum()) for u in corpus.utterances)
+            n_frames = seconds * 1e3 / float(self.frame_period)
+            stride = max(1, int(np.ceil(n_frames / int(self.max_voicing_frames))))
+        data = self._collect(
+            corpus,
+            frame_stride=stride,
+            duration_statistics=hasattr(dur, "fit_statistics"),
+            acoustic_statistics=hasattr(ac, "fit_statistics"),
+        )
+        return self._fit_collected(data)
 
+    def _collect(
+        self,
+        corpus: Corpus,
+        *,
+        features: LinguisticFeatures | None = None,
+        frame_stride: int = 1,
+        duration_statistics: bool = True,
+        acoustic_statistics: bool = True,
+        keep_phones: bool = False,
+    ) -> TrainingData:
+        """Summarize a corpus in one pass for training (see TrainingData).
+
+        ``features`` is a fitted feature extractor to use (default: one
+        fitted on the corpus). Frame and phone rows are computed chunk by
+        chunk; vocoder features are read from the cache utterance by
+        utterance, so memory grows only with the rows kept: every
+        ``frame_stride``-th frame, and every phone unless the duration
+        statistics are computed (or ``keep_phones``).
+        """
         self._check_params()
         if not isinstance(corpus, Corpus) or len(corpus) == 0:
             raise ValueError("fit needs a non-empty Corpus")
         fp = float(self.frame_period)
-        progress = self.progress
         feats = self._vocoder_features(corpus, lazy=True)
         words = (
-            _corpus_words(corpus, progress)
+            _corpus_words(corpus, self.progress)
             if self.use_words
             else [(None, False)] * len(corpus)
         )
-        first = feats[0]
-        self.fs_ = int(first.fs)
-        self.alpha_ = float(first.alpha)
-        self.fft_size_ = int(first.fft_size)
-        self.order_ = int(first.order)
-        self.n_bap_ = int(first.bap.shape[1])
-        self.dialects_ = np.asarray(corpus.dialects, dtype=str)
-        codes = np.searchsorted(
-            self.dialects_, np.asarray([u.dialect for u in corpus.utterances])
-        )
-        # Vocoder features are read from the cache utterance by utterance in
-        # every pass below, so memory does not grow with the corpus.
-        seqs = []
-        for utt, f, w in zip(corpus.utterances, feats, words, strict=True):
-            frames = _aligned_frames(utt.label, f.n_frames, fp)
-            seqs.append(PhoneSequence(utt.label.phones, frames, *w))
-
-        def targets(i):
-            """Static acoustic targets and voicing of utterance ``i``."""
-            f, n = feats[i], int(seqs[i].frames.sum())
-            return np.column_stack([f.mcep[:n], f.lf0[:n], f.bap[:n]]), f.vuv[:n]
-
-        lf = LinguisticFeatures() if self.features is None else clone(self.features)
-        lf.set_params(frame_period=fp, level="frame")
-        self.features_ = lf.fit(seqs)
-        dur_model, ac_model, vo_model = self._default_models()
-        n_dialects = len(self.dialects_)
-
-        # duration model
-        chunk = int(self.chunk_utterances)
-        log_frames = [
-            np.log(np.maximum(u.label.durations * 1e3 / fp, np.exp(_MIN_LOG_FRAMES)))
-            for u in corpus.utterances
+        seqs = [
+            PhoneSequence(u.label.phones, _aligned_frames(u.label, f.n_frames, fp), *w)
+            for u, f, w in zip(corpus.utterances, feats, words, strict=True)
         ]
-        self._say("fitting the duration model")
-        if hasattr(dur_model, "fit_statistics"):
-            stats = None
-            for start in range(0, len(seqs), chunk):
-                idx = range(start, min(start + chunk, len(seqs)))
-                stats = _add_statistics(
-                    stats,
-                    np.vstack([lf.phone_features(seqs[i]) for i in idx]),
-                    np.concatenate([log_frames[i] for i in idx])[:, None],
-                    np.repeat(
-                        codes[start : idx.stop], [len(log_frames[i]) for i in idx]
-                    ),
-                    self.dialects_,
-                )
-            self.duration_model_ = dur_model.fit_statistics(stats)
-        else:
-            Xd = np.vstack([lf.phone_features(s) for s in seqs])
-            td = np.repeat(self.dialects_[codes], [len(s.phones) for s in seqs])
-            self.duration_model_ = _fit_model(
-                dur_model, Xd, np.concatenate(log_frames), td
-            )
-            del Xd
-
-        # normalization of the acoustic targets
-        n_static = self.order_ + 2 + self.n_bap_
-        q = n_static * len(DELTA_WINDOWS)
-        s1 = np.zeros((n_dialects, q))
-        s2 = np.zeros((n_dialects, q))
-        cnt = np.zeros(n_dialects)
-        for i, c in enumerate(codes):
-            Y = delta_features(targets(i)[0], DELTA_WINDOWS)
-            s1[c] += Y.sum(axis=0)
-            s2[c] += (Y**2).sum(axis=0)
-            cnt[c] += len(Y)
-        if np.any(cnt == 0):
-            raise ValueError("every dialect needs at least one frame")
-        mean = np.vstack([s1 / cnt[:, None], s1.sum(0) / cnt.sum()])
-        var = np.vstack([s2 / cnt[:, None], s2.sum(0) / cnt.sum()]) - mean**2
-        std = np.sqrt(np.maximum(var, 1e-10))
-        if self.normalize == "global":
-            mean[:] = mean[-1]
-            std[:] = std[-1]
-        self.target_mean_, self.target_std_ = mean, std
-
-        # acoustic and voicing models
-        total = int(cnt.sum())
-        stride = max(1, int(np.ceil(total / int(self.max_voicing_frames))))
-        use_stats = hasattr(ac_model, "fit_statistics")
-        stats = None
-        X_all, Y_all, t_all = [], [], []
-        Xv, yv, tv = [], [], []
-        bar = _Progress(len(seqs), "frame features", enabled=progress)
+        lf = features
+        if lf is None:
+            lf = LinguisticFeatures() if self.features is None else clone(self.features)
+            lf.set_params(frame_period=fp, level="frame")
+            lf.fit(seqs)
+        first = feats[0]
+        analysis = {
+            "fs_": int(first.fs),
+            "alpha_": float(first.alpha),
+            "fft_size_": int(first.fft_size),
+            "order_": int(first.order),
+            "n_bap_": int(first.bap.shape[1]),
+        }
+        data = TrainingData(lf, analysis)
+        chunk = int(self.chunk_utterances)
+        stride = max(1, int(frame_stride))
+        bar = _Progress(len(seqs), "frame features", enabled=self.progress)
         offset = 0
         for start in range(0, len(seqs), chunk):
             idx = range(start, min(start + chunk, len(seqs)))
+            batch = TrainingData(lf, analysis)
+            dialect = [corpus.utterances[i].dialect for i in idx]
+            Xp = np.vstack([lf.phone_features(seqs[i]) for i in idx])
+            yp = np.concatenate(
+                [_log_frames(corpus.utterances[i].label, fp) for i in idx]
+            )[:, None]
+            tp = np.repeat(dialect, [len(seqs[i].phones) for i in idx])
+            if duration_statistics:
+                batch.duration = _statistics(Xp, yp, tp)
+            if keep_phones or not duration_statistics:
+                batch.phone_rows = [(Xp, yp[:, 0], tp)]
             X = np.vstack([lf.frame_features(seqs[i]) for i in idx])
-            static, voicing = zip(*(targets(i) for i in idx), strict=True)
-            Y = np.vstack(
-                [
-                    (delta_features(st, DELTA_WINDOWS) - mean[codes[i]]) / std[codes[i]]
-                    for i, st in zip(idx, static, strict=True)
-                ]
-            )
-            cc = np.concatenate(
-                [np.full(len(v), codes[i]) for i, v in zip(idx, voicing, strict=True)]
-            )
-            v = np.concatenate(voicing)
+            Y, voiced = zip(*(_targets(feats[i], seqs[i]) for i in idx), strict=True)
+            tf = np.repeat(dialect, [len(v) for v in voiced])
+            Y, voiced = np.vstack(Y), np.concatenate(voiced)
+            batch.acoustic = _statistics(X if acoustic_statistics else X[:, :0], Y, tf)
             take = (offset + np.arange(len(X))) % stride == 0
             offset += len(X)
-            Xv.append(X[take])
-            yv.append(v[take])
-            tv.append(cc[take])
-            if use_stats:
-                stats = _add_statistics(stats, X, Y, cc, self.dialects_)
-            else:
-                X_all.append(X)
-                Y_all.append(Y)
-                t_all.append(cc)
+            batch.frame_rows = [(X[take], Y[take], voiced[take], tf[take])]
+            data = data.merge(batch)
             bar.update(len(idx))
-        self._say("fitting the acoustic model")
-        if use_stats:
-            self.acoustic_model_ = ac_model.fit_statistics(stats)
-            resid = self._residual_variance(stats)
+        return data
+
+    def _fit_collected(self, data: TrainingData) -> ParametricSynthesizer:
+        """Train every model on summarized training data (see ``_collect``)."""
+        self._check_params()
+        dur_model, ac_model, vo_model = self._default_models()
+        for name, value in data.analysis.items():
+            setattr(self, name, value)
+        self.features_ = data.features
+        self.dialects_ = np.asarray(data.acoustic.labels, dtype=str)
+
+        self._say("fitting the duration model")
+        if data.duration is not None and hasattr(dur_model, "fit_statistics"):
+            self.duration_model_ = dur_model.fit_statistics(data.duration)
+        elif data.phones is not None:
+            Xp, yp, tp = data.phones
+            self.duration_model_ = _fit_model(dur_model, Xp, yp, tp)
         else:
-            X = np.vstack(X_all)
-            Y = np.vstack(Y_all)
-            cc = np.concatenate(t_all)
-            del X_all, Y_all
-            self.acoustic_model_ = _fit_model(ac_model, X, Y, self.dialects_[cc])
-            pred = np.reshape(
-                self.acoustic_model_.predict(X, tasks=self.dialects_[cc])
-                if _accepts_tasks(self.acoustic_model_.predict)
-                else self.acoustic_model_.predict(X),
-                Y.shape,
-            )
-            sq = (Y - pred) ** 2
-            resid = np.zeros((n_dialects, q))
-            np.add.at(resid, cc, sq)
-            del X, Y, pred, sq
-        sse = resid
-        var_t = sse / cnt[:, None]
-        var_g = sse.sum(0) / cnt.sum()
-        variance = np.maximum(np.vstack([var_t, var_g]), 1e-6)
+            raise ValueError("the duration model needs phone rows or statistics")
+
+        mean, std = target_normalization(data.acoustic, self.normalize)
+        self.target_mean_, self.target_std_ = mean, std
+        self._say("fitting the acoustic model")
+        if data.acoustic.mean_x.shape[1] and hasattr(ac_model, "fit_statistics"):
+            stats = normalized_statistics(data.acoustic, mean, std)
+            self.acoustic_model_ = ac_model.fit_statistics(stats)
+            sse, count = residual_sse(self.acoustic_model_, stats), stats.weight
+        else:
+            X, Y, _, tasks = data.frames
+            codes = np.searchsorted(self.dialects_, tasks)
+            Z = (Y - mean[codes]) / std[codes]
+            self.acoustic_model_ = _fit_model(ac_model, X, Z, tasks)
+            dialects = self.dialects_.tolist()
+            sse = np.zeros((len(dialects), Z.shape[1]))
+            for t, dialect in enumerate(dialects):
+                rows = codes == t
+                if rows.any():
+                    pred = _predict(self.acoustic_model_, X[rows], dialect, 1.0)
+                    sse[t] = ((Z[rows] - pred) ** 2).sum(axis=0)
+            count = np.bincount(codes, minlength=len(dialects)).astype(float)
+        variance = np.vstack([sse / count[:, None], sse.sum(0) / count.sum()])
+        variance = np.maximum(variance, 1e-6)
         if self.variance == "global":
             variance[:] = variance[-1]
         self.variance_ = variance
 
-        Xv = np.vstack(Xv)
-        yv = np.concatenate(yv).astype(np.int64)
-        tv = self.dialects_[np.concatenate(tv)]
-        self.voiced_default_ = float(yv.mean())
-        if len(np.unique(yv)) < 2:
+        X, _, voiced, tasks = data.frames
+        step = max(1, int(np.ceil(len(voiced) / int(self.max_voicing_frames))))
+        X, voiced, tasks = X[::step], voiced[::step].astype(np.int64), tasks[::step]
+        self.voiced_default_ = float(voiced.mean())
+        if len(np.unique(voiced)) < 2:
             self.voicing_model_ = None
         else:
-            self._say(f"fitting the voicing model on {len(yv)} frames")
-            self.voicing_model_ = _fit_model(vo_model, Xv, yv, tv)
+            self._say(f"fitting the voicing model on {len(voiced)} frames")
+            self.voicing_model_ = _fit_model(vo_model, X, voiced, tasks)
         return self
-
-    def _residual_variance(self, stats: Any) -> np.ndarray:
-        """Per-dialect sums of squared residuals of the acoustic model."""
-        model = self.acoustic_model_
-        n_dialects = len(self.dialects_)
-        q = stats.mean_y.shape[1]
-        out = np.zeros((n_dialects, q))
-        coef = getattr(model, "coef_", None)
-        if np.ndim(coef) != 3 or not getattr(model, "fit_intercept", True):
-            raise ValueError(
-                "acoustic models fitted from statistics need coef_ of shape "
-                "(n_tasks, n_targets, n_features) and fitted intercepts"
-            )
-        known = np.asarray(model.tasks_).tolist()
-        for t, dialect in enumerate(self.dialects_.tolist()):
-            W = np.reshape(coef[known.index(dialect)], (q, -1)).T
-            xx, xy, yy = stats.xx[t], stats.xy[t], stats.yy[t]
-            out[t] = (
-                np.diag(yy)
-                - 2.0 * np.einsum("dj,dj->j", W, xy)
-                + np.einsum("dj,dj->j", xx @ W, W)
-            )
-        return np.maximum(out, 0.0)
 
     def _say(self, message: str) -> None:
         if self.progress:

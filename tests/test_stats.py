@@ -136,3 +136,15 @@ def test_merging_any_chunking_equals_the_whole(cuts, seed, offset):
         np.testing.assert_allclose(
             getattr(merged, name), getattr(whole, name), rtol=1e-9, atol=1e-9 * scale
         )
+
+
+def test_pooled_statistics_equal_those_of_one_task():
+    rng = np.random.default_rng(3)
+    X, Y = rng.normal(size=(200, 4)) + 5.0, rng.normal(size=(200, 2))
+    codes = rng.integers(0, 3, size=200)
+    stats = TaskStatistics.from_data(X, Y, np.arange(3), codes)
+    pooled = stats.pooled(7)
+    one = TaskStatistics.from_data(X, Y, np.array([7]), np.zeros(200, dtype=int))
+    assert pooled.labels.tolist() == [7]
+    for name in ("count", "weight", "mean_x", "mean_y", "xx", "xy", "yy"):
+        np.testing.assert_allclose(getattr(pooled, name), getattr(one, name))

@@ -260,3 +260,86 @@ def test_voice_files_store_proximal_models_with_their_penalties(tmp_path):
     )
     np.testing.assert_array_equal(loaded.penalty.smooth.graph, graph)
     assert loaded.penalty.nonsmooth.alpha == 0.01 and loaded.solver.tol == 1e-8
+
+
+def test_training_data_of_parts_merge_into_the_whole(corpus_split):
+    from mtlsynth.corpus import Corpus
+
+    train, _ = corpus_split
+    whole = ParametricSynthesizer(progress=False).fit(train)
+    half = len(train.utterances) // 2
+    parts = [
+        Corpus(train.root, train.fs, train.utterances[:half]),
+        Corpus(train.root, train.fs, train.utterances[half:]),
+    ]
+    maker = ParametricSynthesizer(progress=False)
+    a, b = (maker._collect(p, features=whole.features_) for p in parts)
+    merged = ParametricSynthesizer(progress=False)._fit_collected(a.merge(b))
+    np.testing.assert_allclose(
+        merged.acoustic_model_.coef_, whole.acoustic_model_.coef_, atol=1e-8
+    )
+    np.testing.assert_allclose(
+        merged.duration_model_.coef_, whole.duration_model_.coef_, atol=1e-8
+    )
+    np.testing.assert_allclose(merged.target_std_, whole.target_std_, rtol=1e-10)
+    np.testing.assert_allclose(merged.variance_, whole.variance_, rtol=1e-6)
+
+
+def _rows(seed=0, n=300, d=5, q=3):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    tasks = np.where(rng.random(n) < 0.4, "a", "b")
+    Y = X @ rng.normal(size=(d, q)) + 3.0 + (tasks == "a")[:, None] * 2.0
+    Y += rng.normal(size=Y.shape) * np.array([1.0, 5.0, 0.1])
+    return X, Y, tasks
+
+
+def test_target_normalization_and_normalized_statistics_match_the_rows():
+    from mtlsynth import TaskStatistics
+    from mtlsynth.synthesizer import normalized_statistics, target_normalization
+
+    X, Y, tasks = _rows()
+    labels, codes = np.unique(tasks, return_inverse=True)
+    stats = TaskStatistics.from_data(X, Y, labels, codes)
+    mean, std = target_normalization(stats)
+    for t, label in enumerate(labels):
+        np.testing.assert_allclose(mean[t], Y[tasks == label].mean(0))
+        np.testing.assert_allclose(std[t], Y[tasks == label].std(0))
+    np.testing.assert_allclose(mean[-1], Y.mean(0))
+    np.testing.assert_allclose(std[-1], Y.std(0))
+    Z = (Y - mean[codes]) / std[codes]
+    direct = TaskStatistics.from_data(X, Z, labels, codes)
+    derived = normalized_statistics(stats, mean, std)
+    for name in ("mean_y", "xy", "yy"):
+        np.testing.assert_allclose(
+            getattr(derived, name), getattr(direct, name), atol=1e-9
+        )
+    glob_mean, glob_std = target_normalization(stats, "global")
+    assert np.all(glob_mean == mean[-1]) and np.all(glob_std == std[-1])
+
+
+def test_residual_sse_equals_the_squared_residuals_of_the_rows():
+    from mtlsynth import TaskStatistics
+    from mtlsynth.synthesizer import residual_sse
+
+    X, Y, tasks = _rows(1)
+    labels, codes = np.unique(tasks, return_inverse=True)
+    stats = TaskStatistics.from_data(X, Y, labels, codes)
+    shared = SharedLeastSquares(alpha_shared=3.0, alpha_task=2.0).fit(
+        X[:200], Y[:200], tasks=tasks[:200]
+    )
+    pooled = Ridge(alpha=2.0).fit(X[:200], Y[:200])
+    for model, predict in (
+        (shared, lambda rows: shared.predict(X[rows], tasks=tasks[rows])),
+        (pooled, lambda rows: pooled.predict(X[rows])),
+    ):
+        for t, label in enumerate(labels):
+            rows = tasks == label
+            direct = ((Y[rows] - predict(rows)) ** 2).sum(0)
+            np.testing.assert_allclose(residual_sse(model, stats)[t], direct)
+    unseen = SharedLeastSquares(unseen_tasks="shared").fit(
+        X[tasks == "a"], Y[tasks == "a"], tasks=tasks[tasks == "a"]
+    )
+    rows = tasks == "b"
+    direct = ((Y[rows] - unseen.predict(X[rows], tasks=tasks[rows])) ** 2).sum(0)
+    np.testing.assert_allclose(residual_sse(unseen, stats)[1], direct)
