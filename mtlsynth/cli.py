@@ -317,6 +317,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(func=run_evaluate)
 
     add_corpus_command(commands)
+    from mtlsynth.bench import add_bench_command
+
+    add_bench_command(commands)
     return parser
 
 

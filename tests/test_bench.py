@@ -1,0 +1,164 @@
+import json
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression, Ridge
+
+from mtlsynth import FISTA, ProximalRegressor, TaskStatistics
+from mtlsynth.bench import (
+    PerTask,
+    PerTaskRidge,
+    PooledRidge,
+    RidgeStartedRegressor,
+    WithTaskCode,
+    run_bench,
+)
+from mtlsynth.cli import main
+from mtlsynth.corpus import build_corpus
+from mtlsynth.penalties import L2, L21, SumPenalty
+
+REQUIRED = {
+    "method",
+    "dialect",
+    "n_train_utts",
+    "mcd_db",
+    "f0_rmse_hz",
+    "vuv_error_pct",
+    "bap_db",
+    "dur_rmse_ms",
+    "fit_s",
+}
+
+
+def _data(seed=0, n=400, d=6, q=2):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    tasks = np.where(rng.random(n) < 0.3, "a", "b")
+    Y = X @ rng.normal(size=(d, q)) + (tasks == "a")[:, None] + rng.normal(size=(n, q))
+    return X, Y, tasks
+
+
+def test_pooled_ridge_from_statistics_equals_ridge_on_the_pooled_rows():
+    X, Y, tasks = _data()
+    labels, codes = np.unique(tasks, return_inverse=True)
+    stats = TaskStatistics.from_data(X, Y, labels, codes)
+    ours = PooledRidge(alpha=3.0).fit_statistics(stats)
+    ref = Ridge(alpha=3.0).fit(X, Y)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-10)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-10)
+    np.testing.assert_allclose(ours.predict(X), ref.predict(X), atol=1e-10)
+
+
+def test_per_task_equals_one_classifier_per_task():
+    X, Y, tasks = _data(1)
+    y = (Y[:, 0] > 0).astype(int)
+    model = PerTask(LogisticRegression(C=0.5)).fit(X, y, tasks)
+    for t in ("a", "b"):
+        rows = tasks == t
+        ref = LogisticRegression(C=0.5).fit(X[rows], y[rows])
+        np.testing.assert_allclose(
+            model.predict_proba(X[rows], tasks[rows]), ref.predict_proba(X[rows])
+        )
+        np.testing.assert_array_equal(
+            model.predict(X[rows], tasks[rows]), ref.predict(X[rows])
+        )
+
+
+def test_task_code_is_a_one_hot_column_per_task():
+    X, Y, tasks = _data(2)
+    model = WithTaskCode(Ridge(alpha=1e-3)).fit(X, Y, tasks)
+    coded = np.hstack([X, np.column_stack([tasks == "a", tasks == "b"])])
+    ref = Ridge(alpha=1e-3).fit(coded, Y)
+    np.testing.assert_allclose(model.predict(X, tasks), ref.predict(coded))
+
+
+def test_ridge_start_converges_to_the_same_solution_in_fewer_iterations():
+    rng = np.random.default_rng(3)
+    n, d = 400, 20  # nearly collinear columns: a slowly converging problem
+    X = rng.normal(size=(n, 3)) @ rng.normal(size=(3, d))
+    X += 0.05 * rng.normal(size=(n, d))
+    tasks = np.where(rng.random(n) < 0.3, "a", "b")
+    Y = X @ rng.normal(size=(d, 2)) + rng.normal(size=(n, 2))
+    labels, codes = np.unique(tasks, return_inverse=True)
+    stats = TaskStatistics.from_data(X, Y, labels, codes)
+    penalty = SumPenalty(L2(1e-3), L21(1e-4))
+    solver = FISTA(max_iter=50000, tol=1e-12)
+    cold = ProximalRegressor(penalty, solver=solver).fit_statistics(stats)
+    warm = RidgeStartedRegressor(penalty, solver=solver).fit_statistics(stats)
+    np.testing.assert_allclose(warm.coef_, cold.coef_, atol=1e-6)
+    assert warm.n_iter_ < cold.n_iter_
+
+
+@pytest.fixture(scope="module")
+def corpus_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("corpus")
+    dialects = ["en-US", "en-GB-scotland"]
+    build_corpus(root, dialects=dialects, n_utterances=7, progress=False)
+    return root
+
+
+def test_bench_records_every_method_level_and_dialect_and_resumes(
+    corpus_root, tmp_path
+):
+    methods = ["independent", "pooled", "shared-least-squares", "graph"]
+    kwargs = dict(
+        corpus=corpus_root,
+        quick=True,
+        target="en-GB-scotland",
+        dialects=["en-US", "en-GB-scotland"],
+        levels=(2, 5),
+        methods=methods,
+        n_test=2,
+        progress=False,
+    )
+    lines = []
+    records = run_bench(tmp_path, log=lines.append, **kwargs)
+    assert len(records) == len(methods) * 2 * 2
+    assert len(lines) == len(methods) * 2 + 1
+    for r in records:
+        assert REQUIRED <= set(r)
+        assert all(np.isfinite(r[k]) for k in REQUIRED - {"method", "dialect"})
+        expected = r["target_level"] if r["dialect"] == "en-GB-scotland" else 5
+        assert r["n_train_utts"] == expected
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved == json.loads(json.dumps(records))
+    report = (tmp_path / "results.md").read_text()
+    assert all(m in report for m in methods)
+    sim = json.loads((tmp_path / "dialect_similarity.json").read_text())
+    assert np.allclose(np.diag(sim["cosine"]), 1.0)
+    for plot in ("learning_curves.png", "dialect_similarity.png"):
+        assert (tmp_path / plot).read_bytes()[:4] == b"\x89PNG"
+    # a second run finds every (level, method) done and fits nothing
+    again = []
+    assert run_bench(tmp_path, log=again.append, **kwargs) == saved
+    assert len(again) == 1  # only the corpus summary line
+
+
+def test_bench_command_names_a_bad_target(corpus_root, tmp_path, capsys):
+    status = main(
+        [
+            "bench",
+            "--out",
+            str(tmp_path),
+            "--corpus",
+            str(corpus_root),
+            "--quick",
+            "--target",
+            "xx",
+        ]
+    )
+    assert status == 1
+    assert "target dialect 'xx'" in capsys.readouterr().err
+
+
+def test_per_task_ridge_equals_one_ridge_per_task_with_its_own_alpha():
+    X, Y, tasks = _data(4)
+    labels, codes = np.unique(tasks, return_inverse=True)
+    stats = TaskStatistics.from_data(X, Y, labels, codes)
+    model = PerTaskRidge(alpha={"a": 0.5, "b": 30.0}).fit_statistics(stats)
+    for t, alpha in (("a", 0.5), ("b", 30.0)):
+        rows = tasks == t
+        ref = Ridge(alpha=alpha).fit(X[rows], Y[rows])
+        np.testing.assert_allclose(
+            model.predict(X[rows], tasks[rows]), ref.predict(X[rows])
+        )
