@@ -405,6 +405,19 @@ class RidgeStartedRegressor(ProximalRegressor):
     a small non-smooth penalty the solver then starts next to the solution
     instead of at zero. Later fits start from the previous solution if
     ``warm_start=True``, as for ProximalRegressor.
+
+    Parameters
+    ----------
+    penalty : penalty, optional
+        As for :class:`~mtlsynth.ProximalRegressor`.
+    solver : FISTA, optional
+        As for :class:`~mtlsynth.ProximalRegressor`.
+    fit_intercept : bool, default=True
+        Fit an unpenalized intercept per task.
+    task_weighting : {"equal", "samples"}, default="equal"
+        As for :class:`~mtlsynth.ProximalRegressor`.
+    warm_start : bool, default=False
+        Start later fits from the previous solution.
     """
 
     def fit_statistics(self, statistics: Any) -> RidgeStartedRegressor:
@@ -823,7 +836,7 @@ def run_bench(
     methods: Sequence[str] | None = None,
     n_folds: int = 3,
     n_test: int | None = None,
-    features: str = "compact",
+    features: str | LinguisticFeatures = "compact",
     frame_stride: int | None = None,
     cache_dir: str | Path | None = None,
     jobs: int = 2,
@@ -857,8 +870,9 @@ def run_bench(
         Folds of the cross-validation inside the training data.
     n_test : int, optional
         Held-out sentences (20; 10 with ``quick``).
-    features : {"compact", "full"}, default="compact"
-        :data:`COMPACT_FEATURES` or the synthesizer's default features.
+    features : {"compact", "full"} or LinguisticFeatures, default="compact"
+        :data:`COMPACT_FEATURES`, the synthesizer's default features, or a
+        feature extractor to clone.
     frame_stride : int, optional
         Every k-th frame is kept for the network and the voicing models
         (default 8; 4 with ``quick``).
@@ -889,8 +903,15 @@ def run_bench(
     unknown = sorted(set(methods) - set(METHODS))
     if unknown:
         raise ValueError(f"unknown methods {unknown}; known: {list(METHODS)}")
-    if features not in ("compact", "full"):
-        raise ValueError(f"features must be 'compact' or 'full', got {features!r}")
+    if isinstance(features, LinguisticFeatures):
+        lf = clone(features)
+    elif features in ("compact", "full"):
+        lf = LinguisticFeatures(**(COMPACT_FEATURES if features == "compact" else {}))
+    else:
+        raise ValueError(
+            "features must be 'compact', 'full' or a LinguisticFeatures, got "
+            f"{features!r}"
+        )
     n_folds = 2 if quick else int(n_folds)
     n_test = int(n_test or (10 if quick else 20))
     stride = int(frame_stride or (4 if quick else 8))
@@ -912,19 +933,21 @@ def run_bench(
         "max_voicing_frames": voicing_limit,
         "n_jobs": jobs,
     }
-    lf = LinguisticFeatures(**(COMPACT_FEATURES if features == "compact" else {}))
     lf.set_params(frame_period=5.0, level="frame")
     lf.fit([u.label for u in train.utterances])
     log(
         f"{len(train)} training and {len(test)} held-out utterances of "
         f"{len(dialects)} dialects; {lf.n_frame_features_} frame features"
     )
-    blocks = _collect_blocks(
-        ParametricSynthesizer(**settings), train, lf, levels, n_folds, stride, progress
-    )
     path = out / "results.json"
     records = _load_records(path)
     done = {(r["target_level"], r["method"]) for r in records}
+    if all((level, m) in done for level in levels for m in methods):
+        _plots(records, target, out)
+        return records
+    blocks = _collect_blocks(
+        ParametricSynthesizer(**settings), train, lf, levels, n_folds, stride, progress
+    )
     specs = _methods(quick)
     for level in levels:
         todo = [m for m in methods if (level, m) not in done]

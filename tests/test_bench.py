@@ -15,6 +15,7 @@ from mtlsynth.bench import (
 )
 from mtlsynth.cli import main
 from mtlsynth.corpus import build_corpus
+from mtlsynth.features import LinguisticFeatures
 from mtlsynth.penalties import L2, L21, SumPenalty
 
 REQUIRED = {
@@ -109,6 +110,13 @@ def test_bench_records_every_method_level_and_dialect_and_resumes(
         levels=(2, 5),
         methods=methods,
         n_test=2,
+        features=LinguisticFeatures(  # small, to keep the test fast
+            context=0,
+            interaction_context=0,
+            n_bumps=2,
+            n_identity_bumps=0,
+            edge_kernels=(),
+        ),
         progress=False,
     )
     lines = []

@@ -383,3 +383,15 @@ def test_sklearn_compatible(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         check(estimator)
+
+
+@pytest.mark.parametrize("n", [50, 900])
+def test_largest_eigenvalue_is_an_upper_bound_within_1e_8(n):
+    from mtlsynth._datafits import _largest_eigenvalue
+
+    rng = np.random.default_rng(n)
+    A = rng.normal(size=(n + 20, n))
+    G = A.T @ A  # (Lanczos above 400 columns, LAPACK below)
+    exact = np.linalg.eigvalsh(G)[-1]
+    found = _largest_eigenvalue(G)
+    assert exact <= found <= exact * (1 + 1e-8)
