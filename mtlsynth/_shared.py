@@ -63,8 +63,8 @@ def solve_shared(G, B, alpha_shared: float, alpha_task: float):
         Per-task cross products ``X_t' S_t Y_t``.
     alpha_shared : float
         Penalty ``a0`` on the shared part.
-    alpha_task : float
-        Penalty ``a1`` on each task-specific part.
+    alpha_task : float or ndarray of shape (n_tasks,)
+        Penalty ``a1`` on each task-specific part (one per task if an array).
 
     Returns
     -------
@@ -81,16 +81,17 @@ def solve_shared(G, B, alpha_shared: float, alpha_task: float):
 def _solve_shared(G, B, alpha_shared, alpha_task):
     """The computation of :func:`solve_shared`."""
     n_tasks, d, q = B.shape
+    a1 = np.broadcast_to(np.asarray(alpha_task, dtype=float), (n_tasks,))
     eye = np.eye(d)
     solvers = []
     M = alpha_shared * eye
     rhs = np.zeros((d, q))
     for t in range(n_tasks):
-        solve = spd_solver(G[t] + alpha_task * eye)
+        solve = spd_solver(G[t] + a1[t] * eye)
         solved = solve(np.hstack([G[t], B[t]]))
         solvers.append(solve)
-        M += alpha_task * solved[:, :d]
-        rhs += alpha_task * solved[:, d:]
+        M += a1[t] * solved[:, :d]
+        rhs += a1[t] * solved[:, d:]
     W0 = spd_solver(0.5 * (M + M.T))(rhs)
     V = np.stack([solve(B[t] - G[t] @ W0) for t, solve in enumerate(solvers)])
     return W0, V
@@ -105,7 +106,7 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
     per-task intercepts ``b_t`` (unpenalized), the objective is::
 
         sum_i s_i ||y_i - x_i (W_0 + V_{t_i}) - b_{t_i}||^2
-            + alpha_shared ||W_0||^2 + alpha_task sum_t ||V_t||^2
+            + alpha_shared ||W_0||^2 + sum_t alpha_task_t ||V_t||^2
 
     in scikit-learn Ridge's convention (sums of squares, no 1/2, no 1/n).
     A very large ``alpha_task`` gives pooled ridge regression (one model for
@@ -120,8 +121,10 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
     ----------
     alpha_shared : float, default=1.0
         Penalty on the shared coefficients ``W_0``; must be positive.
-    alpha_task : float, default=1.0
-        Penalty on every task-specific part ``V_t``; must be positive.
+    alpha_task : float or dict, default=1.0
+        Penalty on every task-specific part ``V_t``; must be positive. A
+        dict maps every task label to its own penalty (e.g. a dialect with
+        little data can be pulled harder towards ``W_0``).
     fit_intercept : bool, default=True
         Fit an unpenalized intercept per task.
     unseen_tasks : {"error", "shared"}, default="error"
@@ -179,7 +182,7 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "alpha_shared": [Interval(Real, 0, None, closed="neither")],
-        "alpha_task": [Interval(Real, 0, None, closed="neither")],
+        "alpha_task": [Interval(Real, 0, None, closed="neither"), dict],
         "fit_intercept": ["boolean"],
         "unseen_tasks": [StrOptions({"error", "shared"})],
     }
@@ -196,6 +199,19 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
         self.alpha_task = alpha_task
         self.fit_intercept = fit_intercept
         self.unseen_tasks = unseen_tasks
+
+    def _task_alphas(self) -> float | np.ndarray:
+        """``alpha_task`` as a float, or one value per task of ``tasks_``."""
+        if not isinstance(self.alpha_task, dict):
+            return float(self.alpha_task)
+        labels = self.statistics_.labels.tolist()
+        missing = [t for t in labels if t not in self.alpha_task]
+        if missing:
+            raise ValueError(f"alpha_task has no penalty for the tasks {missing}")
+        alphas = np.array([self.alpha_task[t] for t in labels], dtype=float)
+        if not np.all(np.isfinite(alphas) & (alphas > 0)):
+            raise ValueError(f"alpha_task values must be positive: {self.alpha_task}")
+        return alphas
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, tasks=None, sample_weight=None):
@@ -296,7 +312,7 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
             self._single_output = statistics.mean_y.shape[1] == 1
         self.statistics_ = statistics
         G, B = statistics.gram(centered=self.fit_intercept)
-        W0, V = solve_shared(G, B, self.alpha_shared, self.alpha_task)
+        W0, V = solve_shared(G, B, self.alpha_shared, self._task_alphas())
         if self.fit_intercept:
             b = statistics.mean_y - np.einsum("td,tdq->tq", statistics.mean_x, W0 + V)
             mean_x, mean_y = statistics.pooled_means()

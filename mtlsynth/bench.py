@@ -462,7 +462,7 @@ class _Method:
     acoustic_grid: list[dict]
     voicing_grid: list[dict]
     normalize: str = "dialect"
-    per_dialect: bool = False  # choose ``alpha`` for every dialect on its own
+    per_dialect: str | None = None  # parameter chosen for every dialect
 
 
 def _proximal(penalty: Any, max_iter: int) -> RidgeStartedRegressor:
@@ -523,7 +523,7 @@ def _methods(quick: bool) -> dict[str, _Method]:
             ridge,
             ridge,
             [{"estimator__C": g["C"]} for g in logistic],
-            per_dialect=True,
+            per_dialect="alpha",
         ),
         "pooled": _Method(
             PooledRidge(),
@@ -534,7 +534,9 @@ def _methods(quick: bool) -> dict[str, _Method]:
             logistic,
             normalize="global",
         ),
-        "shared-least-squares": _Method(sls, sls, me, shared, shared, maxent),
+        "shared-least-squares": _Method(
+            sls, sls, me, shared, shared, maxent, per_dialect="alpha_task"
+        ),
         "l21": proximal(SumPenalty(ridge_term, L21()), fraction),
         # one singular value decomposition per iteration: a shorter grid
         "trace": proximal(SumPenalty(ridge_term, TraceNorm()), fraction, fraction[1:3]),
@@ -642,13 +644,16 @@ def _set(model: Any, params: dict, stats: Any) -> Any:
 
 
 def _select_regressor(
-    base, grid, train_val, normalize=None, per_dialect=False
+    base, grid, train_val, normalize=None, per_dialect=None
 ) -> tuple[dict, float]:
     """Grid point with the lowest cross-validated error, from statistics.
 
     The error is the mean over dialects of each dialect's validation mean
-    squared error; with ``per_dialect`` every dialect gets the ``alpha`` of
-    its own best grid point instead.
+    squared error. With ``per_dialect`` (a parameter name), that parameter
+    is chosen for every dialect on its own: among the grid points that agree
+    on the other parameters, each dialect takes the value of its lowest
+    error (measured on fits where every dialect had that value), and the
+    other parameters are those with the lowest mean of these minima.
     """
     if len(grid) == 1:
         return grid[0], float("nan")
@@ -664,15 +669,24 @@ def _select_regressor(
             _set(model, params, train).fit_statistics(train)
             fold.append(_dialect_mse(model, val))
         scores = scores + np.asarray(fold) / len(train_val)
-    if per_dialect:
-        best = np.argmin(scores, axis=0)
-        labels = np.asarray(train_val[0][0].labels).tolist()
-        chosen = {
-            label: grid[i]["alpha"] for label, i in zip(labels, best, strict=True)
-        }
-        return {"alpha": chosen}, float(np.mean(scores.min(axis=0)))
-    best = int(np.argmin(scores.mean(axis=1)))
-    return grid[best], float(scores[best].mean())
+    if per_dialect is None:
+        best = int(np.argmin(scores.mean(axis=1)))
+        return grid[best], float(scores[best].mean())
+    labels = np.asarray(train_val[0][0].labels).tolist()
+    groups: dict[tuple, list[int]] = {}
+    for i, params in enumerate(grid):
+        rest = tuple(sorted((k, v) for k, v in params.items() if k != per_dialect))
+        groups.setdefault(rest, []).append(i)
+    best_rest, best_score, best_rows = None, np.inf, None
+    for rest, rows in groups.items():
+        score = float(scores[rows].min(axis=0).mean())
+        if score < best_score:
+            best_rest, best_score, best_rows = rest, score, rows
+    pick = np.asarray(best_rows)[np.argmin(scores[best_rows], axis=0)]
+    values = {
+        label: grid[i][per_dialect] for label, i in zip(labels, pick, strict=True)
+    }
+    return {**dict(best_rest), per_dialect: values}, best_score
 
 
 def _select_classifier(base, grid, train_val) -> tuple[dict, float]:
@@ -716,7 +730,7 @@ def _choose(method: _Method, folds: list, voicing_limit: int, memo: dict) -> dic
     """
 
     def cached(kind, base, grid, search):
-        key = (kind, repr(base), repr(grid))
+        key = (kind, repr(base), repr(grid), method.per_dialect)
         if key not in memo:
             memo[key] = search()
         return memo[key]

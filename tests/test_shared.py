@@ -29,7 +29,8 @@ def augmented(X, tasks, n_tasks, alpha_shared, alpha_task):
     Z[:, :d] = X / np.sqrt(alpha_shared)
     for t in range(n_tasks):
         rows = tasks == t
-        Z[rows, d * (t + 1) : d * (t + 2)] = X[rows] / np.sqrt(alpha_task)
+        a1 = alpha_task[t] if np.ndim(alpha_task) else alpha_task
+        Z[rows, d * (t + 1) : d * (t + 2)] = X[rows] / np.sqrt(a1)
     return Z
 
 
@@ -270,3 +271,17 @@ def test_string_scorer_without_tasks_raises():
         )
         with pytest.raises(ValueError, match="pass tasks="):
             search.fit(X, Y, tasks=tasks)
+
+
+def test_a_penalty_per_task_equals_ridge_on_inputs_scaled_per_task():
+    rng = np.random.default_rng(5)
+    X, Y, tasks = make_tasks(rng, q=2)
+    alphas = [0.3, 3.0, 30.0, 300.0]
+    model = SharedLeastSquares(0.5, dict(enumerate(alphas)), fit_intercept=False).fit(
+        X, Y, tasks=tasks
+    )
+    Z = augmented(X, tasks, 4, 0.5, np.array(alphas))
+    ridge = Ridge(alpha=1.0, fit_intercept=False, solver="cholesky").fit(Z, Y)
+    np.testing.assert_allclose(model.predict(X, tasks=tasks), ridge.predict(Z), 1e-8)
+    with pytest.raises(ValueError, match=r"no penalty for the tasks \[3\]"):
+        SharedLeastSquares(alpha_task={0: 1.0, 1: 1.0, 2: 1.0}).fit(X, Y, tasks=tasks)
