@@ -777,12 +777,13 @@ class ParametricSynthesizer(BaseEstimator):
         mean, std = target_normalization(data.acoustic, self.normalize)
         self.target_mean_, self.target_std_ = mean, std
         self._say("fitting the acoustic model")
+        frames = data.frames  # stacked once: every frame for non-statistics models
         if data.acoustic.mean_x.shape[1] and hasattr(ac_model, "fit_statistics"):
             stats = normalized_statistics(data.acoustic, mean, std)
             self.acoustic_model_ = ac_model.fit_statistics(stats)
             sse, count = residual_sse(self.acoustic_model_, stats), stats.weight
         else:
-            X, Y, _, tasks = data.frames
+            X, Y, _, tasks = frames
             codes = np.searchsorted(self.dialects_, tasks)
             Z = (Y - mean[codes]) / std[codes]
             self.acoustic_model_ = _fit_model(ac_model, X, Z, tasks)
@@ -800,7 +801,8 @@ class ParametricSynthesizer(BaseEstimator):
             variance[:] = variance[-1]
         self.variance_ = variance
 
-        X, _, voiced, tasks = data.frames
+        X, _, voiced, tasks = frames
+        del frames
         step = max(1, int(np.ceil(len(voiced) / int(self.max_voicing_frames))))
         X, voiced, tasks = X[::step], voiced[::step].astype(np.int64), tasks[::step]
         self.voiced_default_ = float(voiced.mean())
