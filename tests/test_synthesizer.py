@@ -221,7 +221,7 @@ def test_models_fitted_from_streamed_statistics_equal_stacked_fits(corpus_split,
     train, _ = corpus_split
     stacked = ParametricSynthesizer(
         duration_model=_StackedShared(10.0, 30.0),
-        acoustic_model=_StackedShared(1.0, 10.0),
+        acoustic_model=_StackedShared(0.01, 1.0),
         progress=False,
     ).fit(train)
     for dialect in DIALECTS:
