@@ -690,10 +690,10 @@ def _select_regressor(
             _set(model, params, train).fit_statistics(train)
             fold.append(_dialect_mse(model, val))
         scores = scores + np.asarray(fold) / len(train_val)
-    if per_dialect is None or coupled:
-        best = int(np.argmin(scores.mean(axis=1)))
-        if per_dialect is None:
-            return grid[best], float(scores[best].mean())
+    best = int(np.argmin(scores.mean(axis=1)))
+    if per_dialect is None:
+        return grid[best], float(scores[best].mean())
+    if coupled:
         return _coordinate_search(base, grid, train_val, best, scores, per_dialect)
     labels = np.asarray(train_val[0][0].labels).tolist()
     groups: dict[tuple, list[int]] = {}
