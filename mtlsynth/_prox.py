@@ -69,6 +69,13 @@ def block_soft_threshold(v: np.ndarray, threshold: float, axis) -> np.ndarray:
 def svd_shrink(v: np.ndarray, threshold: float) -> np.ndarray:
     """Proximal operator of ``threshold * ||x||_*`` (singular-value shrinkage).
 
+    The singular values and left vectors come from the eigendecomposition of
+    the Gram matrix of the shorter side (``v v'`` for a wide ``v``), which
+    costs a fraction of a full SVD; shrinking then needs only the projection
+    onto the kept vectors. When the threshold falls below the precision the
+    Gram matrix carries (``threshold**2 < 1e-8 * s_max**2``), the thin SVD
+    is used instead.
+
     Parameters
     ----------
     v : ndarray of shape (m, n)
@@ -88,7 +95,15 @@ def svd_shrink(v: np.ndarray, threshold: float) -> np.ndarray:
     array([[2., 0.],
            [0., 0.]])
     """
-    U, s, Vt = np.linalg.svd(v, full_matrices=False)
-    s = np.maximum(s - threshold, 0.0)
-    keep = s > 0
-    return (U[:, keep] * s[keep]) @ Vt[keep]
+    if v.shape[0] > v.shape[1]:
+        return svd_shrink(v.T, threshold).T
+    w, U = np.linalg.eigh(v @ v.T)
+    if threshold**2 < 1e-8 * w[-1]:
+        U, s, Vt = np.linalg.svd(v, full_matrices=False)
+        s = np.maximum(s - threshold, 0.0)
+        keep = s > 0
+        return (U[:, keep] * s[keep]) @ Vt[keep]
+    keep = w > threshold**2
+    U = U[:, keep]
+    scale = 1.0 - threshold / np.sqrt(w[keep])
+    return (U * scale) @ (U.T @ v)

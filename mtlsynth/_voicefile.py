@@ -21,7 +21,7 @@ import numpy as np
 from mtlsynth.corpus import _atomic_open
 
 FORMAT_NAME = "mtlsynth-voice"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 class VoiceFileError(ValueError):

@@ -123,6 +123,7 @@ COMPACT_FEATURES = {
     "neighbour_identity": False,
     "n_identity_bumps": 0,
     "edge_kernels": (),
+    "diphone_kernels": (),
 }
 
 

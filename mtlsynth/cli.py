@@ -146,7 +146,7 @@ def run_train(args: argparse.Namespace) -> int:
     ----------
     args : argparse.Namespace
         Parsed options: ``corpus``, ``output``, ``dialects``, ``holdout``,
-        ``f0_method``, ``jobs``.
+        ``f0_method``, ``voicing_frames``, ``jobs``.
 
     Returns
     -------
@@ -161,7 +161,11 @@ def run_train(args: argparse.Namespace) -> int:
         corpus, test = split_corpus(corpus, test_size=args.holdout)
         _log(f"holding out {len(test)} utterances")
     start = time.perf_counter()
-    synth = ParametricSynthesizer(f0_method=args.f0_method, n_jobs=args.jobs)
+    synth = ParametricSynthesizer(
+        f0_method=args.f0_method,
+        max_voicing_frames=args.voicing_frames,
+        n_jobs=args.jobs,
+    )
     synth.fit(corpus)
     synth.save(args.output)
     print(
@@ -284,6 +288,15 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("dio", "harvest"),
         default="dio",
         help="F0 estimator (default dio)",
+    )
+    train.add_argument(
+        "--voicing-frames",
+        type=int,
+        default=500_000,
+        help="most frames kept for the voicing model (default 500000; each "
+        "takes 8 bytes per frame feature, about 35 kB with the default "
+        "features on the built-in corpus: lower it on machines with less "
+        "than 24 GB of memory)",
     )
     train.add_argument("--jobs", type=int, default=1, help="parallel processes")
     train.set_defaults(func=run_train)

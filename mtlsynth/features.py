@@ -21,7 +21,11 @@ levels:
   neighbours, stress, phrase position and syllable counts x position bumps;
   current phone x finer bumps; exponential kernels over the absolute time
   from the start and to the end of the phone x current phone and the
-  neighbour on that side; current phone x log duration.
+  neighbour on that side; current phone x log duration; and diphone
+  transitions: every pair of adjacent phones seen often enough in ``fit``
+  gets a column per side that decays exponentially from their boundary
+  into each of the two phones (how a transition looks depends on both
+  phones together, which sums of per-phone terms cannot express).
 
 Rows are built with array operations (``np.repeat`` of phone rows to frames),
 with no Python loop over frames.
@@ -44,6 +48,7 @@ Examples
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -380,6 +385,15 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
         and with the classes of the neighbour on that side (transitions
         between phones last a fixed time, not a fixed share of the phone).
         Empty to leave them out.
+    diphone_kernels : sequence of float, default=(2.0,)
+        Time constants (frames) of exponential kernels over the distance of
+        a frame from the boundary it shares with its previous phone and
+        with its next phone; each interacts with the identity of that pair
+        of phones (one column per kept pair, side and kernel). Empty to
+        leave them out.
+    diphone_min_count : int, default=20
+        Pairs of adjacent phones (stress marks removed) seen fewer times in
+        ``fit`` get no columns.
     level : {"frame", "phone"}, default="frame"
         What :meth:`transform` returns.
     frame_period : float, default=5.0
@@ -391,6 +405,8 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
         Base phones seen in ``fit``, sorted.
     classes_ : tuple of str
         Class columns (every class of the phone table).
+    diphones_ : ndarray of str, shape (n_diphones, 2)
+        Pairs of adjacent base phones with transition columns.
     n_phone_features_ : int
         Width of the phone-level features.
     n_frame_features_ : int
@@ -414,6 +430,8 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
         neighbour_identity: bool = True,
         n_identity_bumps: int = 5,
         edge_kernels: Sequence[float] = (1.5, 4.0),
+        diphone_kernels: Sequence[float] = (2.0,),
+        diphone_min_count: int = 20,
         level: str = "frame",
         frame_period: float = 5.0,
     ):
@@ -424,6 +442,8 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
         self.neighbour_identity = neighbour_identity
         self.n_identity_bumps = n_identity_bumps
         self.edge_kernels = edge_kernels
+        self.diphone_kernels = diphone_kernels
+        self.diphone_min_count = diphone_min_count
         self.level = level
         self.frame_period = frame_period
 
@@ -445,11 +465,15 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
                 "interaction_context must be an integer in [0, context]: "
                 f"{self.interaction_context}"
             )
-        tau = np.asarray(self.edge_kernels, dtype=float)
-        if tau.ndim != 1 or not np.all(np.isfinite(tau) & (tau > 0)):
-            raise ValueError(
-                f"edge_kernels must be positive time constants: {self.edge_kernels}"
-            )
+        for name in ("edge_kernels", "diphone_kernels"):
+            tau = np.asarray(getattr(self, name), dtype=float)
+            if tau.ndim != 1 or not np.all(np.isfinite(tau) & (tau > 0)):
+                raise ValueError(
+                    f"{name} must be positive time constants: {getattr(self, name)}"
+                )
+        count = self.diphone_min_count
+        if int(count) != count or count < 1:
+            raise ValueError(f"diphone_min_count must be a positive integer: {count}")
         if int(self.n_identity_bumps) != self.n_identity_bumps or not (
             self.n_identity_bumps == 0 or self.n_identity_bumps >= 2
         ):
@@ -470,7 +494,7 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
             )
 
     def fit(self, X: Iterable[Any], y: Any = None) -> LinguisticFeatures:
-        """Learn the phone inventory and the class columns.
+        """Learn the phone inventory, the class columns and the diphones.
 
         Parameters
         ----------
@@ -485,21 +509,37 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
             The fitted transformer.
         """
         self._check_params()
-        bases = set()
+        bases: set[str] = set()
+        pairs: Counter[tuple[str, str]] = Counter()
         for utt in X:
             seq = PhoneSequence.coerce(utt, frame_period=self.frame_period)
-            bases.update(split_stress(p)[0] for p in seq.phones)
+            base = [split_stress(p)[0] for p in seq.phones]
+            bases.update(base)
+            pairs.update(zip(base[:-1], base[1:], strict=True))
         if not bases:
             raise ValueError("no phones to learn an inventory from")
-        return self._set_inventory(sorted(bases))
+        diphones = []
+        if len(self.diphone_kernels):
+            keep = self.diphone_min_count
+            diphones = sorted(p for p, n in pairs.items() if n >= keep)
+        return self._set_inventory(sorted(bases), diphones)
 
-    def _set_inventory(self, inventory: Sequence[str]) -> LinguisticFeatures:
-        """Set the fitted state from an inventory (also used when loading)."""
+    def _set_inventory(
+        self, inventory: Sequence[str], diphones: Sequence[Sequence[str]] = ()
+    ) -> LinguisticFeatures:
+        """Set the fitted state from an inventory and the kept diphones (also
+        used when loading)."""
         self.inventory_ = np.asarray(list(inventory), dtype=str)
+        self.diphones_ = np.asarray(list(diphones), dtype=str).reshape(-1, 2)
         table = self._table()
         self.classes_ = tuple(sorted({c for v in table.values() for c in v}))
         self._index = {p: i for i, p in enumerate(self.inventory_.tolist())}
         n_id = len(self.inventory_) + 2  # + unknown + none
+        self._pair_index = np.full((n_id, n_id), -1, np.intp)
+        for i, (a, b) in enumerate(self.diphones_.tolist()):
+            if a not in self._index or b not in self._index:
+                raise ValueError(f"diphone {a}-{b} has a phone outside the inventory")
+            self._pair_index[self._index[a], self._index[b]] = i
         n_cls = len(self.classes_)
         width = 2 * self.context + 1
         n_counts = len(_COUNT_NAMES)
@@ -513,6 +553,7 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
         n_side = 1 + n_id + 2 * n_cls + n_nb // 2
         self.n_frame_features_ = self._n_base + k + 3 + k * n_int + 2 * n_edge * n_side
         self.n_frame_features_ += n_id * self.n_identity_bumps + n_id + n_cls * k
+        self.n_frame_features_ += 2 * len(self.diphone_kernels) * len(self.diphones_)
         self._class_cache: dict[str, np.ndarray] = {}
         return self
 
@@ -828,7 +869,28 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
             right = np.hstack(right)
             blocks.append((left[:, :, None] * start[:, None, :]).reshape(n_frames, -1))
             blocks.append((right[:, :, None] * end[:, None, :]).reshape(n_frames, -1))
+        if len(self.diphones_) and len(self.diphone_kernels):
+            codes = parts["codes"]
+            edge = np.full(1, n_id - 1)  # "none" beyond the utterance
+            prev = np.concatenate([edge, codes[:-1]])
+            nxt = np.concatenate([codes[1:], edge])
+            into = self._pair_index[prev, codes][phone_of]
+            out_of = self._pair_index[codes, nxt][phone_of]
+            blocks.append(self._diphone_block(into, k_in, out_of, dur - 1 - k_in))
         return np.hstack(blocks)
+
+    def _diphone_block(self, into, k_in, out_of, k_left) -> np.ndarray:
+        """Transition columns: for every kernel, the pair entering the phone
+        (decaying from its start) then the pair leaving it (from its end);
+        ``into`` and ``out_of`` are diphone indices per frame (-1: none)."""
+        n = len(self.diphones_)
+        out = np.zeros((len(into), 2 * len(self.diphone_kernels) * n))
+        for j, tau in enumerate(self.diphone_kernels):
+            for side, (pair, dist) in enumerate(((into, k_in), (out_of, k_left))):
+                rows = np.flatnonzero(pair >= 0)
+                cols = (2 * j + side) * n + pair[rows]
+                out[rows, cols] = np.exp(-dist[rows] / float(tau))
+        return out
 
     # ------------------------------------------------------------ transform
 
@@ -947,4 +1009,8 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
             if nb:
                 edge += [f"id[{ctx:+d}]={p}" for p in ids]
             names += [f"{a}*{side}{tau}" for a in edge for tau in self.edge_kernels]
+        pairs = [f"{a}-{b}" for a, b in self.diphones_.tolist()]
+        for tau in self.diphone_kernels:
+            names += [f"pair[-1,+0]={p}*start{tau}" for p in pairs]
+            names += [f"pair[+0,+1]={p}*end{tau}" for p in pairs]
         return np.asarray(names, dtype=object)

@@ -296,8 +296,27 @@ class TrainingData:
 
     @property
     def frames(self) -> tuple[np.ndarray, ...]:
-        """Kept frame rows stacked: ``(X, targets, voiced, dialect)``."""
-        return tuple(np.concatenate(a) for a in zip(*self.frame_rows, strict=True))
+        """Kept frame rows stacked: ``(X, targets, voiced, dialect)``.
+
+        The rows are stacked in place, chunk by chunk, each chunk released
+        once copied, so that stacking needs little more memory than the rows.
+        """
+        rows = self.frame_rows
+        if len(rows) != 1:
+            n = sum(len(chunk[0]) for chunk in rows)
+            out = tuple(
+                np.empty((n, *parts[0].shape[1:]), np.result_type(*parts))
+                for parts in zip(*rows, strict=True)
+            )
+            start = 0
+            while rows:
+                chunk = rows.pop(0)
+                stop = start + len(chunk[0])
+                for stacked, part in zip(out, chunk, strict=True):
+                    stacked[start:stop] = part
+                start = stop
+            self.frame_rows = [out]
+        return self.frame_rows[0]
 
 
 def target_normalization(
@@ -527,7 +546,10 @@ class ParametricSynthesizer(BaseEstimator):
         prompts with eSpeak NG (built-in corpus layout).
     max_voicing_frames : int, default=500000
         The voicing model is trained on every k-th frame, k chosen to keep at
-        most this many frames.
+        most this many frames. The kept frames are held in memory, 8 bytes
+        per frame feature: with the default features on the built-in corpus
+        (about 4,300 of them) 500,000 frames take 17 GB; lower it on smaller
+        machines, at some cost in V/UV error.
     chunk_utterances : int, default=64
         Utterances per chunk when accumulating statistics.
     n_jobs : int, default=1
@@ -1153,12 +1175,15 @@ class ParametricSynthesizer(BaseEstimator):
                 "n_bumps": int(lf.n_bumps),
                 "interaction_context": int(lf.interaction_context),
                 "edge_kernels": [float(t) for t in lf.edge_kernels],
+                "diphone_kernels": [float(t) for t in lf.diphone_kernels],
+                "diphone_min_count": int(lf.diphone_min_count),
                 "neighbour_identity": bool(lf.neighbour_identity),
                 "n_identity_bumps": int(lf.n_identity_bumps),
                 "phone_table": None
                 if table is None
                 else {str(k): [str(c) for c in v] for k, v in table.items()},
                 "inventory": lf.inventory_.tolist(),
+                "diphones": lf.diphones_.tolist(),
             },
             "signal": {
                 "fs": self.fs_,
@@ -1208,12 +1233,15 @@ class ParametricSynthesizer(BaseEstimator):
                 n_bumps=f["n_bumps"],
                 interaction_context=f["interaction_context"],
                 edge_kernels=tuple(f["edge_kernels"]),
+                # voice files of format 1 have no diphone columns
+                diphone_kernels=tuple(f.get("diphone_kernels", ())),
+                diphone_min_count=int(f.get("diphone_min_count", 20)),
                 neighbour_identity=bool(f["neighbour_identity"]),
                 n_identity_bumps=int(f["n_identity_bumps"]),
                 phone_table=f["phone_table"],
                 frame_period=synth.frame_period,
             )
-            synth.features_ = lf._set_inventory(f["inventory"])
+            synth.features_ = lf._set_inventory(f["inventory"], f.get("diphones", ()))
             sig = meta["signal"]
             synth.fs_ = int(sig["fs"])
             synth.alpha_ = float(sig["alpha"])

@@ -116,6 +116,7 @@ def test_bench_records_every_method_level_and_dialect_and_resumes(
             n_bumps=2,
             n_identity_bumps=0,
             edge_kernels=(),
+            diphone_kernels=(),
         ),
         progress=False,
     )

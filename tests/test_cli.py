@@ -56,7 +56,8 @@ def test_train_say_evaluate_round_trip(demo_run, tmp_path, capsys):
     _, cache, _ = demo_run
     voice = tmp_path / "voice.npz"
     corpus = str(cache / "corpus")
-    assert main(["train", corpus, "-o", str(voice), "--holdout", "1"]) == 0
+    train = ["train", corpus, "-o", str(voice), "--holdout", "1"]
+    assert main([*train, "--voicing-frames", "2000"]) == 0
     wav = tmp_path / "hello.wav"
     args = ["say", "Hello there.", "--voice", str(voice), "--dialect", "en-US"]
     assert main([*args, "--accent-strength", "0.5", "-o", str(wav)]) == 0

@@ -187,3 +187,32 @@ def test_identity_bumps_follow_the_current_phone():
     assert fine[in_oU][0].argmax() == 0 and fine[in_oU][-1].argmax() == 3
     with pytest.raises(ValueError, match="n_identity_bumps"):
         LinguisticFeatures(n_identity_bumps=1).fit([PHONES])
+
+
+def test_diphone_columns_decay_from_the_shared_boundary():
+    other = ["pau", "h", "@", "t", "pau"]
+    lf = LinguisticFeatures(diphone_kernels=(2.0,), diphone_min_count=2)
+    lf.fit([PHONES, other])
+    # pairs seen twice: pau-h, h-@ ; @-l, l-oU, oU-pau, @-t, t-pau only once
+    assert lf.diphones_.tolist() == [["h", "@"], ["pau", "h"]]
+    names = lf.get_feature_names_out()
+    X = lf.frame_features(PHONES, frames=FRAMES)
+    assert X.shape == (FRAMES.sum(), lf.n_frame_features_) == (FRAMES.sum(), len(names))
+    into = X[:, column(names, "pair[-1,+0]=h-@*start2.0")]
+    out_of = X[:, column(names, "pair[+0,+1]=h-@*end2.0")]
+    starts = np.cumsum(FRAMES) - FRAMES
+    schwa = np.arange(starts[2], starts[2] + FRAMES[2])
+    aitch = np.arange(starts[1], starts[1] + FRAMES[1])
+    np.testing.assert_allclose(into[schwa], np.exp(-np.arange(FRAMES[2]) / 2.0))
+    np.testing.assert_allclose(out_of[aitch], np.exp(-np.arange(FRAMES[1])[::-1] / 2.0))
+    assert np.count_nonzero(into) == FRAMES[2]
+    assert np.count_nonzero(out_of) == FRAMES[1]
+    # a pair outside the kept list, and no diphones at all
+    Z = lf.frame_features(["pau", "l", "@", "pau"], frames=[2, 2, 2, 2])
+    assert not Z[:, [n.startswith("pair[") for n in names]].any()
+    plain = LinguisticFeatures(diphone_kernels=()).fit([PHONES, other])
+    assert plain.diphones_.shape == (0, 2)
+    assert plain.n_frame_features_ == lf.n_frame_features_ - 2 * 2
+    for bad in ({"diphone_kernels": (0.0,)}, {"diphone_min_count": 0}):
+        with pytest.raises(ValueError, match="diphone"):
+            LinguisticFeatures(**bad).fit([PHONES])

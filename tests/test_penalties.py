@@ -138,3 +138,14 @@ def test_sum_penalty():
     assert clone(pen).get_params()["nonsmooth__alpha"] == 0.3
     pen.set_params(smooth__alpha=2.0)
     assert pen.smooth.alpha == 2.0
+
+
+@pytest.mark.parametrize("shape", [(40, 7), (7, 40), (12, 12)])
+@pytest.mark.parametrize("relative", [0.0, 1e-9, 0.05, 0.5, 2.0])
+def test_svd_shrink_matches_the_thin_svd(shape, relative):
+    rng = np.random.default_rng(5)
+    M = rng.normal(size=shape) * np.geomspace(1.0, 1e-3, shape[1])
+    U, s, Vt = np.linalg.svd(M, full_matrices=False)
+    threshold = relative * s[0]
+    expected = (U * np.maximum(s - threshold, 0.0)) @ Vt
+    np.testing.assert_allclose(svd_shrink(M, threshold), expected, atol=1e-10)

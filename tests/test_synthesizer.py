@@ -11,7 +11,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from mtlsynth import SharedLeastSquares, vocoder
+from mtlsynth._voicefile import FORMAT_VERSION
 from mtlsynth.corpus import build_corpus, read_corpus
+from mtlsynth.features import LinguisticFeatures
 from mtlsynth.synthesizer import ParametricSynthesizer, VoiceFileError, split_corpus
 
 DIALECTS = ["en-US", "en-GB-scotland"]
@@ -28,7 +30,9 @@ def corpus_split(tmp_path_factory):
 @pytest.fixture(scope="module")
 def synth(corpus_split):
     train, _ = corpus_split
-    return ParametricSynthesizer(progress=False).fit(train)
+    # diphones seen 3 times get columns: the tiny corpus has few pairs
+    features = LinguisticFeatures(diphone_min_count=3)
+    return ParametricSynthesizer(features=features, progress=False).fit(train)
 
 
 @pytest.fixture(scope="module")
@@ -123,8 +127,29 @@ def test_voice_file_round_trip(synth, tmp_path):
         assert all(name.endswith(".npy") for name in z.namelist())
     with np.load(path, allow_pickle=False) as data:
         meta = json.loads(str(data["__meta__"]))
-    assert meta["version"] == 1
+    assert meta["version"] == FORMAT_VERSION
     assert meta["models"]["acoustic"]["class"] == "mtlsynth.SharedLeastSquares"
+    np.testing.assert_array_equal(loaded.features_.diphones_, synth.features_.diphones_)
+    assert loaded.features_.n_frame_features_ == synth.features_.n_frame_features_
+
+
+def test_format_1_voice_files_load_without_diphone_columns(synth, tmp_path):
+    path = tmp_path / "voice.npz"
+    synth.save(path)
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    meta = json.loads(str(arrays["__meta__"]))
+    meta["version"] = 1
+    for key in ("diphone_kernels", "diphone_min_count", "diphones"):
+        del meta["features"][key]
+    arrays["__meta__"] = np.asarray(json.dumps(meta))
+    old = tmp_path / "old.npz"
+    np.savez(old, **arrays)
+    lf = ParametricSynthesizer.load(old).features_
+    assert lf.diphones_.shape == (0, 2) and not lf.diphone_kernels
+    n_pairs = 2 * len(synth.features_.diphone_kernels) * len(synth.features_.diphones_)
+    assert n_pairs > 0
+    assert lf.n_frame_features_ == synth.features_.n_frame_features_ - n_pairs
 
 
 def test_corrupted_and_newer_voice_files_fail_clearly(synth, tmp_path):
@@ -222,6 +247,7 @@ def test_models_fitted_from_streamed_statistics_equal_stacked_fits(corpus_split,
     stacked = ParametricSynthesizer(
         duration_model=_StackedShared(10.0, 30.0),
         acoustic_model=_StackedShared(0.01, 1.0),
+        features=synth.features,
         progress=False,
     ).fit(train)
     for dialect in DIALECTS:
