@@ -771,7 +771,7 @@ def _select_classifier(base, grid, train_val) -> tuple[dict, float]:
 
 
 def _voicing_rows(data: TrainingData, limit: int) -> tuple[np.ndarray, ...]:
-    X, _, voiced, tasks = data.frames
+    X, _, voiced, tasks, _ = data.frames
     step = max(1, int(np.ceil(len(voiced) / limit)))
     return X[::step], voiced[::step].astype(np.int64), tasks[::step]
 

@@ -292,11 +292,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--voicing-frames",
         type=int,
-        default=500_000,
-        help="most frames kept for the voicing model (default 500000; each "
-        "takes 8 bytes per frame feature, about 35 kB with the default "
-        "features on the built-in corpus: lower it on machines with less "
-        "than 24 GB of memory)",
+        default=250_000,
+        help="frames kept for the voicing model besides those next to a "
+        "change of voicing (default 250000; each takes 8 bytes per frame "
+        "feature, about 35 kB with the default features on the built-in "
+        "corpus: lower it on machines with less than 16 GB of memory)",
     )
     train.add_argument("--jobs", type=int, default=1, help="parallel processes")
     train.set_defaults(func=run_train)

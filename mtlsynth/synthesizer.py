@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
+from sklearn.utils.validation import has_fit_parameter
 
 from mtlsynth import metrics, vocoder
 from mtlsynth._stats import TaskStatistics
@@ -136,10 +137,22 @@ def _has_shared_part(model: Any) -> bool:
     ) and hasattr(model, "tasks_")
 
 
-def _fit_model(model: Any, X: np.ndarray, y: np.ndarray, tasks: np.ndarray) -> Any:
+def _fit_model(
+    model: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    tasks: np.ndarray,
+    sample_weight: np.ndarray | None = None,
+) -> Any:
+    """Fit with the dialects if the model takes them, and the weights if they
+    differ and the model takes them (otherwise every row counts once)."""
+    kw = {}
     if _accepts_tasks(model.fit):
-        return model.fit(X, y, tasks=tasks)
-    return model.fit(X, y)
+        kw["tasks"] = tasks
+    uneven = sample_weight is not None and np.ptp(sample_weight) > 0
+    if uneven and has_fit_parameter(model, "sample_weight"):
+        kw["sample_weight"] = sample_weight
+    return model.fit(X, y, **kw)
 
 
 def _known_dialect(model: Any, dialect: str) -> bool:
@@ -205,6 +218,14 @@ def _voiced_probability(
     return np.asarray(pred, dtype=float)
 
 
+def _next_to_change(voiced: np.ndarray) -> np.ndarray:
+    """Mask of the frames on either side of a change of voicing."""
+    change = np.flatnonzero(np.diff(voiced.astype(np.int8)) != 0)
+    mask = np.zeros(len(voiced), bool)
+    mask[change] = mask[change + 1] = True
+    return mask
+
+
 def _statistics(X: np.ndarray, Y: np.ndarray, tasks: np.ndarray) -> TaskStatistics:
     """Per-dialect statistics of rows ``X, Y`` whose dialects are ``tasks``."""
     labels, codes = np.unique(tasks, return_inverse=True)
@@ -251,7 +272,9 @@ class TrainingData:
     phone_rows : list of tuple
         Kept phone rows: ``(X, log_frames, dialect)`` arrays per batch.
     frame_rows : list of tuple
-        Kept frame rows: ``(X, targets, voiced, dialect)`` arrays per batch.
+        Kept frame rows: ``(X, targets, voiced, dialect, weight)`` arrays per
+        batch; a row's weight is the inverse of the rate at which rows like
+        it were kept.
     """
 
     features: LinguisticFeatures
@@ -296,7 +319,7 @@ class TrainingData:
 
     @property
     def frames(self) -> tuple[np.ndarray, ...]:
-        """Kept frame rows stacked: ``(X, targets, voiced, dialect)``.
+        """Kept frame rows stacked: ``(X, targets, voiced, dialect, weight)``.
 
         The rows are stacked in place, chunk by chunk, each chunk released
         once copied, so that stacking needs little more memory than the rows.
@@ -544,12 +567,14 @@ class ParametricSynthesizer(BaseEstimator):
     use_words : bool, default=True
         Recover word membership of corpus utterances by transcribing their
         prompts with eSpeak NG (built-in corpus layout).
-    max_voicing_frames : int, default=500000
-        The voicing model is trained on every k-th frame, k chosen to keep at
-        most this many frames. The kept frames are held in memory, 8 bytes
-        per frame feature: with the default features on the built-in corpus
-        (about 4,300 of them) 500,000 frames take 17 GB; lower it on smaller
-        machines, at some cost in V/UV error.
+    max_voicing_frames : int, default=250000
+        The voicing model is trained on every k-th frame, k chosen to keep
+        about this many frames, plus every frame next to a change of voicing
+        (where it errs most), each row weighted by the inverse of the rate at
+        which rows like it were kept. The kept frames are held in memory, 8
+        bytes per frame feature: with the default features on the built-in
+        corpus (about 4,300 of them) 250,000 frames take 9 GB; lower it on
+        smaller machines, at some cost in V/UV error.
     chunk_utterances : int, default=64
         Utterances per chunk when accumulating statistics.
     n_jobs : int, default=1
@@ -607,7 +632,7 @@ class ParametricSynthesizer(BaseEstimator):
         mcep_alpha: float | None = None,
         cache_dir: str | os.PathLike | None = None,
         use_words: bool = True,
-        max_voicing_frames: int = 500_000,
+        max_voicing_frames: int = 250_000,
         chunk_utterances: int = 64,
         n_jobs: int = 1,
         progress: bool = True,
@@ -699,6 +724,7 @@ class ParametricSynthesizer(BaseEstimator):
         data = self._collect(
             corpus,
             frame_stride=stride,
+            keep_transitions=stride > 1,
             duration_statistics=hasattr(dur, "fit_statistics"),
             acoustic_statistics=hasattr(ac, "fit_statistics"),
         )
@@ -710,6 +736,7 @@ class ParametricSynthesizer(BaseEstimator):
         *,
         features: LinguisticFeatures | None = None,
         frame_stride: int = 1,
+        keep_transitions: bool = False,
         duration_statistics: bool = True,
         acoustic_statistics: bool = True,
         keep_phones: bool = False,
@@ -720,8 +747,10 @@ class ParametricSynthesizer(BaseEstimator):
         fitted on the corpus). Frame and phone rows are computed chunk by
         chunk; vocoder features are read from the cache utterance by
         utterance, so memory grows only with the rows kept: every
-        ``frame_stride``-th frame, and every phone unless the duration
-        statistics are computed (or ``keep_phones``).
+        ``frame_stride``-th frame (weighted by ``frame_stride``), with
+        ``keep_transitions`` also every frame next to a change of voicing
+        (weight 1: the voicing model learns most there), and every phone
+        unless the duration statistics are computed (or ``keep_phones``).
         """
         self._check_params()
         if not isinstance(corpus, Corpus) or len(corpus) == 0:
@@ -771,11 +800,17 @@ class ParametricSynthesizer(BaseEstimator):
             X = np.vstack([lf.frame_features(seqs[i]) for i in idx])
             Y, voiced = zip(*(_targets(feats[i], seqs[i]) for i in idx), strict=True)
             tf = np.repeat(dialect, [len(v) for v in voiced])
-            Y, voiced = np.vstack(Y), np.concatenate(voiced)
-            batch.acoustic = _statistics(X if acoustic_statistics else X[:, :0], Y, tf)
-            take = (offset + np.arange(len(X))) % stride == 0
+            batch.acoustic = _statistics(
+                X if acoustic_statistics else X[:, :0], np.vstack(Y), tf
+            )
+            weight = np.where((offset + np.arange(len(X))) % stride == 0, stride, 0.0)
             offset += len(X)
-            batch.frame_rows = [(X[take], Y[take], voiced[take], tf[take])]
+            if keep_transitions:
+                weight[np.concatenate([_next_to_change(v) for v in voiced])] = 1.0
+            Y, voiced = np.vstack(Y), np.concatenate(voiced)
+            take = weight > 0
+            rows = (X[take], Y[take], voiced[take], tf[take], weight[take])
+            batch.frame_rows = [rows]
             data = data.merge(batch)
             bar.update(len(idx))
         return data
@@ -807,7 +842,7 @@ class ParametricSynthesizer(BaseEstimator):
             self.acoustic_model_ = ac_model.fit_statistics(stats)
             sse, count = residual_sse(self.acoustic_model_, stats), stats.weight
         else:
-            X, Y, _, tasks = frames
+            X, Y, _, tasks, _ = frames
             codes = np.searchsorted(self.dialects_, tasks)
             Z = (Y - mean[codes]) / std[codes]
             self.acoustic_model_ = _fit_model(ac_model, X, Z, tasks)
@@ -825,16 +860,17 @@ class ParametricSynthesizer(BaseEstimator):
             variance[:] = variance[-1]
         self.variance_ = variance
 
-        X, _, voiced, tasks = frames
+        X, _, voiced, tasks, weight = frames
         del frames
         step = max(1, int(np.ceil(len(voiced) / int(self.max_voicing_frames))))
         X, voiced, tasks = X[::step], voiced[::step].astype(np.int64), tasks[::step]
-        self.voiced_default_ = float(voiced.mean())
+        weight = weight[::step] * step
+        self.voiced_default_ = float(np.average(voiced, weights=weight))
         if len(np.unique(voiced)) < 2:
             self.voicing_model_ = None
         else:
             self._say(f"fitting the voicing model on {len(voiced)} frames")
-            self.voicing_model_ = _fit_model(vo_model, X, voiced, tasks)
+            self.voicing_model_ = _fit_model(vo_model, X, voiced, tasks, weight)
         return self
 
     def _say(self, message: str) -> None:

@@ -369,3 +369,28 @@ def test_residual_sse_equals_the_squared_residuals_of_the_rows():
     rows = tasks == "b"
     direct = ((Y[rows] - unseen.predict(X[rows], tasks=tasks[rows])) ** 2).sum(0)
     np.testing.assert_allclose(residual_sse(unseen, stats)[1], direct)
+
+
+def test_voicing_rows_keep_every_change_of_voicing_with_honest_weights(
+    corpus_split, synth
+):
+    from mtlsynth.synthesizer import _next_to_change
+
+    np.testing.assert_array_equal(
+        _next_to_change(np.array([0, 0, 1, 1, 1, 0, 0])),
+        [False, True, True, False, True, True, False],
+    )
+    train, _ = corpus_split
+    plain = synth._collect(train, features=synth.features_, frame_stride=3)
+    _, _, voiced, _, weight = plain.frames
+    assert np.all(weight == 3)
+    data = synth._collect(
+        train, features=synth.features_, frame_stride=3, keep_transitions=True
+    )
+    _, _, kept_voiced, _, kept_weight = data.frames
+    n_frames = int(plain.acoustic.weight.sum())
+    assert len(voiced) < len(kept_voiced) < n_frames
+    assert set(np.unique(kept_weight)) == {1.0, 3.0}
+    # every row stands for as many frames as were skipped like it
+    assert abs(kept_weight.sum() - n_frames) < 0.02 * n_frames
+    assert abs(np.average(kept_voiced, weights=kept_weight) - voiced.mean()) < 0.02
