@@ -800,14 +800,13 @@ class ParametricSynthesizer(BaseEstimator):
             X = np.vstack([lf.frame_features(seqs[i]) for i in idx])
             Y, voiced = zip(*(_targets(feats[i], seqs[i]) for i in idx), strict=True)
             tf = np.repeat(dialect, [len(v) for v in voiced])
-            batch.acoustic = _statistics(
-                X if acoustic_statistics else X[:, :0], np.vstack(Y), tf
-            )
+            Y = np.vstack(Y)
+            batch.acoustic = _statistics(X if acoustic_statistics else X[:, :0], Y, tf)
             weight = np.where((offset + np.arange(len(X))) % stride == 0, stride, 0.0)
             offset += len(X)
             if keep_transitions:
                 weight[np.concatenate([_next_to_change(v) for v in voiced])] = 1.0
-            Y, voiced = np.vstack(Y), np.concatenate(voiced)
+            voiced = np.concatenate(voiced)
             take = weight > 0
             rows = (X[take], Y[take], voiced[take], tf[take], weight[take])
             batch.frame_rows = [rows]
