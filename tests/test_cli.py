@@ -17,8 +17,11 @@ def demo_run(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.setenv("MTLSYNTH_CACHE", str(cache))
     try:
+        # nine training sentences per dialect: with five, the default penalties
+        # (chosen on corpora of a hundred sentences and more) overfit the
+        # ~2,600 frame features to a held-out MCD of about 20 dB
         status = main(
-            ["demo", "--utterances", "6", "--dialects", "en-US", "en-GB-scotland"]
+            ["demo", "--utterances", "10", "--dialects", "en-US", "en-GB-scotland"]
             + ["--out", str(out), "--jobs", "1"]
         )
     finally:
