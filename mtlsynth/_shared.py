@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from numbers import Real
 
 import numpy as np
@@ -44,7 +47,43 @@ def spd_solver(A: np.ndarray):
     return lambda B: linalg.cho_solve(factor, B, check_finite=False)
 
 
-def solve_shared(G, B, alpha_shared: float, alpha_task: float):
+_TASK_TERMS: ContextVar[dict | None] = ContextVar("shared_task_terms", default=None)
+
+
+@contextmanager
+def reused_task_terms() -> Iterator[None]:
+    """Reuse each task's factorization across fits on the same statistics.
+
+    Inside this block, :meth:`SharedLeastSquares.fit_statistics` keeps, for
+    every statistics object it is given, each task's factorization and its
+    terms of the shared system under each ``alpha_task`` value it meets, so
+    that a search that changes one task's penalty (or only
+    ``alpha_shared``) refactors one task (or none) instead of all. The
+    results are identical; memory grows by about two d x d matrices per task
+    and value tried, and is released at the end of the block. The
+    statistics must not change inside it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mtlsynth import SharedLeastSquares
+    >>> from mtlsynth._shared import reused_task_terms
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(40, 3)), rng.normal(size=40)
+    >>> stats = SharedLeastSquares().fit(X, y, tasks=np.arange(40) % 2).statistics_
+    >>> with reused_task_terms():
+    ...     fits = [SharedLeastSquares(a, 1.0).fit_statistics(stats) for a in (1, 10)]
+    >>> len(fits)
+    2
+    """
+    token = _TASK_TERMS.set({})
+    try:
+        yield
+    finally:
+        _TASK_TERMS.reset(token)
+
+
+def solve_shared(G, B, alpha_shared: float, alpha_task: float, terms=None):
     """Minimize ``sum_t ||Y_t - X_t (W0 + V_t)||^2 + a0 ||W0||^2 + a1 sum ||V_t||^2``.
 
     The task parts are eliminated in closed form: with ``A_t = G_t + a1 I``,
@@ -65,6 +104,9 @@ def solve_shared(G, B, alpha_shared: float, alpha_task: float):
         Penalty ``a0`` on the shared part.
     alpha_task : float or ndarray of shape (n_tasks,)
         Penalty ``a1`` on each task-specific part (one per task if an array).
+    terms : dict, optional
+        Store of each task's factorization and terms by ``(task, a1)``,
+        filled and reused (see :func:`reused_task_terms`).
 
     Returns
     -------
@@ -75,23 +117,36 @@ def solve_shared(G, B, alpha_shared: float, alpha_task: float):
     """
     n_tasks, d, q = B.shape
     with blas_threads_for(d**3 / 3 + 2 * d**2 * (d + q), limit=SMALL_SOLVE_FLOPS):
-        return _solve_shared(G, B, alpha_shared, alpha_task)
+        return _solve_shared(G, B, alpha_shared, alpha_task, terms)
 
 
-def _solve_shared(G, B, alpha_shared, alpha_task):
+def _task_terms(G_t, B_t, a1: float) -> tuple:
+    """Factorization of ``A_t = G_t + a1 I`` and the task's terms
+    ``a1 A_t^-1 G_t`` and ``a1 A_t^-1 B_t`` of the shared system."""
+    d = G_t.shape[0]
+    solve = spd_solver(G_t + a1 * np.eye(d))
+    solved = solve(np.hstack([G_t, B_t]))
+    return solve, a1 * solved[:, :d], a1 * solved[:, d:]
+
+
+def _solve_shared(G, B, alpha_shared, alpha_task, terms=None):
     """The computation of :func:`solve_shared`."""
     n_tasks, d, q = B.shape
     a1 = np.broadcast_to(np.asarray(alpha_task, dtype=float), (n_tasks,))
-    eye = np.eye(d)
     solvers = []
-    M = alpha_shared * eye
+    M = alpha_shared * np.eye(d)
     rhs = np.zeros((d, q))
     for t in range(n_tasks):
-        solve = spd_solver(G[t] + a1[t] * eye)
-        solved = solve(np.hstack([G[t], B[t]]))
+        if terms is None:
+            solve, M_t, rhs_t = _task_terms(G[t], B[t], a1[t])
+        else:
+            key = (t, float(a1[t]))
+            if key not in terms:
+                terms[key] = _task_terms(G[t], B[t], a1[t])
+            solve, M_t, rhs_t = terms[key]
         solvers.append(solve)
-        M += a1[t] * solved[:, :d]
-        rhs += a1[t] * solved[:, d:]
+        M += M_t
+        rhs += rhs_t
     W0 = spd_solver(0.5 * (M + M.T))(rhs)
     V = np.stack([solve(B[t] - G[t] @ W0) for t, solve in enumerate(solvers)])
     return W0, V
@@ -312,7 +367,11 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
             self._single_output = statistics.mean_y.shape[1] == 1
         self.statistics_ = statistics
         G, B = statistics.gram(centered=self.fit_intercept)
-        W0, V = solve_shared(G, B, self.alpha_shared, self._task_alphas())
+        store = _TASK_TERMS.get()
+        terms = None
+        if store is not None:
+            terms = store.setdefault((id(statistics), self.fit_intercept), {})
+        W0, V = solve_shared(G, B, self.alpha_shared, self._task_alphas(), terms)
         if self.fit_intercept:
             b = statistics.mean_y - np.einsum("td,tdq->tq", statistics.mean_x, W0 + V)
             mean_x, mean_y = statistics.pooled_means()

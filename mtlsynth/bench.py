@@ -71,7 +71,7 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 
 from mtlsynth._maxent import MaxEntClassifier
 from mtlsynth._proximal import ProximalRegressor
-from mtlsynth._shared import SharedLeastSquares
+from mtlsynth._shared import SharedLeastSquares, reused_task_terms
 from mtlsynth._solvers import FISTA
 from mtlsynth.corpus import Corpus, _atomic_open, _Progress
 from mtlsynth.features import LinguisticFeatures
@@ -683,6 +683,12 @@ def _select_regressor(
         return grid[0], float("nan")
     if normalize is not None:
         train_val = [_normalized(train, val, normalize) for train, val in train_val]
+    with reused_task_terms():  # fits on the same folds differ in penalties only
+        return _search(base, grid, train_val, per_dialect, coupled)
+
+
+def _search(base, grid, train_val, per_dialect, coupled) -> tuple[dict, float]:
+    """The search of :func:`_select_regressor` on prepared folds."""
     scores = 0.0
     for train, val in train_val:
         model = clone(base)  # kept across the grid: warm starts
