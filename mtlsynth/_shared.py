@@ -369,8 +369,9 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
         G, B = statistics.gram(centered=self.fit_intercept)
         store = _TASK_TERMS.get()
         terms = None
-        if store is not None:
-            terms = store.setdefault((id(statistics), self.fit_intercept), {})
+        if store is not None:  # holding the statistics keeps their id unique
+            key = (id(statistics), self.fit_intercept)
+            terms = store.setdefault(key, (statistics, {}))[1]
         W0, V = solve_shared(G, B, self.alpha_shared, self._task_alphas(), terms)
         if self.fit_intercept:
             b = statistics.mean_y - np.einsum("td,tdq->tq", statistics.mean_x, W0 + V)

@@ -300,7 +300,7 @@ def test_reused_task_terms_give_identical_fits():
         store = _TASK_TERMS.get()
         reused = [SharedLeastSquares(*s).fit_statistics(stats) for s in settings]
         # one factorization per (task, alpha_task) met: 4 + 1 + 1
-        assert sum(len(terms) for terms in store.values()) == 6
+        assert sum(len(terms) for _, terms in store.values()) == 6
     assert _TASK_TERMS.get() is None
     for a, b in zip(plain, reused, strict=True):
         np.testing.assert_array_equal(a.coef_, b.coef_)
