@@ -59,6 +59,7 @@ __all__ = [
     "VoiceFileError",
     "normalized_statistics",
     "residual_sse",
+    "size_scaled_penalties",
     "split_corpus",
     "target_normalization",
 ]
@@ -377,6 +378,36 @@ def target_normalization(
     return mean, std
 
 
+def size_scaled_penalties(alpha_task: float, stats: TaskStatistics) -> dict:
+    """Task penalties in proportion to each dialect's share of the data.
+
+    Every dialect's penalty is ``alpha_task * w_max / w_t``, with ``w_t`` its
+    total training weight (frames) and ``w_max`` the largest dialect's, so
+    that a dialect with little data leans harder on what the others share.
+    Dialects of equal size keep ``alpha_task``; one with a tenth of the
+    largest one's frames gets ten times it (measured on the built-in corpus
+    in ``benchmarks/README.md``).
+
+    Parameters
+    ----------
+    alpha_task : float
+        Penalty of the largest dialect.
+    stats : TaskStatistics
+        Training statistics, one task per dialect.
+
+    Returns
+    -------
+    dict of str to float
+        Penalty of every dialect of ``stats.labels``.
+    """
+    ratio = stats.weight.max() / stats.weight
+    labels = np.asarray(stats.labels).tolist()
+    return {
+        str(label): float(alpha_task) * float(r)
+        for label, r in zip(labels, ratio, strict=True)
+    }
+
+
 def normalized_statistics(
     stats: TaskStatistics, mean: np.ndarray, std: np.ndarray
 ) -> TaskStatistics:
@@ -532,10 +563,12 @@ class ParametricSynthesizer(BaseEstimator):
     acoustic_model : regressor, optional
         Frame-level features to normalized static, delta and delta-delta
         parameters. Default ``SharedLeastSquares(alpha_shared=0.01,
-        alpha_task=1, unseen_tasks="shared")``, fitted from sufficient
-        statistics accumulated over chunks of utterances (any model with a
-        ``fit_statistics`` method is fitted that way; others get all frames
-        stacked in memory).
+        alpha_task=1, unseen_tasks="shared")`` with each dialect's
+        ``alpha_task`` scaled by :func:`size_scaled_penalties`, so that a
+        dialect with few sentences leans on what the others share. Models
+        with a ``fit_statistics`` method are fitted from sufficient
+        statistics accumulated over chunks of utterances; others get all
+        frames stacked in memory.
     voicing_model : classifier, optional
         Frame-level features to voiced (1) / unvoiced (0). Default
         ``MaxEntClassifier(alpha_shared=1, alpha_task=10, max_iter=300,
@@ -834,6 +867,10 @@ class ParametricSynthesizer(BaseEstimator):
 
         mean, std = target_normalization(data.acoustic, self.normalize)
         self.target_mean_, self.target_std_ = mean, std
+        if self.acoustic_model is None:
+            ac_model.set_params(
+                alpha_task=size_scaled_penalties(ac_model.alpha_task, data.acoustic)
+            )
         self._say("fitting the acoustic model")
         frames = data.frames  # stacked once: every frame for non-statistics models
         if data.acoustic.mean_x.shape[1] and hasattr(ac_model, "fit_statistics"):

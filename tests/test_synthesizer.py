@@ -11,10 +11,16 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from mtlsynth import SharedLeastSquares, vocoder
+from mtlsynth._stats import TaskStatistics
 from mtlsynth._voicefile import FORMAT_VERSION
-from mtlsynth.corpus import build_corpus, read_corpus
+from mtlsynth.corpus import Corpus, build_corpus, read_corpus
 from mtlsynth.features import LinguisticFeatures
-from mtlsynth.synthesizer import ParametricSynthesizer, VoiceFileError, split_corpus
+from mtlsynth.synthesizer import (
+    ParametricSynthesizer,
+    VoiceFileError,
+    size_scaled_penalties,
+    split_corpus,
+)
 
 DIALECTS = ["en-US", "en-GB-scotland"]
 TEXT = "The old man sat by the river."
@@ -246,7 +252,7 @@ def test_models_fitted_from_streamed_statistics_equal_stacked_fits(corpus_split,
     train, _ = corpus_split
     stacked = ParametricSynthesizer(
         duration_model=_StackedShared(10.0, 30.0),
-        acoustic_model=_StackedShared(0.01, 1.0),
+        acoustic_model=_StackedShared(0.01, synth.acoustic_model_.alpha_task),
         features=synth.features,
         progress=False,
     ).fit(train)
@@ -257,6 +263,44 @@ def test_models_fitted_from_streamed_statistics_equal_stacked_fits(corpus_split,
             rtol=1e-8,
         )
     np.testing.assert_allclose(stacked.variance_, synth.variance_, rtol=1e-6)
+
+
+def test_size_scaled_penalties_grow_with_the_size_ratio():
+    rng = np.random.default_rng(0)
+    codes = np.repeat([0, 1, 2], [20, 10, 4])
+    stats = TaskStatistics.from_data(
+        rng.normal(size=(34, 3)),
+        rng.normal(size=(34, 2)),
+        np.array(["a", "b", "c"]),
+        codes,
+    )
+    assert size_scaled_penalties(2.0, stats) == pytest.approx(
+        {"a": 2.0, "b": 4.0, "c": 10.0}
+    )
+
+
+def test_default_acoustic_model_pulls_a_small_dialect_harder(corpus_split, synth):
+    train, _ = corpus_split
+    frames = synth.acoustic_model_.statistics_.weight
+    expected = frames.max() / frames
+    got = [synth.acoustic_model_.alpha_task[d] for d in synth.dialects_]
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    assert min(got) == 1.0 and max(got) < 1.2  # balanced corpus: about 1
+    keep = {train.by_dialect("en-US")[0].name}
+    uneven = Corpus(
+        train.root,
+        train.fs,
+        tuple(u for u in train if u.dialect != "en-US" or u.name in keep),
+    )
+    small = ParametricSynthesizer(features=synth.features, progress=False)
+    alpha = small.fit(uneven).acoustic_model_.alpha_task
+    assert alpha["en-US"] > 4 * max(v for d, v in alpha.items() if d != "en-US")
+    # an explicit acoustic model is used as given
+    given = SharedLeastSquares(alpha_shared=0.01, alpha_task=1.0)
+    fitted = ParametricSynthesizer(
+        acoustic_model=given, features=synth.features, progress=False
+    ).fit(uneven)
+    assert fitted.acoustic_model_.alpha_task == 1.0
 
 
 def test_voice_files_store_proximal_models_with_their_penalties(tmp_path):
