@@ -690,7 +690,10 @@ class ParametricSynthesizer(BaseEstimator):
 
     # ------------------------------------------------------------ defaults
 
-    def _default_models(self) -> tuple[Any, Any, Any]:
+    def _default_models(self, acoustic_stats=None) -> tuple[Any, Any, Any]:
+        """The models to fit: those given, or the defaults; with the acoustic
+        statistics, the default acoustic model's penalties are scaled to the
+        dialects' sizes (:func:`size_scaled_penalties`)."""
         from mtlsynth._maxent import MaxEntClassifier
         from mtlsynth._shared import SharedLeastSquares
 
@@ -706,6 +709,8 @@ class ParametricSynthesizer(BaseEstimator):
             ac = SharedLeastSquares(
                 alpha_shared=0.01, alpha_task=1.0, unseen_tasks="shared"
             )
+            if acoustic_stats is not None:
+                ac.alpha_task = size_scaled_penalties(ac.alpha_task, acoustic_stats)
         vo = self.voicing_model
         if vo is None:
             vo = MaxEntClassifier(
@@ -850,7 +855,7 @@ class ParametricSynthesizer(BaseEstimator):
     def _fit_collected(self, data: TrainingData) -> ParametricSynthesizer:
         """Train every model on summarized training data (see ``_collect``)."""
         self._check_params()
-        dur_model, ac_model, vo_model = self._default_models()
+        dur_model, ac_model, vo_model = self._default_models(data.acoustic)
         for name, value in data.analysis.items():
             setattr(self, name, value)
         self.features_ = data.features
@@ -867,10 +872,6 @@ class ParametricSynthesizer(BaseEstimator):
 
         mean, std = target_normalization(data.acoustic, self.normalize)
         self.target_mean_, self.target_std_ = mean, std
-        if self.acoustic_model is None:
-            ac_model.set_params(
-                alpha_task=size_scaled_penalties(ac_model.alpha_task, data.acoustic)
-            )
         self._say("fitting the acoustic model")
         frames = data.frames  # stacked once: every frame for non-statistics models
         if data.acoustic.mean_x.shape[1] and hasattr(ac_model, "fit_statistics"):
