@@ -56,13 +56,16 @@ def _largest_eigenvalue(A: np.ndarray) -> float:
 
     Small matrices use LAPACK; larger ones ARPACK's Lanczos iterations
     (O(d^2) per iteration instead of the O(d^3) tridiagonal reduction),
-    converged to a relative 1e-10; their Ritz value approaches the
-    eigenvalue from below, so it is raised by that tolerance to stay an
-    upper bound (a Lipschitz constant must not be underestimated).
+    converged to a relative 1e-10. Either value is raised by its error
+    bound to stay an upper bound (a Lipschitz constant must not be
+    underestimated): LAPACK's backward error is a small multiple of
+    ``d eps ||A||``, and a Ritz value approaches the eigenvalue from below
+    within the Lanczos tolerance.
     """
     n = A.shape[0]
     if n <= _DENSE_EIGEN_MAX:
-        return float(linalg.eigvalsh(A, subset_by_index=[n - 1, n - 1])[0])
+        value = linalg.eigvalsh(A, subset_by_index=[n - 1, n - 1])[0]
+        return float(value) * (1.0 + 8 * n * np.finfo(float).eps)
     start = np.random.default_rng(0).standard_normal(n)
     value = sparse_linalg.eigsh(
         A, k=1, which="LA", tol=1e-10, v0=start, return_eigenvectors=False
