@@ -7,7 +7,7 @@ documentation of :mod:`mtlsynth.bench` for the protocol).
 
 import sys
 
-from mtlsynth.cli import main
+from mtlsynth.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main(["bench", *sys.argv[1:]]))

@@ -24,8 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mtlsynth import vocoder
-from mtlsynth.corpus import build_corpus, read_corpus
+from mtlsynth.speech import build_corpus, read_corpus, vocoder
 
 
 def mcd_frames(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -21,9 +21,13 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from mtlsynth import _espeak, vocoder  # noqa: E402
-from mtlsynth.corpus import build_corpus, read_corpus  # noqa: E402
-from mtlsynth.synthesizer import ParametricSynthesizer  # noqa: E402
+from mtlsynth.speech import (  # noqa: E402
+    ParametricSynthesizer,  # noqa: E402
+    build_corpus,  # noqa: E402
+    frontend,
+    read_corpus,  # noqa: E402
+    vocoder,
+)
 
 SENTENCES = [
     "The quick brown fox jumps over the lazy dog.",
@@ -52,7 +56,7 @@ def main() -> None:
     for _ in range(args.repeat):
         for text in SENTENCES:
             t0 = time.perf_counter()
-            pron = _espeak.phonemes(text, dialect=dialect)
+            pron = frontend.phonemes(text, dialect=dialect)
             t1 = time.perf_counter()
             params = synth.predict_parameters(pron, dialect=dialect, postfilter=True)
             t2 = time.perf_counter()

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mtlsynth.corpus import build_corpus, read_corpus
-from mtlsynth.synthesizer import ParametricSynthesizer
+from mtlsynth.speech import ParametricSynthesizer, build_corpus, read_corpus
 
 work = Path(tempfile.mkdtemp(prefix="mtlsynth-example-"))
 build_corpus(

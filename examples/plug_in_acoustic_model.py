@@ -15,8 +15,12 @@ from sklearn.linear_model import Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from mtlsynth.corpus import build_corpus, read_corpus
-from mtlsynth.synthesizer import ParametricSynthesizer, split_corpus
+from mtlsynth.speech import (
+    ParametricSynthesizer,
+    build_corpus,
+    read_corpus,
+    split_corpus,
+)
 
 work = Path(tempfile.mkdtemp(prefix="mtlsynth-example-"))
 build_corpus(

@@ -2,7 +2,7 @@
 
 A tiny corpus (three eSpeak NG English dialects, six sentences each) is
 built in a temporary folder, analysed with WORLD, and a
-:class:`~mtlsynth.synthesizer.ParametricSynthesizer` learns durations,
+:class:`~mtlsynth.speech.synthesizer.ParametricSynthesizer` learns durations,
 spectra, F0 and voicing of all dialects at once: the shared-parameter models
 keep what the dialects have in common and learn what each does differently.
 """
@@ -13,8 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mtlsynth.corpus import build_corpus, read_corpus, write_wav
-from mtlsynth.synthesizer import ParametricSynthesizer
+from mtlsynth.speech import ParametricSynthesizer, build_corpus, read_corpus, write_wav
 
 work = Path(tempfile.mkdtemp(prefix="mtlsynth-example-"))
 dialects = ["en-US", "en-GB-x-rp", "en-GB-scotland"]

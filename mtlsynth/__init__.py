@@ -2,19 +2,22 @@
 
 The tasks are dialects of a language: estimators share what the dialects have
 in common and keep what is specific to each. Every estimator takes a per-sample
-``tasks`` array in ``fit``, ``predict`` and ``score``. The speech side lives in
-:mod:`mtlsynth.vocoder`, :mod:`mtlsynth.corpus`, :mod:`mtlsynth.features`,
-:mod:`mtlsynth.synthesizer`, :mod:`mtlsynth.paramgen` and
-:mod:`mtlsynth.metrics`.
+``tasks`` array in ``fit``, ``predict`` and ``score``.
+
+The package reads in floors, each importing only those below it:
+
+* ``mtlsynth`` (this module) and ``mtlsynth.utils``: the multi-task
+  estimators and their parts (datafits, penalties, solvers, prox operators),
+  with no knowledge of speech;
+* :mod:`mtlsynth.speech`: the speech pipeline (labels, audio, corpora, the
+  WORLD vocoder, features, parameter generation, the voice, measures);
+* :mod:`mtlsynth.bench` and :mod:`mtlsynth.cli`: the speech benchmark and the
+  command line.
 """
 
 from mtlsynth._maxent import MaxEntClassifier
-from mtlsynth._proximal import (
-    ProximalClassifier,
-    ProximalRegressor,
-    ProximalRegressorCV,
-    proximal_path,
-)
+from mtlsynth._proximal import ProximalClassifier, ProximalRegressor
+from mtlsynth._proximal_cv import ProximalRegressorCV, proximal_path
 from mtlsynth._shared import SharedLeastSquares
 from mtlsynth._solvers import FISTA
 from mtlsynth._stats import TaskStatistics, accumulate_statistics
@@ -23,27 +26,10 @@ from mtlsynth.model_selection import TaskKFold
 
 __version__ = "0.1.0.dev0"
 
-# The speech side loads pyworld and the feature tables: import it on first use.
-_LAZY = {
-    "LinguisticFeatures": "mtlsynth.features",
-    "ParametricSynthesizer": "mtlsynth.synthesizer",
-}
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'mtlsynth' has no attribute {name!r}")
-
-
 __all__ = [
     "FISTA",
-    "LinguisticFeatures",
     "MaxEntClassifier",
     "MultiTaskMixin",
-    "ParametricSynthesizer",
     "ProximalClassifier",
     "ProximalRegressor",
     "ProximalRegressorCV",

@@ -17,7 +17,11 @@ from scipy.special import expit
 
 from mtlsynth._stats import TaskStatistics
 
-__all__ = ["Logistic", "Quadratic", "task_scale"]
+__all__ = [
+    "Logistic",
+    "Quadratic",
+    "task_scale",
+]
 
 
 def task_scale(weight: np.ndarray, task_weighting: str) -> np.ndarray:

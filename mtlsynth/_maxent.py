@@ -17,7 +17,10 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from mtlsynth._stats import task_groups
 from mtlsynth._tasks import MultiTaskMixin
 
-__all__ = ["MaxEntClassifier", "maxent_loss_grad"]
+__all__ = [
+    "MaxEntClassifier",
+    "maxent_loss_grad",
+]
 
 MERGE_RATIO = 0.75
 """``merge_duplicates="auto"`` merges when distinct rows are at most this share."""

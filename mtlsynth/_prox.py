@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["block_soft_threshold", "soft_threshold", "svd_shrink"]
+__all__ = [
+    "block_soft_threshold",
+    "soft_threshold",
+    "svd_shrink",
+]
 
 
 def soft_threshold(v: np.ndarray, threshold: float) -> np.ndarray:

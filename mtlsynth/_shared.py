@@ -13,11 +13,14 @@ from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from mtlsynth._blas import blas_threads_for
 from mtlsynth._stats import TaskStatistics, task_groups
 from mtlsynth._tasks import MultiTaskMixin
+from mtlsynth.utils.blas import blas_threads_for
 
-__all__ = ["SharedLeastSquares", "spd_solver"]
+__all__ = [
+    "SharedLeastSquares",
+    "spd_solver",
+]
 
 SMALL_SOLVE_FLOPS = 5e8
 """Per-task factorizations below this run BLAS on one thread (a factorization

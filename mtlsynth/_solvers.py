@@ -9,9 +9,12 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval
 
-from mtlsynth._blas import blas_threads_for
+from mtlsynth.utils.blas import blas_threads_for
 
-__all__ = ["FISTA", "SolverResult"]
+__all__ = [
+    "FISTA",
+    "SolverResult",
+]
 
 
 @dataclass

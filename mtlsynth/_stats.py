@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from mtlsynth._blas import blas_thread_count
+from mtlsynth.utils.blas import blas_thread_count
 
 __all__ = [
     "TaskStatistics",
@@ -431,7 +431,7 @@ def chunk_statistics(X, y, tasks=None, sample_weight=None) -> TaskStatistics:
     """
     from sklearn.utils.validation import check_array, check_consistent_length
 
-    from mtlsynth._tasks import check_sample_weight, encode_tasks
+    from mtlsynth.utils.validation import check_sample_weight, encode_tasks
 
     X = check_array(X, dtype=np.float64, input_name="X")
     Y = check_array(y, dtype=np.float64, ensure_2d=False, input_name="y")

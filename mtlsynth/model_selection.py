@@ -9,9 +9,11 @@ from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 
-from mtlsynth._tasks import encode_tasks
+from mtlsynth.utils.validation import encode_tasks
 
-__all__ = ["TaskKFold"]
+__all__ = [
+    "TaskKFold",
+]
 
 
 class TaskKFold(BaseCrossValidator):

@@ -21,7 +21,14 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from mtlsynth._prox import block_soft_threshold, soft_threshold, svd_shrink
 
-__all__ = ["L1", "L2", "L21", "SumPenalty", "TaskGraph", "TraceNorm"]
+__all__ = [
+    "L1",
+    "L2",
+    "L21",
+    "SumPenalty",
+    "TaskGraph",
+    "TraceNorm",
+]
 
 
 class _Penalty(BaseEstimator):

@@ -14,9 +14,8 @@ from mtlsynth.bench import (
     run_bench,
 )
 from mtlsynth.cli import main
-from mtlsynth.corpus import build_corpus
-from mtlsynth.features import LinguisticFeatures
 from mtlsynth.penalties import L2, L21, SumPenalty
+from mtlsynth.speech import LinguisticFeatures, build_corpus
 
 REQUIRED = {
     "method",
@@ -175,7 +174,7 @@ def test_per_task_ridge_equals_one_ridge_per_task_with_its_own_alpha():
 
 def test_coordinate_search_gives_each_dialect_a_value_that_lowers_the_cv_error():
     from mtlsynth import SharedLeastSquares
-    from mtlsynth.bench import _cv_errors, _select_regressor
+    from mtlsynth.bench.selection import _cv_errors, _select_regressor
 
     rng = np.random.default_rng(5)
     d, labels = 8, np.array(["big", "close", "far"])

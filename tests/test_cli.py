@@ -7,7 +7,7 @@ import pytest
 
 from mtlsynth import __version__
 from mtlsynth.cli import main
-from mtlsynth.corpus import read_wav
+from mtlsynth.speech import read_wav
 
 
 @pytest.fixture(scope="module")

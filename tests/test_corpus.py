@@ -3,20 +3,16 @@ import os
 import numpy as np
 import pytest
 
-from mtlsynth.corpus import (
-    CachedFeatures,
-    CorpusError,
+from mtlsynth.speech import CorpusError, read_wav, write_wav
+from mtlsynth.speech.corpus import CachedFeatures, extract_features, read_corpus
+from mtlsynth.speech.labels import (
     Label,
     current_phone,
-    extract_features,
     parse_htk_label,
-    read_corpus,
     read_htk_label,
     read_label,
     read_textgrid,
-    read_wav,
     write_htk_label,
-    write_wav,
 )
 
 FS = 16000

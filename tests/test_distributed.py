@@ -10,12 +10,7 @@ import numpy as np
 import pytest
 from distributed import Client, LocalCluster
 
-from mtlsynth import (
-    FISTA,
-    ProximalRegressor,
-    SharedLeastSquares,
-    accumulate_statistics,
-)
+from mtlsynth import FISTA, ProximalRegressor, SharedLeastSquares, accumulate_statistics
 from mtlsynth.datasets import make_related_tasks
 from mtlsynth.penalties import L21
 

@@ -3,13 +3,14 @@ import argparse
 import numpy as np
 import pytest
 
-from mtlsynth import _espeak, _text
-from mtlsynth.corpus import (
+from mtlsynth.cli import corpus as corpus_command
+from mtlsynth.speech import (
     CorpusError,
-    add_corpus_command,
     build_corpus,
+    frontend,
     read_corpus,
     read_wav,
+    sentences,
 )
 
 DIALECTS = ["en-US", "en-GB-scotland"]
@@ -23,56 +24,56 @@ def built(tmp_path_factory):
 
 
 def test_every_dialect_has_its_voice():
-    for dialect in _espeak.DIALECTS:
-        audio, pron = _espeak.synthesize_text("Hello there.", dialect=dialect)
-        assert audio.dtype == np.int16 and len(audio) > 0.3 * _espeak.sample_rate()
+    for dialect in frontend.DIALECTS:
+        audio, pron = frontend.synthesize_text("Hello there.", dialect=dialect)
+        assert audio.dtype == np.int16 and len(audio) > 0.3 * frontend.sample_rate()
         assert pron.phones[0] == "pau" and pron.phones[-1] == "pau"
     with pytest.raises(ValueError, match="unknown dialect"):
-        _espeak.phonemes("Hello.", dialect="en-XX")
+        frontend.phonemes("Hello.", dialect="en-XX")
     with pytest.raises(ValueError, match="empty"):
-        _espeak.phonemes("  ")
+        frontend.phonemes("  ")
 
 
 def test_alignment_tiles_audio_and_marks_words():
     text = "The quick brown fox jumps over the lazy dog."
-    audio, pron = _espeak.synthesize_text(text, dialect="en-US")
+    audio, pron = frontend.synthesize_text(text, dialect="en-US")
     lab = pron.label
     assert lab.start_times[0] == 0
     np.testing.assert_array_equal(lab.start_times[1:], lab.end_times[:-1])
     assert np.all(lab.durations > 0)
-    assert lab.ends[-1] == pytest.approx(len(audio) / _espeak.sample_rate(), abs=1e-6)
+    assert lab.ends[-1] == pytest.approx(len(audio) / frontend.sample_rate(), abs=1e-6)
     assert pron.words == tuple(text.rstrip(".").split())
     speech = np.array([p != "pau" for p in pron.phones])
     assert np.all(pron.word_index[~speech] == -1)
     assert np.all(np.diff(pron.word_index[speech]) >= 0)
     assert set(pron.word_index[speech]) == set(range(len(pron.words)))
     # the leading pause is silent, the speech is not
-    fs = _espeak.sample_rate()
+    fs = frontend.sample_rate()
     first = slice(0, int(lab.ends[0] * fs))
     assert np.abs(audio[first]).max() < 50
     assert np.abs(audio).max() > 3000
 
 
 def test_sentence_selection_is_deterministic_and_covers_more():
-    chosen = _text.select_sentences(20, seed=3)
-    assert chosen == _text.select_sentences(20, seed=3)
-    assert chosen[:5] == _text.select_sentences(5, seed=3)
-    assert chosen != _text.select_sentences(20, seed=4)
+    chosen = sentences.select_sentences(20, seed=3)
+    assert chosen == sentences.select_sentences(20, seed=3)
+    assert chosen[:5] == sentences.select_sentences(5, seed=3)
+    assert chosen != sentences.select_sentences(20, seed=4)
     assert len(set(chosen)) == 20
 
-    def coverage(sentences):
+    def coverage(texts):
         pairs = set()
-        for s in sentences:
-            pairs |= _text.diphones(_espeak.text_to_phoneme_string(s))
+        for s in texts:
+            pairs |= sentences.diphones(frontend.text_to_phoneme_string(s))
         return len(pairs)
 
     # greedy selection beats the first 20 sentences of the same pool
-    assert coverage(chosen) > 1.15 * coverage(_text.generate_sentences(20, seed=3))
+    assert coverage(chosen) > 1.15 * coverage(sentences.generate_sentences(20, seed=3))
 
 
 def test_built_corpus_is_consistent(built):
     corpus = read_corpus(built, tolerance=0.0)
-    assert corpus.fs == _espeak.sample_rate() == 22050
+    assert corpus.fs == frontend.sample_rate() == 22050
     assert corpus.dialects == tuple(sorted(DIALECTS))
     prompts = dict(
         line.split(" ", 1) for line in (built / "prompts.txt").read_text().splitlines()
@@ -85,7 +86,7 @@ def test_built_corpus_is_consistent(built):
         np.testing.assert_array_equal(lab.start_times[1:], lab.end_times[:-1])
         assert lab.ends[-1] == pytest.approx(utt.n_samples / corpus.fs, abs=1e-6)
         # the same text gives the same phones through the front end
-        pron = _espeak.phonemes(prompts[utt.name], dialect=utt.dialect)
+        pron = frontend.phonemes(prompts[utt.name], dialect=utt.dialect)
         assert pron.phones == lab.names
 
 
@@ -128,7 +129,7 @@ def test_build_refuses_other_sentences(built):
 
 def test_cli_command(tmp_path, capsys):
     parser = argparse.ArgumentParser(prog="mtlsynth")
-    add_corpus_command(parser.add_subparsers(dest="command"))
+    corpus_command.add_parser(parser.add_subparsers(dest="command"))
     out = tmp_path / "cli"
     args = parser.parse_args(
         ["corpus", "build", str(out), "--dialects", "en-029", "--utterances", "2"]

@@ -1,12 +1,10 @@
 import numpy as np
 import pytest
 
-from mtlsynth import _espeak
-from mtlsynth.corpus import Label
-from mtlsynth.features import (
+from mtlsynth.speech import Label, LinguisticFeatures, frontend
+from mtlsynth.speech.phones import (
     PHONE_CLASSES,
     PHONE_TABLE,
-    LinguisticFeatures,
     PhoneSequence,
     lookup_phone,
     split_stress,
@@ -44,8 +42,8 @@ def test_split_stress_and_lookup():
 
 def test_phone_table_covers_what_espeak_says_in_every_dialect():
     text = "The quick brown fox jumps over the lazy dog, thank you, where is it?"
-    for dialect in _espeak.DIALECTS:
-        for phone in _espeak.phonemes(text, dialect=dialect).phones:
+    for dialect in frontend.DIALECTS:
+        for phone in frontend.phonemes(text, dialect=dialect).phones:
             assert lookup_phone(phone), (dialect, phone)
 
 
@@ -124,7 +122,7 @@ def test_label_durations_and_transform_stacking(fitted):
 
 
 def test_word_positions_from_a_pronunciation():
-    pron = _espeak.phonemes("Hello big world.", dialect="en-US")
+    pron = frontend.phonemes("Hello big world.", dialect="en-US")
     lf = LinguisticFeatures(level="phone").fit([pron])
     names = lf.get_feature_names_out()
     with_words = lf.phone_features(pron)

@@ -17,7 +17,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from mtlsynth import MaxEntClassifier, TaskKFold
 from mtlsynth._maxent import maxent_loss_grad
 from mtlsynth._stats import task_groups
-from mtlsynth._tasks import encode_tasks
+from mtlsynth.utils.validation import encode_tasks
 
 TIGHT = {"tol": 1e-10, "max_iter": 5000}
 

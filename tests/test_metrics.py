@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mtlsynth import metrics
+from mtlsynth.speech import metrics
 
 
 def test_mcd_by_hand_and_c0_ignored():

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mtlsynth.paramgen import DELTA_WINDOWS, delta_features, mlpg
+from mtlsynth.speech.paramgen import DELTA_WINDOWS, delta_features, mlpg
 
 
 def window_matrix(window, n):

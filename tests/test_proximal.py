@@ -23,8 +23,8 @@ from mtlsynth import (
     proximal_path,
 )
 from mtlsynth._datafits import Logistic, Quadratic
-from mtlsynth._tasks import encode_tasks
 from mtlsynth.penalties import L1, L2, L21, TaskGraph, TraceNorm
+from mtlsynth.utils.validation import encode_tasks
 
 TIGHT = FISTA(tol=1e-12, max_iter=20000)
 EXAMPLE = Path(__file__).parents[1] / "examples" / "plot_joint_feature_selection.py"

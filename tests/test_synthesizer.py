@@ -10,17 +10,20 @@ from sklearn.neighbors import KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from mtlsynth import SharedLeastSquares, vocoder
+from mtlsynth import SharedLeastSquares
 from mtlsynth._stats import TaskStatistics
-from mtlsynth._voicefile import FORMAT_VERSION
-from mtlsynth.corpus import Corpus, build_corpus, read_corpus
-from mtlsynth.features import LinguisticFeatures
-from mtlsynth.synthesizer import (
+from mtlsynth.speech import (
+    Corpus,
+    LinguisticFeatures,
     ParametricSynthesizer,
     VoiceFileError,
-    size_scaled_penalties,
+    build_corpus,
+    read_corpus,
     split_corpus,
+    vocoder,
 )
+from mtlsynth.speech.training import size_scaled_penalties
+from mtlsynth.speech.voicefile import FORMAT_VERSION
 
 DIALECTS = ["en-US", "en-GB-scotland"]
 TEXT = "The old man sat by the river."
@@ -305,13 +308,13 @@ def test_default_acoustic_model_pulls_a_small_dialect_harder(corpus_split, synth
 
 def test_voice_files_store_proximal_models_with_their_penalties(tmp_path):
     from mtlsynth import FISTA, ProximalRegressor
-    from mtlsynth._voicefile import (
+    from mtlsynth.penalties import L1, TaskGraph
+    from mtlsynth.speech.voicefile import (
         dump_estimator,
         load_estimator,
         read_voice,
         write_voice,
     )
-    from mtlsynth.penalties import L1, TaskGraph
 
     rng = np.random.default_rng(0)
     X, tasks = rng.normal(size=(90, 5)), np.repeat(["a", "b", "c"], 30)
@@ -333,7 +336,7 @@ def test_voice_files_store_proximal_models_with_their_penalties(tmp_path):
 
 
 def test_training_data_of_parts_merge_into_the_whole(corpus_split):
-    from mtlsynth.corpus import Corpus
+    from mtlsynth.speech import Corpus
 
     train, _ = corpus_split
     whole = ParametricSynthesizer(progress=False).fit(train)
@@ -343,8 +346,8 @@ def test_training_data_of_parts_merge_into_the_whole(corpus_split):
         Corpus(train.root, train.fs, train.utterances[half:]),
     ]
     maker = ParametricSynthesizer(progress=False)
-    a, b = (maker._collect(p, features=whole.features_) for p in parts)
-    merged = ParametricSynthesizer(progress=False)._fit_collected(a.merge(b))
+    a, b = (maker.collect(p, features=whole.features_) for p in parts)
+    merged = ParametricSynthesizer(progress=False).fit_training_data(a.merge(b))
     np.testing.assert_allclose(
         merged.acoustic_model_.coef_, whole.acoustic_model_.coef_, atol=1e-8
     )
@@ -366,7 +369,7 @@ def _rows(seed=0, n=300, d=5, q=3):
 
 def test_target_normalization_and_normalized_statistics_match_the_rows():
     from mtlsynth import TaskStatistics
-    from mtlsynth.synthesizer import normalized_statistics, target_normalization
+    from mtlsynth.speech.training import normalized_statistics, target_normalization
 
     X, Y, tasks = _rows()
     labels, codes = np.unique(tasks, return_inverse=True)
@@ -390,7 +393,7 @@ def test_target_normalization_and_normalized_statistics_match_the_rows():
 
 def test_residual_sse_equals_the_squared_residuals_of_the_rows():
     from mtlsynth import TaskStatistics
-    from mtlsynth.synthesizer import residual_sse
+    from mtlsynth.speech.models import residual_sse
 
     X, Y, tasks = _rows(1)
     labels, codes = np.unique(tasks, return_inverse=True)
@@ -418,17 +421,17 @@ def test_residual_sse_equals_the_squared_residuals_of_the_rows():
 def test_voicing_rows_keep_every_change_of_voicing_with_honest_weights(
     corpus_split, synth
 ):
-    from mtlsynth.synthesizer import _next_to_change
+    from mtlsynth.speech.training import _next_to_change
 
     np.testing.assert_array_equal(
         _next_to_change(np.array([0, 0, 1, 1, 1, 0, 0])),
         [False, True, True, False, True, True, False],
     )
     train, _ = corpus_split
-    plain = synth._collect(train, features=synth.features_, frame_stride=3)
+    plain = synth.collect(train, features=synth.features_, frame_stride=3)
     _, _, voiced, _, weight = plain.frames
     assert np.all(weight == 3)
-    data = synth._collect(
+    data = synth.collect(
         train, features=synth.features_, frame_stride=3, keep_transitions=True
     )
     _, _, kept_voiced, _, kept_weight = data.frames

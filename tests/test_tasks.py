@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from mtlsynth import stack_tasks, unstack_tasks
-from mtlsynth._tasks import check_sample_weight, encode_tasks, lookup_tasks
+from mtlsynth.utils.validation import check_sample_weight, encode_tasks, lookup_tasks
 
 
 def test_encode_tasks_sorts_labels():

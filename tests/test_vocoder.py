@@ -3,8 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from mtlsynth import vocoder
-from mtlsynth.vocoder import (
+from mtlsynth.speech import vocoder
+from mtlsynth.speech.vocoder import (
     VocoderFeatures,
     analyze,
     default_alpha,

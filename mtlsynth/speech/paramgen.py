@@ -17,7 +17,11 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import linalg
 
-__all__ = ["DELTA_WINDOWS", "delta_features", "mlpg"]
+__all__ = [
+    "DELTA_WINDOWS",
+    "delta_features",
+    "mlpg",
+]
 
 DELTA_WINDOWS: tuple[np.ndarray, ...] = (
     np.array([1.0]),
@@ -68,7 +72,7 @@ def delta_features(x, windows: Sequence = DELTA_WINDOWS) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> from mtlsynth.paramgen import delta_features
+    >>> from mtlsynth.speech.paramgen import delta_features
     >>> delta_features(np.array([[0.0], [1.0], [4.0]]))
     array([[ 0. ,  0.5,  1. ],
            [ 1. ,  2. ,  2. ],
@@ -113,7 +117,7 @@ def mlpg(means, variances, windows: Sequence = DELTA_WINDOWS) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> from mtlsynth.paramgen import delta_features, mlpg
+    >>> from mtlsynth.speech.paramgen import delta_features, mlpg
     >>> c = np.sin(np.linspace(0, 3, 50))[:, None]
     >>> np.allclose(mlpg(delta_features(c), np.ones(3)), c)
     True

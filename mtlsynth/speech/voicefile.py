@@ -18,7 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from mtlsynth.corpus import _atomic_open
+from mtlsynth.utils.files import atomic_open
+
+__all__ = [
+    "VoiceFileError",
+]
 
 FORMAT_NAME = "mtlsynth-voice"
 FORMAT_VERSION = 2
@@ -269,7 +273,7 @@ def write_voice(path: str | os.PathLike, meta: dict, arrays: dict) -> None:
         if value.dtype.kind not in "biufU":
             raise ValueError(f"cannot save array {key!r} of dtype {value.dtype}")
     payload["__meta__"] = np.asarray(json.dumps(meta))
-    with _atomic_open(Path(path), "wb") as f:
+    with atomic_open(Path(path), "wb") as f:
         np.savez(f, **payload)
 
 

@@ -6,7 +6,11 @@ from contextlib import nullcontext
 
 from threadpoolctl import threadpool_info, threadpool_limits
 
-__all__ = ["SMALL_PRODUCT_FLOPS", "blas_thread_count", "blas_threads_for"]
+__all__ = [
+    "SMALL_PRODUCT_FLOPS",
+    "blas_thread_count",
+    "blas_threads_for",
+]
 
 SMALL_PRODUCT_FLOPS = 5e7
 """Below this many flops per call, BLAS runs on one thread: small products

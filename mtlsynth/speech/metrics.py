@@ -81,7 +81,7 @@ def mel_cepstral_distortion(reference, predicted, *, mask=None) -> float:
     Examples
     --------
     >>> import numpy as np
-    >>> from mtlsynth.metrics import mel_cepstral_distortion
+    >>> from mtlsynth.speech.metrics import mel_cepstral_distortion
     >>> c = np.zeros((2, 3))
     >>> round(mel_cepstral_distortion(c, c + [5.0, 0.1, 0.0]), 4)
     0.6142

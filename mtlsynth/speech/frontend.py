@@ -8,7 +8,7 @@ synthesis uses processes.
 Phone names are eSpeak's phoneme mnemonics for the dialect (for example
 ``D``, ``@2``, ``'aU``, ``,oU``, ``dZ``), with the stress mark kept as a
 prefix (``'`` primary, ``,`` secondary; see
-:func:`mtlsynth.features.split_stress`). Every pause phoneme (names
+:func:`mtlsynth.speech.phones.split_stress`). Every pause phoneme (names
 starting with ``_``) and the silence before the first and after the last
 phone are labelled ``pau``.
 """
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mtlsynth.corpus import SILENCE, Label
+from mtlsynth.speech.labels import HTK_UNITS_PER_SECOND, SILENCE, Label
 
 __all__ = [
     "DIALECTS",
@@ -52,7 +52,6 @@ _EVENT_LIST_TERMINATED = 0
 _EVENT_WORD = 1
 _EVENT_PHONEME = 7
 _STRESS_MARKS = "',"
-_HTK_UNITS_PER_SECOND = 10_000_000
 
 
 class _EventId(ctypes.Union):
@@ -233,7 +232,7 @@ def sample_rate() -> int:
 
 
 def text_to_phoneme_string(text: str, *, dialect: str = "en-US") -> list[str]:
-    """eSpeak NG's phoneme transcription of text, without audio.
+    """Phoneme transcription of text by eSpeak NG, without audio.
 
     Parameters
     ----------
@@ -325,7 +324,7 @@ def _align(text: str, audio: np.ndarray, events: list, fs: int) -> Pronunciation
     st = np.asarray(keep_starts, dtype=np.int64)
     word_index = np.searchsorted(ws, st, side="right") - 1
     word_index[np.array([nm == SILENCE for nm in keep_names], dtype=bool)] = -1
-    to_units = _HTK_UNITS_PER_SECOND
+    to_units = HTK_UNITS_PER_SECOND
     label = Label(
         st * to_units // fs,
         np.asarray(keep_ends, dtype=np.int64) * to_units // fs,

@@ -16,7 +16,11 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse
 
-__all__ = ["diphones", "generate_sentences", "select_sentences"]
+__all__ = [
+    "diphones",
+    "generate_sentences",
+    "select_sentences",
+]
 
 _NAMES = """Anna Ben Chloe David Emma Frank George Hannah Isaac Julia Kevin Laura
 Martin Nora Oliver Paula Quentin Rachel Samuel Tessa Victor Wendy Yusuf Zoe
@@ -185,7 +189,7 @@ def select_sentences(
     list of str
         ``n`` sentences in selection order.
     """
-    from mtlsynth import _espeak
+    from mtlsynth.speech import frontend
 
     if n < 1:
         raise ValueError(f"number of sentences must be positive, got {n}")
@@ -198,7 +202,7 @@ def select_sentences(
     rows, cols = [], []
     for i, text in enumerate(pool):
         for d in sorted(
-            diphones(_espeak.text_to_phoneme_string(text, dialect="en-US"))
+            diphones(frontend.text_to_phoneme_string(text, dialect="en-US"))
         ):
             rows.append(i)
             cols.append(vocab.setdefault(d, len(vocab)))

@@ -1,0 +1,311 @@
+"""Penalties chosen by task-aware cross-validation on block statistics."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+
+from mtlsynth._shared import reused_task_terms
+from mtlsynth.bench.methods import _Method
+from mtlsynth.speech.corpus import Corpus
+from mtlsynth.speech.features import LinguisticFeatures
+from mtlsynth.speech.models import residual_sse, voiced_probability
+from mtlsynth.speech.synthesizer import ParametricSynthesizer
+from mtlsynth.speech.training import (
+    TrainingData,
+    normalized_statistics,
+    target_normalization,
+)
+from mtlsynth.utils.progress import Progress
+
+__all__ = []
+
+
+@dataclass
+class _Blocks:
+    """Training data of every (dialect, level bin, fold) block of utterances."""
+
+    data: dict[tuple[str, int, int], TrainingData]
+    counts: dict[tuple[str, int, int], int]
+    edges: tuple[int, ...]
+    n_folds: int
+
+    def select(self, target: str, level: int, fold: int | None = None, *, held=False):
+        """Blocks of a configuration: the target dialect's first ``level``
+        utterances, every utterance of the others; ``fold`` keeps only the
+        training part of that fold (``held=True``: only its held-out part)."""
+        keys = []
+        for dialect, b, k in self.data:
+            if dialect == target and self.edges[b] >= level:
+                continue
+            if fold is not None and (k == fold) != held:
+                continue
+            keys.append((dialect, b, k))
+        return sorted(keys)
+
+    def merged(self, keys: Sequence) -> TrainingData:
+        out = self.data[keys[0]]
+        for key in keys[1:]:
+            out = out.merge(self.data[key])
+        return out
+
+
+def _collect_blocks(
+    synth: ParametricSynthesizer,
+    train: Corpus,
+    features: LinguisticFeatures,
+    levels: Sequence[int],
+    n_folds: int,
+    frame_stride: int,
+    progress: bool,
+) -> _Blocks:
+    """Summarize the training corpus once, block by block."""
+    by_dialect: dict[str, list] = {}
+    for utt in train.utterances:
+        by_dialect.setdefault(utt.dialect, []).append(utt)
+    groups: dict[tuple[str, int, int], list] = {}
+    for dialect, utts in by_dialect.items():
+        order = np.random.default_rng(0).permutation(len(utts))
+        for pos, i in enumerate(order):
+            b = int(np.searchsorted(levels, pos, side="right"))
+            groups.setdefault((dialect, b, pos % n_folds), []).append(utts[i])
+    bar = Progress(len(train), "summarizing blocks", enabled=progress)
+    data = {}
+    for key in sorted(groups):
+        block = Corpus(train.root, train.fs, tuple(groups[key]))
+        data[key] = synth.collect(
+            block, features=features, frame_stride=frame_stride, keep_phones=True
+        )
+        bar.update(len(block))
+    counts = {key: len(g) for key, g in groups.items()}
+    return _Blocks(data, counts, (0, *levels), n_folds)
+
+
+def _dialect_mse(model: Any, stats: Any) -> np.ndarray:
+    """Mean squared error per row and target, for every dialect."""
+    sse = residual_sse(model, stats).sum(axis=1)
+    return sse / (stats.weight * stats.mean_y.shape[1])
+
+
+def _alpha_max(model: Any, stats: Any) -> float:
+    """Smallest alpha of the non-smooth penalty that zeroes the coefficients."""
+    from mtlsynth._datafits import Quadratic
+
+    datafit = Quadratic(stats, fit_intercept=True, task_weighting=model.task_weighting)
+    grad = datafit.gradient(np.zeros(datafit.shape))[:, : stats.mean_x.shape[1]]
+    return float(model.penalty.nonsmooth.dual_norm(grad))
+
+
+def _set(model: Any, params: dict, stats: Any) -> Any:
+    """``set_params``, reading ``penalty__nonsmooth__alpha`` as a fraction of
+    the largest useful alpha for these statistics."""
+    params = dict(params)
+    key = "penalty__nonsmooth__alpha"
+    if key in params:
+        params[key] *= _alpha_max(model, stats)
+    return model.set_params(**params)
+
+
+def _cv_errors(base, params, train_val) -> np.ndarray:
+    """Validation mean squared error of every dialect, averaged over folds."""
+    model = clone(base)
+    total = 0.0
+    for train, val in train_val:
+        _set(model, params, train).fit_statistics(train)
+        total = total + _dialect_mse(model, val)
+    return total / len(train_val)
+
+
+def _select_regressor(
+    base, grid, train_val, normalize=None, per_dialect=None, coupled=True
+) -> tuple[dict, float]:
+    """Grid point with the lowest cross-validated error, from statistics.
+
+    The error is the mean over dialects of each dialect's validation mean
+    squared error. With ``per_dialect`` (a parameter name), that parameter
+    is then chosen for every dialect: with independent models
+    (``coupled=False``) each dialect takes the grid value of its own lowest
+    error; with models coupled through shared parameters, a coordinate
+    search starts from the best common value and lets each dialect in turn
+    (the smallest first) try every grid value with the others fixed,
+    refitting all, and keeps a change only if the mean error drops.
+    """
+    if len(grid) == 1:
+        return grid[0], float("nan")
+    if normalize is not None:
+        train_val = [_normalized(train, val, normalize) for train, val in train_val]
+    with reused_task_terms():  # fits on the same folds differ in penalties only
+        return _search(base, grid, train_val, per_dialect, coupled)
+
+
+def _search(base, grid, train_val, per_dialect, coupled) -> tuple[dict, float]:
+    """The search of :func:`_select_regressor` on prepared folds."""
+    scores = 0.0
+    for train, val in train_val:
+        model = clone(base)  # kept across the grid: warm starts
+        fold = []
+        for params in grid:
+            _set(model, params, train).fit_statistics(train)
+            fold.append(_dialect_mse(model, val))
+        scores = scores + np.asarray(fold) / len(train_val)
+    best = int(np.argmin(scores.mean(axis=1)))
+    if per_dialect is None:
+        return grid[best], float(scores[best].mean())
+    if coupled:
+        return _coordinate_search(base, grid, train_val, best, scores, per_dialect)
+    labels = np.asarray(train_val[0][0].labels).tolist()
+    groups: dict[tuple, list[int]] = {}
+    for i, params in enumerate(grid):
+        rest = tuple(sorted((k, v) for k, v in params.items() if k != per_dialect))
+        groups.setdefault(rest, []).append(i)
+    best_rest, best_score, best_rows = None, np.inf, None
+    for rest, rows in groups.items():
+        score = float(scores[rows].min(axis=0).mean())
+        if score < best_score:
+            best_rest, best_score, best_rows = rest, score, rows
+    pick = np.asarray(best_rows)[np.argmin(scores[best_rows], axis=0)]
+    values = {
+        label: grid[i][per_dialect] for label, i in zip(labels, pick, strict=True)
+    }
+    return {**dict(best_rest), per_dialect: values}, best_score
+
+
+def _normalized(train, val, normalize: str) -> tuple:
+    """Training and validation statistics normalized by the training ones."""
+    mean, std = target_normalization(train, normalize)
+    return (
+        normalized_statistics(train, mean, std),
+        normalized_statistics(val, mean, std),
+    )
+
+
+def _coordinate_search(base, grid, train_val, best, scores, name) -> tuple[dict, float]:
+    """Per-dialect values of parameter ``name`` (see :func:`_select_regressor`)."""
+    params = grid[best]
+    values = sorted({p[name] for p in grid})
+    train = train_val[0][0]
+    labels = np.asarray(train.labels).tolist()
+    current = dict.fromkeys(labels, params[name])
+    score = float(scores[best].mean())
+    for i in np.argsort(train.weight, kind="stable"):
+        keep = current
+        for value in values:
+            if value == current[labels[i]]:
+                continue
+            trial = {**current, labels[i]: value}
+            error = float(_cv_errors(base, {**params, name: trial}, train_val).mean())
+            if error < score:
+                score, keep = error, trial
+        current = keep
+    return {**params, name: current}, score
+
+
+def _select_classifier(base, grid, train_val) -> tuple[dict, float]:
+    """Grid point with the lowest cross-validated log-loss of voicing."""
+    if len(grid) == 1:
+        return grid[0], float("nan")
+    scores = np.zeros(len(grid))
+    for (Xt, yt, tt), (Xv, yv, tv) in train_val:
+        for i, params in enumerate(grid):
+            model = clone(base).set_params(**params)
+            model = (
+                model.fit(Xt, yt)
+                if isinstance(model, LogisticRegression)
+                else model.fit(Xt, yt, tasks=tt)
+            )
+            p = np.zeros(len(yv))
+            for dialect in np.unique(tv):
+                rows = tv == dialect
+                p[rows] = voiced_probability(model, Xv[rows], str(dialect), 1.0)
+            p = np.clip(p, 1e-12, 1 - 1e-12)
+            per = [
+                -np.mean(np.where(yv[r] > 0.5, np.log(p[r]), np.log1p(-p[r])))
+                for r in (tv == d for d in np.unique(tv))
+            ]
+            scores[i] += float(np.mean(per))
+    best = int(np.argmin(scores))
+    return grid[best], float(scores[best] / len(train_val))
+
+
+def _voicing_rows(data: TrainingData, limit: int) -> tuple[np.ndarray, ...]:
+    X, _, voiced, tasks, _ = data.frames
+    step = max(1, int(np.ceil(len(voiced) / limit)))
+    return X[::step], voiced[::step].astype(np.int64), tasks[::step]
+
+
+def _choose(method: _Method, folds: list, voicing_limit: int, memo: dict) -> dict:
+    """Cross-validated hyper-parameters of the three models of a method.
+
+    ``memo`` holds the choices already made on the same folds, so that
+    methods sharing a model (and its grid) search it once.
+    """
+
+    def cached(kind, base, grid, search):
+        key = (kind, repr(base), repr(grid), method.per_dialect, method.coupled)
+        if key not in memo:
+            memo[key] = search()
+        return memo[key]
+
+    dur = cached(
+        "duration",
+        method.duration,
+        method.duration_grid,
+        lambda: _select_regressor(
+            method.duration,
+            method.duration_grid,
+            [(t.duration, v.duration) for t, v in folds],
+            per_dialect=method.per_dialect,
+            coupled=method.coupled,
+        ),
+    )
+    ac = cached(
+        "acoustic " + method.normalize,
+        method.acoustic,
+        method.acoustic_grid,
+        lambda: _select_regressor(
+            method.acoustic,
+            method.acoustic_grid,
+            [(t.acoustic, v.acoustic) for t, v in folds],
+            method.normalize,
+            method.per_dialect,
+            method.coupled,
+        ),
+    )
+    vo = cached(
+        "voicing",
+        method.voicing,
+        method.voicing_grid,
+        lambda: _select_classifier(
+            method.voicing,
+            method.voicing_grid,
+            [
+                (_voicing_rows(t, voicing_limit), _voicing_rows(v, voicing_limit))
+                for t, v in folds
+            ],
+        ),
+    )
+    return {
+        "duration": dur[0],
+        "acoustic": ac[0],
+        "voicing": vo[0],
+        "cv_scores": {"duration": dur[1], "acoustic": ac[1], "voicing": vo[1]},
+    }
+
+
+def _train(method: _Method, chosen: dict, data: TrainingData, settings: dict):
+    """A synthesizer trained with the chosen hyper-parameters."""
+    duration = _set(clone(method.duration), chosen["duration"], data.duration)
+    stats = data.acoustic
+    mean, std = target_normalization(stats, method.normalize)
+    normalized = normalized_statistics(stats, mean, std)
+    acoustic = _set(clone(method.acoustic), chosen["acoustic"], normalized)
+    voicing = clone(method.voicing).set_params(**chosen["voicing"])
+    synth = ParametricSynthesizer(
+        duration, acoustic, voicing, normalize=method.normalize, **settings
+    )
+    return synth.fit_training_data(data)

@@ -1,0 +1,94 @@
+"""The ``mtlsynth corpus`` command: build or check a corpus."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from mtlsynth.speech.builtin import build_corpus
+from mtlsynth.speech.corpus import read_corpus
+from mtlsynth.speech.errors import CorpusError
+
+__all__ = [
+    "add_parser",
+]
+
+
+def _cmd_build(args: Any) -> int:
+    try:
+        root = build_corpus(
+            args.out,
+            dialects=args.dialects,
+            n_utterances=args.utterances,
+            seed=args.seed,
+            n_jobs=args.jobs,
+        )
+        corpus = read_corpus(root, dialects=args.dialects)
+    except (CorpusError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"{root}: {len(corpus)} utterances in {len(corpus.dialects)} dialects "
+        f"at {corpus.fs} Hz"
+    )
+    return 0
+
+
+def _cmd_check(args: Any) -> int:
+    try:
+        corpus = read_corpus(args.root)
+    except CorpusError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for dialect in corpus.dialects:
+        utts = corpus.by_dialect(dialect)
+        seconds = sum(u.n_samples for u in utts) / corpus.fs
+        print(f"{dialect}: {len(utts)} utterances, {seconds:.1f} s")
+    return 0
+
+
+def add_parser(subparsers: Any) -> Any:
+    """Register the ``corpus`` command on an argparse subparsers object.
+
+    Adds ``corpus build OUT [--dialects D ...] [--utterances N] [--seed S]
+    [--jobs J]`` and ``corpus check ROOT``; each sets ``func`` (taking the
+    parsed arguments, returning an exit code) through ``set_defaults``.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        The result of ``ArgumentParser.add_subparsers()``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The ``corpus`` parser.
+    """
+    from mtlsynth.speech.frontend import DIALECTS
+
+    parser = subparsers.add_parser(
+        "corpus", help="build or check a multi-dialect speech corpus"
+    )
+    sub = parser.add_subparsers(dest="corpus_command", required=True)
+    build = sub.add_parser(
+        "build", help="synthesise the built-in parallel corpus with eSpeak NG"
+    )
+    build.add_argument("out", help="output folder")
+    build.add_argument(
+        "--dialects",
+        nargs="+",
+        choices=list(DIALECTS),
+        default=None,
+        metavar="DIALECT",
+        help=f"dialects to build (default: all of {', '.join(DIALECTS)})",
+    )
+    build.add_argument(
+        "--utterances", type=int, default=200, help="utterances per dialect"
+    )
+    build.add_argument("--seed", type=int, default=0, help="sentence pool seed")
+    build.add_argument("--jobs", type=int, default=1, help="parallel processes")
+    build.set_defaults(func=_cmd_build)
+    check = sub.add_parser("check", help="check a corpus and summarise it")
+    check.add_argument("root", help="corpus folder")
+    check.set_defaults(func=_cmd_check)
+    return parser

@@ -1,0 +1,67 @@
+"""The ``mtlsynth`` command line.
+
+Commands:
+
+* ``mtlsynth demo``: build (once, cached) a small multi-dialect corpus with
+  eSpeak NG, train a synthesizer on every dialect, speak a held-out sentence
+  in each dialect and score held-out utterances;
+* ``mtlsynth train CORPUS -o VOICE``: train a voice on a corpus;
+* ``mtlsynth say TEXT --voice VOICE --dialect D -o OUT.wav``: speak text;
+* ``mtlsynth evaluate CORPUS --voice VOICE``: objective measures on the
+  held-out split of a corpus;
+* ``mtlsynth corpus ...``: build or check corpora.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from mtlsynth import __version__
+from mtlsynth.cli import bench, corpus, demo, evaluate, say, train
+
+__all__ = ["build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``mtlsynth`` command.
+
+    Returns
+    -------
+    parser : argparse.ArgumentParser
+        Parser with every subcommand.
+    """
+    parser = argparse.ArgumentParser(
+        prog="mtlsynth",
+        description="Multi-task learning for multi-dialect speech synthesis.",
+    )
+    parser.add_argument("--version", action="version", version=__version__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    for command in (demo, train, say, evaluate, corpus, bench):
+        command.add_parser(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``mtlsynth`` command.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        Arguments; ``sys.argv[1:]`` by default.
+
+    Returns
+    -------
+    status : int
+        Exit status.
+    """
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, OSError) as error:
+        print(f"mtlsynth: error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""Multi-dialect statistical parametric speech synthesis.
+
+The speech pipeline's stages, one module each; higher stages import lower
+ones, never the reverse:
+
+* :mod:`~mtlsynth.speech.labels` (HTK/HTS labels, TextGrids) and
+  :mod:`~mtlsynth.speech.audio` (wav files), with their errors in
+  :mod:`~mtlsynth.speech.errors`;
+* :mod:`~mtlsynth.speech.frontend` (eSpeak NG: text to phones, audio with
+  alignments), :mod:`~mtlsynth.speech.sentences` (sentences chosen for
+  diphone coverage) and :mod:`~mtlsynth.speech.builtin` (the built-in corpus);
+* :mod:`~mtlsynth.speech.corpus` (reading a corpus, caching its analysis) and
+  :mod:`~mtlsynth.speech.vocoder` (WORLD analysis and synthesis);
+* :mod:`~mtlsynth.speech.phones` and :mod:`~mtlsynth.speech.features`
+  (linguistic features), :mod:`~mtlsynth.speech.paramgen` (deltas, MLPG);
+* :mod:`~mtlsynth.speech.training` (what a voice is trained on),
+  :mod:`~mtlsynth.speech.models` (how it fits and asks any model),
+  :mod:`~mtlsynth.speech.evaluation` and :mod:`~mtlsynth.speech.metrics`
+  (measures as Merlin computes them), :mod:`~mtlsynth.speech.voicefile`
+  (voices saved without pickle) and :mod:`~mtlsynth.speech.synthesizer`
+  (the voice).
+"""
+
+from mtlsynth.speech.audio import read_wav, write_wav
+from mtlsynth.speech.builtin import build_corpus
+from mtlsynth.speech.corpus import (
+    Corpus,
+    Utterance,
+    extract_features,
+    read_corpus,
+    split_corpus,
+)
+from mtlsynth.speech.errors import CorpusError
+from mtlsynth.speech.features import LinguisticFeatures
+from mtlsynth.speech.labels import SILENCE, Label, read_label
+from mtlsynth.speech.phones import PhoneSequence
+from mtlsynth.speech.synthesizer import ParametricSynthesizer
+from mtlsynth.speech.training import TrainingData
+from mtlsynth.speech.voicefile import VoiceFileError
+
+__all__ = [
+    "SILENCE",
+    "Corpus",
+    "CorpusError",
+    "Label",
+    "LinguisticFeatures",
+    "ParametricSynthesizer",
+    "PhoneSequence",
+    "TrainingData",
+    "Utterance",
+    "VoiceFileError",
+    "build_corpus",
+    "extract_features",
+    "read_corpus",
+    "read_label",
+    "read_wav",
+    "split_corpus",
+    "write_wav",
+]

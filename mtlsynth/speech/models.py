@@ -1,0 +1,226 @@
+"""How a voice fits and asks its models, whatever their kind."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import numpy as np
+from sklearn.utils.validation import has_fit_parameter
+
+from mtlsynth._stats import TaskStatistics
+
+__all__ = [
+    "fit_model",
+    "residual_sse",
+    "predict_dialect",
+    "voiced_probability",
+]
+
+
+def _accepts_tasks(method: Any) -> bool:
+    """Whether a bound method takes a ``tasks`` argument."""
+    try:
+        return "tasks" in inspect.signature(method).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _has_shared_part(model: Any) -> bool:
+    return all(
+        hasattr(model, a)
+        for a in ("coef_shared_", "coef_task_", "intercept_", "intercept_shared_")
+    ) and hasattr(model, "tasks_")
+
+
+def fit_model(
+    model: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    tasks: np.ndarray,
+    sample_weight: np.ndarray | None = None,
+) -> Any:
+    """Fit a model, with the dialects and weights where it takes them.
+
+    Parameters
+    ----------
+    model : estimator
+        Any regressor or classifier; it receives ``tasks`` if its ``fit``
+        takes them (a multi-task model of this package), and
+        ``sample_weight`` if the weights differ and its ``fit`` takes them
+        (otherwise every row counts once).
+    X : ndarray of shape (n_samples, n_features)
+        Rows.
+    y : ndarray of shape (n_samples,) or (n_samples, n_targets)
+        Targets.
+    tasks : ndarray of shape (n_samples,)
+        Dialect of every row.
+    sample_weight : ndarray of shape (n_samples,), optional
+        Weight of every row.
+
+    Returns
+    -------
+    estimator
+        The fitted model.
+    """
+    kw = {}
+    if _accepts_tasks(model.fit):
+        kw["tasks"] = tasks
+    uneven = sample_weight is not None and np.ptp(sample_weight) > 0
+    if uneven and has_fit_parameter(model, "sample_weight"):
+        kw["sample_weight"] = sample_weight
+    return model.fit(X, y, **kw)
+
+
+def _knows_dialect(model: Any, dialect: str) -> bool:
+    tasks = getattr(model, "tasks_", None)
+    return tasks is not None and dialect in np.asarray(tasks).tolist()
+
+
+def _linear_scores(model: Any, X: np.ndarray, dialect: str, strength: float):
+    """``X (W_0 + s V_t)' + b_0 + s (b_t - b_0)``, or the shared part if unseen."""
+    d = X.shape[1]
+    W = np.reshape(model.coef_shared_, (-1, d))
+    b = np.reshape(model.intercept_shared_, -1)
+    if _knows_dialect(model, dialect):
+        t = np.asarray(model.tasks_).tolist().index(dialect)
+        W = W + strength * np.reshape(model.coef_task_[t], (-1, d))
+        b = b + strength * (np.reshape(model.intercept_[t], -1) - b)
+    return X @ W.T + b
+
+
+def predict_dialect(
+    model: Any, X: np.ndarray, dialect: str, strength: float
+) -> np.ndarray:
+    """A regression model's prediction for one dialect.
+
+    Parameters
+    ----------
+    model : estimator
+        Fitted regressor: multi-task (given ``tasks``) or not.
+    X : ndarray of shape (n_samples, n_features)
+        Rows.
+    dialect : str
+        Dialect of every row; one the model has not seen is predicted with
+        its shared part.
+    strength : float
+        Accent strength ``s``: the prediction of ``W_0 + s V_t``; other than
+        1 it needs a model with a shared part.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_outputs)
+        Predictions.
+    """
+    if strength != 1.0 or (
+        _has_shared_part(model) and not _knows_dialect(model, dialect)
+    ):
+        if not _has_shared_part(model):
+            raise ValueError(
+                f"accent_strength={strength} needs models with a shared part "
+                f"(coef_shared_ and coef_task_); {type(model).__name__} has none"
+            )
+        return _linear_scores(model, X, dialect, strength)
+    if _accepts_tasks(model.predict):
+        out = model.predict(X, tasks=np.full(len(X), dialect))
+    else:
+        out = model.predict(X)
+    return np.reshape(out, (len(X), -1))
+
+
+def voiced_probability(
+    model: Any, X: np.ndarray, dialect: str, strength: float
+) -> np.ndarray:
+    """Probability that each frame is voiced, by a voicing classifier.
+
+    Parameters
+    ----------
+    model : classifier
+        Fitted classifier of voicing (classes 0 and 1), multi-task or not.
+    X : ndarray of shape (n_frames, n_features)
+        Frame rows.
+    dialect : str
+        Dialect of every frame.
+    strength : float
+        Accent strength, as in :func:`predict_dialect`.
+
+    Returns
+    -------
+    ndarray of shape (n_frames,)
+        Probability of voicing (0 or 1 for a classifier without
+        ``predict_proba``).
+    """
+    if strength != 1.0 or (
+        _has_shared_part(model) and not _knows_dialect(model, dialect)
+    ):
+        if not _has_shared_part(model) or len(model.classes_) != 2:
+            raise ValueError(
+                f"accent_strength={strength} needs a two-class voicing model with "
+                f"a shared part; {type(model).__name__} has none"
+            )
+        z = _linear_scores(model, X, dialect, strength)[:, 0]
+        p1 = 1.0 / (1.0 + np.exp(-z))
+        return p1 if float(model.classes_[1]) > 0.5 else 1.0 - p1
+    kw = {"tasks": np.full(len(X), dialect)}
+    if hasattr(model, "predict_proba"):
+        proba = (
+            model.predict_proba(X, **kw)
+            if _accepts_tasks(model.predict_proba)
+            else model.predict_proba(X)
+        )
+        voiced = np.asarray(model.classes_).astype(float) > 0.5
+        return proba[:, voiced].sum(axis=1)
+    pred = model.predict(X, **kw) if _accepts_tasks(model.predict) else model.predict(X)
+    return np.asarray(pred, dtype=float)
+
+
+def _dialect_coefficients(model: Any, dialect: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(W, b)`` with ``W`` of shape (n_features, n_targets) a linear model
+    predicts with for a dialect."""
+    coef = getattr(model, "coef_", None)
+    tasks = getattr(model, "tasks_", None)
+    if coef is not None and tasks is not None and _knows_dialect(model, dialect):
+        t = np.asarray(tasks).tolist().index(dialect)
+        W, b = coef[t], model.intercept_[t]
+    elif _has_shared_part(model):
+        W, b = model.coef_shared_, model.intercept_shared_
+    elif np.ndim(coef) in (1, 2) and tasks is None:
+        W, b = coef, getattr(model, "intercept_", 0.0)
+    else:
+        raise ValueError(
+            f"{type(model).__name__} has no linear coefficients for dialect {dialect!r}"
+        )
+    q = np.size(b) if np.ndim(b) else np.shape(np.atleast_2d(W))[0]
+    W = np.reshape(W, (q, -1)).T
+    return W, np.broadcast_to(np.reshape(b, -1), (q,))
+
+
+def residual_sse(model: Any, stats: TaskStatistics) -> np.ndarray:
+    """Sum of squared residuals of a linear model on the rows of statistics.
+
+    Parameters
+    ----------
+    model : estimator
+        Fitted linear model: per-task ``coef_`` of shape (n_tasks,
+        n_targets, n_features) with ``tasks_``, a shared part for dialects
+        it has not seen, or a single ``coef_`` (pooled).
+    stats : TaskStatistics
+        Statistics of the rows (of the same normalized targets).
+
+    Returns
+    -------
+    ndarray of shape (n_tasks, n_targets)
+        Per task of ``stats`` and target.
+    """
+    out = np.zeros(stats.mean_y.shape)
+    for t, dialect in enumerate(np.asarray(stats.labels).tolist()):
+        W, b = _dialect_coefficients(model, dialect)
+        xx, xy = stats.xx[t], stats.xy[t]
+        bias = stats.mean_y[t] - stats.mean_x[t] @ W - b
+        out[t] = (
+            np.diagonal(stats.yy[t])
+            - 2.0 * np.einsum("dj,dj->j", W, xy)
+            + np.einsum("dj,dj->j", xx @ W, W)
+            + stats.weight[t] * bias**2
+        )
+    return np.maximum(out, 0.0)

@@ -1,0 +1,395 @@
+"""What a voice is trained on: rows and statistics of a corpus."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mtlsynth._stats import TaskStatistics
+from mtlsynth.speech.corpus import Corpus
+from mtlsynth.speech.features import LinguisticFeatures
+from mtlsynth.speech.labels import Label
+from mtlsynth.speech.paramgen import DELTA_WINDOWS, delta_features
+from mtlsynth.speech.phones import PhoneSequence
+from mtlsynth.utils.progress import Progress
+
+__all__ = [
+    "TrainingData",
+    "normalized_statistics",
+    "size_scaled_penalties",
+    "target_normalization",
+]
+
+_MIN_LOG_FRAMES = np.log(0.25)
+
+
+def _next_to_change(voiced: np.ndarray) -> np.ndarray:
+    """Mask of the frames on either side of a change of voicing."""
+    change = np.flatnonzero(np.diff(voiced.astype(np.int8)) != 0)
+    mask = np.zeros(len(voiced), bool)
+    mask[change] = mask[change + 1] = True
+    return mask
+
+
+def _statistics(X: np.ndarray, Y: np.ndarray, tasks: np.ndarray) -> TaskStatistics:
+    """Per-dialect statistics of rows ``X, Y`` whose dialects are ``tasks``."""
+    labels, codes = np.unique(tasks, return_inverse=True)
+    order = np.argsort(codes, kind="stable")  # contiguous tasks: no row gathering
+    return TaskStatistics.from_data(X[order], Y[order], labels, codes[order])
+
+
+def _log_frames(label: Label, frame_period: float) -> np.ndarray:
+    """Log duration of every phone in frames (floored at a quarter frame)."""
+    frames = label.durations * 1e3 / frame_period
+    return np.log(np.maximum(frames, np.exp(_MIN_LOG_FRAMES)))
+
+
+def _targets(features: Any, seq: PhoneSequence) -> tuple[np.ndarray, np.ndarray]:
+    """Static and dynamic acoustic targets and voicing of one utterance."""
+    n = int(seq.frames.sum())
+    f = features
+    static = np.column_stack([f.mcep[:n], f.lf0[:n], f.bap[:n]])
+    return delta_features(static, DELTA_WINDOWS), np.asarray(f.vuv[:n])
+
+
+@dataclass
+class TrainingData:
+    """What the models of a voice are trained on, summarized.
+
+    Training data of disjoint sets of utterances merge (:meth:`merge`), so a
+    benchmark can summarize a corpus once in blocks and train on any union
+    of blocks.
+
+    Parameters
+    ----------
+    features : LinguisticFeatures
+        Fitted feature extractor the rows were computed with.
+    analysis : dict
+        Vocoder settings of the corpus (sample rate, all-pass constant, FFT
+        size, mel-cepstral order, band aperiodicity dimensions).
+    duration : TaskStatistics, optional
+        Per-dialect statistics of phone rows and their log durations in
+        frames.
+    acoustic : TaskStatistics, optional
+        Per-dialect statistics of frame rows and their static, delta and
+        delta-delta targets before normalization (inputs of width 0 when
+        only the target moments are needed).
+    phone_rows : list of tuple
+        Kept phone rows: ``(X, log_frames, dialect)`` arrays per batch.
+    frame_rows : list of tuple
+        Kept frame rows: ``(X, targets, voiced, dialect, weight)`` arrays per
+        batch; a row's weight is the inverse of the rate at which rows like
+        it were kept.
+    """
+
+    features: LinguisticFeatures
+    analysis: dict
+    duration: TaskStatistics | None = None
+    acoustic: TaskStatistics | None = None
+    phone_rows: list = field(default_factory=list)
+    frame_rows: list = field(default_factory=list)
+
+    def merge(self, other: TrainingData) -> TrainingData:
+        """Training data of the utterances of both.
+
+        Parameters
+        ----------
+        other : TrainingData
+            Data of other utterances, computed with the same features.
+
+        Returns
+        -------
+        TrainingData
+            The union.
+        """
+
+        def both(a, b):
+            return b if a is None else a if b is None else a.merge(b)
+
+        return TrainingData(
+            self.features,
+            self.analysis,
+            both(self.duration, other.duration),
+            both(self.acoustic, other.acoustic),
+            self.phone_rows + other.phone_rows,
+            self.frame_rows + other.frame_rows,
+        )
+
+    @property
+    def phones(self) -> tuple[np.ndarray, ...] | None:
+        """Kept phone rows stacked: ``(X, log_frames, dialect)``."""
+        if not self.phone_rows:
+            return None
+        return tuple(np.concatenate(a) for a in zip(*self.phone_rows, strict=True))
+
+    @property
+    def frames(self) -> tuple[np.ndarray, ...]:
+        """Kept frame rows stacked: ``(X, targets, voiced, dialect, weight)``.
+
+        The rows are stacked in place, chunk by chunk, each chunk released
+        once copied, so that stacking needs little more memory than the rows.
+        """
+        rows = self.frame_rows
+        if len(rows) != 1:
+            n = sum(len(chunk[0]) for chunk in rows)
+            out = tuple(
+                np.empty((n, *parts[0].shape[1:]), np.result_type(*parts))
+                for parts in zip(*rows, strict=True)
+            )
+            start = 0
+            while rows:
+                chunk = rows.pop(0)
+                stop = start + len(chunk[0])
+                for stacked, part in zip(out, chunk, strict=True):
+                    stacked[start:stop] = part
+                start = stop
+            self.frame_rows = [out]
+        return self.frame_rows[0]
+
+
+def target_normalization(
+    stats: TaskStatistics, normalize: str = "dialect"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of the targets per dialect and overall.
+
+    Parameters
+    ----------
+    stats : TaskStatistics
+        Statistics of the raw targets.
+    normalize : {"dialect", "global"}, default="dialect"
+        Use each dialect's moments, or the pooled ones for every dialect.
+
+    Returns
+    -------
+    mean, std : ndarray of shape (n_dialects + 1, n_targets)
+        One row per dialect of ``stats.labels``; the last row pooled.
+    """
+    if np.any(stats.weight <= 0):
+        raise ValueError("every dialect needs at least one frame")
+    pooled = stats.pooled("all")
+    w = np.concatenate([stats.weight, pooled.weight])[:, None]
+    mean = np.vstack([stats.mean_y, pooled.mean_y])
+    scatter = np.vstack(
+        [
+            np.diagonal(stats.yy, axis1=1, axis2=2),
+            np.diagonal(pooled.yy, axis1=1, axis2=2),
+        ]
+    )
+    std = np.sqrt(np.maximum(scatter / w, 1e-10))
+    if normalize == "global":
+        mean[:] = mean[-1]
+        std[:] = std[-1]
+    return mean, std
+
+
+def size_scaled_penalties(alpha_task: float, stats: TaskStatistics) -> dict:
+    """Task penalties in proportion to each dialect's share of the data.
+
+    Every dialect's penalty is ``alpha_task * w_max / w_t``, with ``w_t`` its
+    total training weight (frames) and ``w_max`` the largest dialect's, so
+    that a dialect with little data leans harder on what the others share.
+    Dialects of equal size keep ``alpha_task``; one with a tenth of the
+    largest one's frames gets ten times it (measured on the built-in corpus
+    in ``benchmarks/README.md``).
+
+    Parameters
+    ----------
+    alpha_task : float
+        Penalty of the largest dialect.
+    stats : TaskStatistics
+        Training statistics, one task per dialect.
+
+    Returns
+    -------
+    dict of str to float
+        Penalty of every dialect of ``stats.labels``.
+    """
+    ratio = stats.weight.max() / stats.weight
+    labels = np.asarray(stats.labels).tolist()
+    return {
+        str(label): float(alpha_task) * float(r)
+        for label, r in zip(labels, ratio, strict=True)
+    }
+
+
+def normalized_statistics(
+    stats: TaskStatistics, mean: np.ndarray, std: np.ndarray
+) -> TaskStatistics:
+    """Statistics of the targets ``(y - mean_t) / std_t`` of every dialect.
+
+    Parameters
+    ----------
+    stats : TaskStatistics
+        Statistics of the raw targets.
+    mean, std : ndarray of shape (n_dialects (+ 1), n_targets)
+        Normalization; row t applies to task t of ``stats``.
+
+    Returns
+    -------
+    TaskStatistics
+        Statistics of the normalized targets.
+    """
+    T = stats.n_tasks
+    m, s = mean[:T], std[:T]
+    return replace(
+        stats,
+        mean_y=(stats.mean_y - m) / s,
+        xy=stats.xy / s[:, None, :],
+        yy=stats.yy / (s[:, :, None] * s[:, None, :]),
+    )
+
+
+def _aligned_frames(label: Label, n_frames: int, frame_period: float) -> np.ndarray:
+    """Frames per phone, trimmed so that they add up to at most ``n_frames``."""
+    counts = label.segment_frames(frame_period)
+    bounds = np.minimum(np.cumsum(counts), n_frames)
+    return np.diff(bounds, prepend=0)
+
+
+def _corpus_words(corpus: Corpus, progress: bool) -> list[tuple[Any, bool]]:
+    """Word membership and question flag of every utterance, from the prompts.
+
+    The prompts are transcribed again with the dialect's eSpeak voice; when
+    the phones match the label exactly, its word indices are used.
+    """
+    prompts_path = Path(corpus.root) / "prompts.txt"
+    out: list[tuple[Any, bool]] = [(None, False)] * len(corpus.utterances)
+    if not prompts_path.is_file():
+        return out
+    prompts = {}
+    for line in prompts_path.read_text(encoding="utf-8").splitlines():
+        name, _, text = line.partition(" ")
+        if text.strip():
+            prompts[name] = text.strip()
+    from mtlsynth.speech import frontend
+
+    bar = Progress(len(corpus.utterances), "transcribing", enabled=progress)
+    for i, utt in enumerate(corpus.utterances):
+        text = prompts.get(utt.name)
+        if text is not None:
+            out[i] = (None, text.endswith("?"))
+        if text is not None and utt.dialect in frontend.DIALECTS:
+            try:
+                pron = frontend.phonemes(text, dialect=utt.dialect)
+            except (ValueError, OSError):
+                pron = None
+            if pron is not None and pron.phones == utt.label.names:
+                out[i] = (pron.word_index, text.endswith("?"))
+        bar.update()
+    return out
+
+
+def collect_training_data(
+    corpus: Corpus,
+    vocoder_features: Sequence,
+    features: LinguisticFeatures,
+    *,
+    fit_features: bool = False,
+    frame_period: float = 5.0,
+    use_words: bool = True,
+    chunk_utterances: int = 64,
+    frame_stride: int = 1,
+    keep_transitions: bool = False,
+    duration_statistics: bool = True,
+    acoustic_statistics: bool = True,
+    keep_phones: bool = False,
+    progress: bool = False,
+) -> TrainingData:
+    """Summarize a corpus in one pass for training (see :class:`TrainingData`).
+
+    Frame and phone rows are computed chunk by chunk; vocoder features are
+    read utterance by utterance, so memory grows only with the rows kept:
+    every ``frame_stride``-th frame (weighted by ``frame_stride``), with
+    ``keep_transitions`` also every frame next to a change of voicing
+    (weight 1: the voicing model learns most there), and every phone unless
+    the duration statistics are computed (or ``keep_phones``).
+
+    Parameters
+    ----------
+    corpus : Corpus
+        Training utterances.
+    vocoder_features : sequence of VocoderFeatures
+        WORLD analysis of every utterance, in the corpus's order.
+    features : LinguisticFeatures
+        Feature extractor: fitted, or fitted here on the corpus's phone
+        sequences when ``fit_features``.
+    fit_features : bool, default=False
+        Fit ``features`` first.
+    frame_period : float, default=5.0
+        Frame period in ms.
+    use_words : bool, default=True
+        Use word membership and question flags from ``prompts.txt``.
+    chunk_utterances : int, default=64
+        Utterances per chunk of rows.
+    frame_stride : int, default=1
+        Keep every ``frame_stride``-th frame row.
+    keep_transitions : bool, default=False
+        Also keep every frame next to a change of voicing.
+    duration_statistics, acoustic_statistics : bool, default=True
+        Summarize phone and frame rows as statistics.
+    keep_phones : bool, default=False
+        Keep the phone rows even with duration statistics.
+    progress : bool, default=False
+        Report progress on stderr.
+
+    Returns
+    -------
+    TrainingData
+        The summary.
+    """
+    fp = float(frame_period)
+    feats = vocoder_features
+    words = (
+        _corpus_words(corpus, progress) if use_words else [(None, False)] * len(corpus)
+    )
+    seqs = [
+        PhoneSequence(u.label.phones, _aligned_frames(u.label, f.n_frames, fp), *w)
+        for u, f, w in zip(corpus.utterances, feats, words, strict=True)
+    ]
+    lf = features.fit(seqs) if fit_features else features
+    first = feats[0]
+    analysis = {
+        "fs_": int(first.fs),
+        "alpha_": float(first.alpha),
+        "fft_size_": int(first.fft_size),
+        "order_": int(first.order),
+        "n_bap_": int(first.bap.shape[1]),
+    }
+    data = TrainingData(lf, analysis)
+    chunk = int(chunk_utterances)
+    stride = max(1, int(frame_stride))
+    bar = Progress(len(seqs), "frame features", enabled=progress)
+    offset = 0
+    for start in range(0, len(seqs), chunk):
+        idx = range(start, min(start + chunk, len(seqs)))
+        batch = TrainingData(lf, analysis)
+        dialect = [corpus.utterances[i].dialect for i in idx]
+        Xp = np.vstack([lf.phone_features(seqs[i]) for i in idx])
+        yp = np.concatenate([_log_frames(corpus.utterances[i].label, fp) for i in idx])[
+            :, None
+        ]
+        tp = np.repeat(dialect, [len(seqs[i].phones) for i in idx])
+        if duration_statistics:
+            batch.duration = _statistics(Xp, yp, tp)
+        if keep_phones or not duration_statistics:
+            batch.phone_rows = [(Xp, yp[:, 0], tp)]
+        X = np.vstack([lf.frame_features(seqs[i]) for i in idx])
+        Y, voiced = zip(*(_targets(feats[i], seqs[i]) for i in idx), strict=True)
+        tf = np.repeat(dialect, [len(v) for v in voiced])
+        Y = np.vstack(Y)
+        batch.acoustic = _statistics(X if acoustic_statistics else X[:, :0], Y, tf)
+        weight = np.where((offset + np.arange(len(X))) % stride == 0, stride, 0.0)
+        offset += len(X)
+        if keep_transitions:
+            weight[np.concatenate([_next_to_change(v) for v in voiced])] = 1.0
+        voiced = np.concatenate(voiced)
+        take = weight > 0
+        rows = (X[take], Y[take], voiced[take], tf[take], weight[take])
+        batch.frame_rows = [rows]
+        data = data.merge(batch)
+        bar.update(len(idx))
+    return data
