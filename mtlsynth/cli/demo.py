@@ -14,16 +14,6 @@ from mtlsynth.speech.corpus import cache_dir
 __all__ = ["add_parser", "run"]
 
 
-def _prompts(root: Path) -> dict[str, str]:
-    path = root / "prompts.txt"
-    prompts = {}
-    if path.is_file():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            name, _, text = line.partition(" ")
-            prompts[name] = text.strip()
-    return prompts
-
-
 def run(args: argparse.Namespace) -> int:
     """Train on a small built-in corpus and speak every dialect.
 
@@ -40,7 +30,12 @@ def run(args: argparse.Namespace) -> int:
     from mtlsynth.speech import frontend
     from mtlsynth.speech.audio import write_wav
     from mtlsynth.speech.builtin import build_corpus
-    from mtlsynth.speech.corpus import Corpus, read_corpus, split_corpus
+    from mtlsynth.speech.corpus import (
+        Corpus,
+        read_corpus,
+        read_prompts,
+        split_corpus,
+    )
     from mtlsynth.speech.synthesizer import ParametricSynthesizer
 
     dialects = list(args.dialects or frontend.DIALECTS)
@@ -68,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     ).fit(train)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    prompts = _prompts(root)
+    prompts = read_prompts(root)
     held_name = sorted({u.name for u in test.utterances})[0]
     text = prompts.get(held_name, "Good morning, how are you today?")
     print(f"Held-out sentence: {text!r}")

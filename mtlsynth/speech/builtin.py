@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from mtlsynth.speech.audio import write_wav
+from mtlsynth.speech.corpus import read_prompts
 from mtlsynth.speech.errors import CorpusError
 from mtlsynth.speech.labels import HTK_UNITS_PER_SECOND, write_htk_label
 from mtlsynth.utils.files import atomic_open
@@ -18,20 +19,6 @@ from mtlsynth.utils.progress import Progress
 __all__ = [
     "build_corpus",
 ]
-
-
-def _read_prompts(path: Path) -> dict[str, str]:
-    prompts: dict[str, str] = {}
-    if not path.exists():
-        return prompts
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        name, sep, text = line.partition(" ")
-        if not sep or not text.strip():
-            raise CorpusError(f"{path}:{lineno}: expected '<utt> <text>', got {line!r}")
-        prompts[name] = text
-    return prompts
 
 
 def _synthesize_chunk(
@@ -138,7 +125,7 @@ def build_corpus(
     sentences = sentences.select_sentences(int(n_utterances), seed=seed)
     names = [f"utt{i + 1:04d}" for i in range(len(sentences))]
     prompts_path = out / "prompts.txt"
-    prompts = _read_prompts(prompts_path)
+    prompts = read_prompts(out)
     for name, text in zip(names, sentences, strict=True):
         if prompts.get(name, text) != text:
             raise CorpusError(

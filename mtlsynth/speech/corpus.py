@@ -50,6 +50,7 @@ __all__ = [
     "cache_dir",
     "extract_features",
     "read_corpus",
+    "read_prompts",
     "split_corpus",
 ]
 
@@ -576,3 +577,39 @@ def cache_dir() -> Path:
     """
     env = os.environ.get("MTLSYNTH_CACHE")
     return Path(env) if env else Path.home() / ".cache" / "mtlsynth"
+
+
+def read_prompts(root: str | os.PathLike) -> dict[str, str]:
+    """The text of every utterance, from the corpus's ``prompts.txt``.
+
+    Each line is ``<utt> <text>``; the file is optional.
+
+    Parameters
+    ----------
+    root : str or path-like
+        Corpus folder.
+
+    Returns
+    -------
+    dict of str to str
+        Text of every utterance named in the file (empty without one).
+
+    Raises
+    ------
+    CorpusError
+        If a line has no text (the message names the file and line).
+    """
+    path = Path(root) / "prompts.txt"
+    prompts: dict[str, str] = {}
+    if not path.is_file():
+        return prompts
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        name, sep, text = line.partition(" ")
+        if not sep or not text.strip():
+            raise CorpusError(
+                f"{where(path, lineno)}: expected '<utt> <text>', got {line!r}"
+            )
+        prompts[name] = text.strip()
+    return prompts

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from mtlsynth._stats import TaskStatistics
-from mtlsynth.speech.corpus import Corpus
+from mtlsynth.speech.corpus import Corpus, read_prompts
 from mtlsynth.speech.features import LinguisticFeatures
 from mtlsynth.speech.labels import Label
 from mtlsynth.speech.paramgen import DELTA_WINDOWS, delta_features
@@ -256,15 +255,10 @@ def _corpus_words(corpus: Corpus, progress: bool) -> list[tuple[Any, bool]]:
     The prompts are transcribed again with the dialect's eSpeak voice; when
     the phones match the label exactly, its word indices are used.
     """
-    prompts_path = Path(corpus.root) / "prompts.txt"
     out: list[tuple[Any, bool]] = [(None, False)] * len(corpus.utterances)
-    if not prompts_path.is_file():
+    prompts = read_prompts(corpus.root)
+    if not prompts:
         return out
-    prompts = {}
-    for line in prompts_path.read_text(encoding="utf-8").splitlines():
-        name, _, text = line.partition(" ")
-        if text.strip():
-            prompts[name] = text.strip()
     from mtlsynth.speech import frontend
 
     bar = Progress(len(corpus.utterances), "transcribing", enabled=progress)
