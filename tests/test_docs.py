@@ -3,9 +3,12 @@
 import doctest
 import importlib
 import inspect
+import os
 import pathlib
 import pkgutil
 import re
+import subprocess
+import sys
 
 import pytest
 from numpydoc.validate import validate
@@ -73,14 +76,28 @@ def test_doctests(module):
     assert result.failed == 0
 
 
-def test_readme_code_runs(tmp_path, monkeypatch):
-    readme = (pathlib.Path(__file__).parents[1] / "README.md").read_text()
-    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.DOTALL)
-    assert blocks
-    monkeypatch.chdir(tmp_path)  # the examples write files
-    namespace = {"__name__": "__main__"}  # so workers receive functions by value
-    for block in blocks:
-        exec(compile(block, "README.md", "exec"), namespace)
+README_BLOCKS = re.findall(
+    r"```python\n(.*?)```",
+    (pathlib.Path(__file__).parents[1] / "README.md").read_text(),
+    flags=re.DOTALL,
+)
+
+
+@pytest.mark.parametrize("index", range(len(README_BLOCKS)))
+def test_readme_code_runs_as_a_script(index, tmp_path):
+    # each block is pasted into a file of its own and run as a user would
+    script = tmp_path / f"block{index}.py"
+    script.write_text(README_BLOCKS[index])
+    env = {**os.environ, "MTLSYNTH_CACHE": str(tmp_path / "cache")}
+    done = subprocess.run(
+        [sys.executable, script.name],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
 
 
 def test_readme_has_exactly_two_setup_commands():
