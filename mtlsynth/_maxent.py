@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from mtlsynth._stats import task_groups
 from mtlsynth._tasks import MultiTaskMixin
+from mtlsynth.utils.progress import Progress
 
 __all__ = [
     "MaxEntClassifier",
@@ -430,11 +431,13 @@ class MaxEntClassifier(MultiTaskMixin, ClassifierMixin, BaseEstimator):
             value, grad = maxent_loss_grad(theta, *args, m=m, intercept=kind)
             return value * scale, grad * scale
 
+        bar = Progress(self.max_iter, "L-BFGS iterations (at most)")
         result = optimize.minimize(
             fun,
             theta0,
             method="L-BFGS-B",
             jac=True,
+            callback=lambda intermediate_result: bar.update(),
             options={
                 "maxiter": self.max_iter,
                 "maxls": 50,
@@ -442,6 +445,7 @@ class MaxEntClassifier(MultiTaskMixin, ClassifierMixin, BaseEstimator):
                 "ftol": 64 * np.finfo(float).eps,
             },
         )
+        bar.close()
         self.n_iter_ = int(result.nit)
         if result.status != 0:
             warnings.warn(

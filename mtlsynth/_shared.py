@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from mtlsynth._stats import TaskStatistics, task_groups
 from mtlsynth._tasks import MultiTaskMixin
 from mtlsynth.utils.blas import blas_threads_for
+from mtlsynth.utils.progress import Progress
 
 __all__ = [
     "SharedLeastSquares",
@@ -139,6 +140,7 @@ def _solve_shared(G, B, alpha_shared, alpha_task, terms=None):
     solvers = []
     M = alpha_shared * np.eye(d)
     rhs = np.zeros((d, q))
+    bar = Progress(n_tasks, "factorizing tasks")
     for t in range(n_tasks):
         if terms is None:
             solve, M_t, rhs_t = _task_terms(G[t], B[t], a1[t])
@@ -150,6 +152,7 @@ def _solve_shared(G, B, alpha_shared, alpha_task, terms=None):
         solvers.append(solve)
         M += M_t
         rhs += rhs_t
+        bar.update()
     W0 = spd_solver(0.5 * (M + M.T))(rhs)
     V = np.stack([solve(B[t] - G[t] @ W0) for t, solve in enumerate(solvers)])
     return W0, V

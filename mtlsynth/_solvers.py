@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval
 
 from mtlsynth.utils.blas import blas_threads_for
+from mtlsynth.utils.progress import Progress
 
 __all__ = [
     "FISTA",
@@ -163,6 +164,7 @@ class FISTA(BaseEstimator):
         with blas_threads_for(getattr(datafit, "iteration_flops", np.inf)):
             y, t = x.copy(), 1.0
             step = 1.0 / problem.lipschitz
+            bar = Progress(self.max_iter, "FISTA iterations (at most)")
             while cert > threshold and it < self.max_iter:
                 it += 1
                 x_new = problem.prox_step(y, problem.smooth_gradient(y), step)
@@ -170,6 +172,8 @@ class FISTA(BaseEstimator):
                 if it % self.check_every == 0 or it == self.max_iter:
                     value, cert = problem.certificate(x)
                     history.append(value)
+                    bar.update(self.check_every)
+            bar.close()
         return SolverResult(
             params=x,
             n_iter=it,

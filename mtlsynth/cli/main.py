@@ -15,6 +15,7 @@ Commands:
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from mtlsynth import __version__
@@ -45,6 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the ``mtlsynth`` command.
 
+    Errors print one line on stderr and exit with 1; an interrupt (Ctrl-C)
+    prints one line and exits with 130; a closed output pipe (``| head``)
+    ends quietly with 141. Whatever a command writes is written atomically,
+    so an interrupted command leaves no partial file, and a rerun resumes.
+
     Parameters
     ----------
     argv : list of str, default=None
@@ -55,13 +61,24 @@ def main(argv: list[str] | None = None) -> int:
     status : int
         Exit status.
     """
-    args = build_parser().parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)
         return args.func(args)
     except (ValueError, OSError) as error:
+        if isinstance(error, BrokenPipeError):
+            return _quiet_broken_pipe()
         print(f"mtlsynth: error: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("mtlsynth: interrupted", file=sys.stderr)
+        return 130
 
+
+def _quiet_broken_pipe() -> int:
+    """Point stdout at the null device, so that the exit flush stays silent."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 141
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -62,6 +62,7 @@ from mtlsynth.speech.voicefile import (
     read_voice,
     write_voice,
 )
+from mtlsynth.utils.progress import reporting
 
 __all__ = [
     "ParametricSynthesizer",
@@ -389,6 +390,10 @@ class ParametricSynthesizer(BaseEstimator):
             The trained synthesizer.
         """
         self._check_params()
+        with reporting(bool(self.progress)):  # the long fits show their progress
+            return self._fit_models(data)
+
+    def _fit_models(self, data: TrainingData) -> ParametricSynthesizer:
         dur_model, ac_model, vo_model = self._default_models(data.acoustic)
         for name, value in data.analysis.items():
             setattr(self, name, value)
