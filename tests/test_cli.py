@@ -97,3 +97,60 @@ def test_unknown_command_exits_with_usage(capsys):
         main(["nonsense"])
     assert exit_info.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "c", "-o", "v.npz", "--holdout", "-1"], "--holdout: expected"),
+        (["train", "c", "-o", "v.npz", "--holdout", "nan"], "--holdout: expected"),
+        (["train", "c", "-o", "v.npz", "--holdout", "1.5"], "--holdout: expected"),
+        (["train", "c", "-o", "v.npz", "--jobs", "0"], "--jobs: expected"),
+        (["demo", "--jobs", "0"], "--jobs: expected"),
+        (["demo", "--utterances", "0"], "--utterances: expected"),
+        (["corpus", "build", "out", "--utterances", "-3"], "--utterances: expected"),
+        (["evaluate", "c", "--voice", "v.npz", "--holdout", "x"], "--holdout"),
+        (["bench", "--out", "b", "--jobs", "-2"], "--jobs: expected"),
+    ],
+)
+def test_bad_arguments_are_refused_before_any_work(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_holdout_keeps_fractions_and_counts():
+    from mtlsynth.cli._common import holdout, jobs
+
+    assert holdout("0.1") == 0.1 and holdout("0") == 0.0 and holdout("3") == 3
+    assert jobs("-1") == -1 and jobs("2") == 2
+
+
+def test_an_interrupt_prints_one_line_and_exits_130(monkeypatch, capsys):
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("mtlsynth.cli.train.run", interrupted)
+    assert main(["train", "c", "-o", "v.npz"]) == 130
+    assert capsys.readouterr().err == "mtlsynth: interrupted\n"
+
+
+def test_a_closed_pipe_ends_quietly(demo_run):
+    _, cache, _ = demo_run
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mtlsynth.cli",
+            "corpus",
+            "check",
+            str(cache / "corpus"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    child.stdout.close()  # as `| head` does before the help is written
+    err = child.stderr.read().decode()
+    assert child.wait() in (0, 141)
+    assert "Broken pipe" not in err and "Traceback" not in err

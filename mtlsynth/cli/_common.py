@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
-__all__ = ["holdout", "log", "table"]
+__all__ = ["count", "holdout", "jobs", "log", "table"]
 
 _COLUMNS = (
     ("mcd_db", "MCD dB"),
@@ -35,5 +36,89 @@ def table(results: dict[str, dict[str, float]]) -> str:
 
 
 def holdout(value: str) -> float | int:
-    number = float(value)
-    return int(number) if number >= 1 else number
+    """The ``--holdout`` option: a fraction in [0, 1) or a number of sentences.
+
+    Parameters
+    ----------
+    value : str
+        The option's text.
+
+    Returns
+    -------
+    float or int
+        The fraction, or the whole number of sentences.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        If it is neither (negative, NaN, or a non-whole number above 1).
+    """
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if number >= 1 and number == int(number):
+        return int(number)
+    if 0 <= number < 1:
+        return number
+    raise argparse.ArgumentTypeError(
+        f"expected a fraction in [0, 1) or a whole number of sentences, got {value!r}"
+    )
+
+
+def count(value: str) -> int:
+    """An option that counts something: a whole number of at least 1.
+
+    Parameters
+    ----------
+    value : str
+        The option's text.
+
+    Returns
+    -------
+    int
+        The number.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        If it is not a whole number of at least 1.
+    """
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of at least 1, got {value!r}"
+        )
+    return number
+
+
+def jobs(value: str) -> int:
+    """The ``--jobs`` option: processes to run, at least 1, or -1 for every core.
+
+    Parameters
+    ----------
+    value : str
+        The option's text.
+
+    Returns
+    -------
+    int
+        The number of processes (joblib's ``n_jobs``).
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        If it is 0, below -1 or not a whole number.
+    """
+    if value.strip() == "-1":
+        return -1
+    try:
+        return count(value)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of processes of at least 1, or -1 for every core, "
+            f"got {value!r}"
+        ) from None

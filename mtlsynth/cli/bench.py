@@ -8,6 +8,7 @@ from typing import Any
 from mtlsynth.bench.methods import METHODS
 from mtlsynth.bench.report import markdown_report
 from mtlsynth.bench.run import run_bench
+from mtlsynth.cli._common import count, jobs
 
 __all__ = [
     "add_parser",
@@ -73,18 +74,18 @@ def add_parser(subparsers: Any) -> Any:
         "--target", default="en-GB-scotland", help="dialect with reduced data"
     )
     bench.add_argument(
-        "--levels", type=int, nargs="+", default=None, help="target utterances"
+        "--levels", type=count, nargs="+", default=None, help="target utterances"
     )
     bench.add_argument(
         "--methods", nargs="+", default=None, choices=METHODS, help="methods to run"
     )
-    bench.add_argument("--folds", type=int, default=3, help="cross-validation folds")
+    bench.add_argument("--folds", type=count, default=3, help="cross-validation folds")
     bench.add_argument(
         "--features",
         choices=("compact", "full"),
         default="compact",
         help="frame features (default compact)",
     )
-    bench.add_argument("--jobs", type=int, default=2, help="parallel processes")
+    bench.add_argument("--jobs", type=jobs, default=2, help="parallel processes")
     bench.set_defaults(func=run)
     return bench

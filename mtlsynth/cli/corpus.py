@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from mtlsynth.cli._common import count, jobs
 from mtlsynth.speech.builtin import build_corpus
 from mtlsynth.speech.corpus import read_corpus
 from mtlsynth.speech.errors import CorpusError
@@ -83,10 +84,10 @@ def add_parser(subparsers: Any) -> Any:
         help=f"dialects to build (default: all of {', '.join(DIALECTS)})",
     )
     build.add_argument(
-        "--utterances", type=int, default=200, help="utterances per dialect"
+        "--utterances", type=count, default=200, help="utterances per dialect"
     )
     build.add_argument("--seed", type=int, default=0, help="sentence pool seed")
-    build.add_argument("--jobs", type=int, default=1, help="parallel processes")
+    build.add_argument("--jobs", type=jobs, default=1, help="parallel processes")
     build.set_defaults(func=_cmd_build)
     check = sub.add_parser("check", help="check a corpus and summarise it")
     check.add_argument("root", help="corpus folder")

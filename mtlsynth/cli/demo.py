@@ -8,7 +8,7 @@ import json
 import time
 from pathlib import Path
 
-from mtlsynth.cli._common import log, table
+from mtlsynth.cli._common import count, jobs, log, table
 from mtlsynth.speech.corpus import cache_dir
 
 __all__ = ["add_parser", "run"]
@@ -105,7 +105,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     demo.add_argument(
         "--utterances",
-        type=int,
+        type=count,
         default=40,
         help="utterances per dialect (default 40; 10%% are held out)",
     )
@@ -113,7 +113,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "--dialects", nargs="+", default=None, help="dialects (default all eight)"
     )
     demo.add_argument(
-        "--jobs", type=int, default=2, help="parallel processes (default 2)"
+        "--jobs", type=jobs, default=2, help="parallel processes (default 2)"
     )
     demo.set_defaults(func=run)
     return demo

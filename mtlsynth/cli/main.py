@@ -80,5 +80,6 @@ def _quiet_broken_pipe() -> int:
     os.dup2(devnull, sys.stdout.fileno())
     return 141
 
+
 if __name__ == "__main__":
     sys.exit(main())

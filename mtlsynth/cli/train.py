@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from mtlsynth.cli._common import holdout, log
+from mtlsynth.cli._common import count, holdout, jobs, log
 
 __all__ = ["add_parser", "run"]
 
@@ -78,13 +78,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     train.add_argument(
         "--voicing-frames",
-        type=int,
+        type=count,
         default=250_000,
         help="frames kept for the voicing model besides those next to a "
         "change of voicing (default 250000; each takes 8 bytes per frame "
         "feature, about 35 kB with the default features on the built-in "
         "corpus: lower it on machines with less than 16 GB of memory)",
     )
-    train.add_argument("--jobs", type=int, default=1, help="parallel processes")
+    train.add_argument("--jobs", type=jobs, default=1, help="parallel processes")
     train.set_defaults(func=run)
     return train
