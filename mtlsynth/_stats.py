@@ -150,7 +150,8 @@ class TaskStatistics:
         def summarize(piece):
             t, rows = piece
             w = None if sample_weight is None else sample_weight[rows]
-            return t, _moments(X, Y, rows, w, chunk)
+            with np.errstate(over="ignore", invalid="ignore"):  # checked below
+                return t, _moments(X, Y, rows, w, chunk)
 
         with threadpool_limits(1, user_api="blas"):
             if workers > 1 and len(pieces) > 1:
@@ -161,7 +162,16 @@ class TaskStatistics:
         stats = cls.zeros(labels, d, q)
         for t, moments in parts:
             stats._absorb(t, moments)
+        if not stats._is_finite():
+            raise ValueError(
+                "the sums of squares of the rows overflow float64 (largest |x| "
+                f"{np.abs(X).max():.3g}, largest |y| {np.abs(Y).max():.3g}): "
+                "scale the features or targets, e.g. with StandardScaler"
+            )
         return stats
+
+    def _is_finite(self) -> bool:
+        return all(np.isfinite(getattr(self, name)).all() for name in _MOMENTS)
 
     def _absorb(self, t: int, moments: tuple) -> None:
         """Merge the moments ``(count, weight, mx, my, xx, xy, yy)`` into task t."""

@@ -148,3 +148,33 @@ def test_pooled_statistics_equal_those_of_one_task():
     assert pooled.labels.tolist() == [7]
     for name in ("count", "weight", "mean_x", "mean_y", "xx", "xy", "yy"):
         np.testing.assert_allclose(getattr(pooled, name), getattr(one, name))
+
+
+@pytest.mark.parametrize("where", ["X", "y"])
+@pytest.mark.parametrize("scale", [1e160, 1e300])
+def test_overflowing_sums_of_squares_are_refused_clearly(where, scale):
+    from mtlsynth import ProximalRegressor, SharedLeastSquares
+    from mtlsynth.penalties import L21
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4))
+    Y = X @ rng.normal(size=(4, 2))
+    tasks = np.repeat(["a", "b"], 30)
+    if where == "X":
+        X = X * scale
+    else:
+        Y = Y * scale
+    for model in (SharedLeastSquares(), ProximalRegressor(L21(0.1))):
+        with pytest.raises(ValueError, match="overflow float64.*StandardScaler"):
+            model.fit(X, Y, tasks=tasks)
+
+
+def test_large_but_finite_sums_of_squares_fit_exactly():
+    from mtlsynth import SharedLeastSquares
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4))
+    Y = X @ rng.normal(size=(4, 2))
+    tasks = np.repeat(["a", "b"], 30)
+    model = SharedLeastSquares().fit(X * 1e150, Y, tasks=tasks)
+    np.testing.assert_allclose(model.predict(X * 1e150, tasks=tasks), Y, atol=1e-9)
