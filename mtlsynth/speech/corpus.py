@@ -41,6 +41,7 @@ from mtlsynth.speech.audio import _open_wav, read_wav
 from mtlsynth.speech.errors import CorpusError, where
 from mtlsynth.speech.labels import Label, read_label
 from mtlsynth.utils.files import atomic_open
+from mtlsynth.utils.parallel import exit_with
 from mtlsynth.utils.progress import Progress
 
 __all__ = [
@@ -337,8 +338,9 @@ def _save_features(
 
 
 def _analyze_to_cache(
-    wav_path: Path, cache_path: Path, settings: dict[str, Any]
+    wav_path: Path, cache_path: Path, settings: dict[str, Any], owner: int
 ) -> str:
+    exit_with(owner)
     stamp = _wav_stamp(wav_path)
     x, fs = read_wav(wav_path)
     try:
@@ -487,6 +489,7 @@ def extract_features(
                 / corpus.utterances[i].dialect
                 / f"{corpus.utterances[i].name}.npz",
                 settings,
+                os.getpid(),
             )
             for i in todo
         )

@@ -1,0 +1,53 @@
+"""Workers end with the process that submitted their tasks."""
+
+import os
+import subprocess
+import sys
+import time
+
+SCRIPT = """
+import os, sys, time
+from joblib import Parallel, delayed
+from mtlsynth.utils.parallel import exit_with
+
+def task(owner):
+    exit_with(owner, interval=0.1)
+    return os.getpid()
+
+pids = Parallel(n_jobs=2)(delayed(task)(os.getpid()) for _ in range(4))
+print(" ".join(map(str, sorted(set(pids)))), flush=True)
+time.sleep(60)
+"""
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as f:  # a zombie has exited
+        return f.read().split(")")[-1].split()[0] != "Z"
+
+
+def test_workers_exit_soon_after_their_owner_is_killed():
+    owner = subprocess.Popen(
+        [sys.executable, "-c", SCRIPT], stdout=subprocess.PIPE, text=True
+    )
+    workers = [int(p) for p in owner.stdout.readline().split()]
+    assert workers and owner.pid not in workers
+    assert all(_alive(pid) for pid in workers)
+    owner.kill()
+    owner.wait()
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in workers)
+
+
+def test_nothing_happens_in_the_owner_itself():
+    import threading
+
+    from mtlsynth.utils.parallel import exit_with
+
+    exit_with(os.getpid())  # a sequential run: no watcher
+    assert "exit-with-owner" not in [t.name for t in threading.enumerate()]
