@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
 from mtlsynth import __version__
 from mtlsynth.cli import bench, corpus, demo, evaluate, say, train
+from mtlsynth.speech.errors import CorpusWarning
 
 __all__ = ["build_parser", "main"]
 
@@ -57,10 +59,24 @@ def main(argv: list[str] | None = None) -> int:
     """
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_corpus_warnings(warnings.showwarning)
+            return args.func(args)
     except (ValueError, OSError) as error:
         print(f"mtlsynth: error: {error}", file=sys.stderr)
         return 1
+
+
+def _one_line_corpus_warnings(show):
+    """``show`` (a ``warnings.showwarning``) with corpus warnings on one line."""
+
+    def showwarning(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, CorpusWarning):
+            print(f"mtlsynth: warning: {message}", file=sys.stderr)
+        else:
+            show(message, category, filename, lineno, file, line)
+
+    return showwarning
 
 
 if __name__ == "__main__":
