@@ -23,7 +23,8 @@ reader serves it and users' corpora. Silence is labelled ``pau``.
 Feature extraction (:func:`extract_features`) runs in parallel over files
 and caches one ``.npz`` per utterance, keyed by the analysis settings and the
 wav's size and modification time; files are written atomically, so an
-interrupted run resumes where it stopped. No file is ever pickled.
+interrupted run resumes where it stopped, and a cache file that cannot be
+read is analysed again. No file is ever pickled.
 """
 
 from __future__ import annotations
@@ -404,6 +405,7 @@ def _wav_stamp(path: Path) -> np.ndarray:
 
 
 def _load_cached(path: Path, stamp: np.ndarray) -> vocoder.VocoderFeatures | None:
+    """Features cached for the wav of this stamp; None if stale or unreadable."""
     try:
         with np.load(path, allow_pickle=False) as z:
             if not np.array_equal(z["wav_stamp"], stamp):
@@ -418,7 +420,9 @@ def _load_cached(path: Path, stamp: np.ndarray) -> vocoder.VocoderFeatures | Non
                 mcep=z["mcep"],
                 bap=z["bap"],
             )
-    except (OSError, ValueError, KeyError, EOFError):
+    except Exception:
+        # a truncated or corrupt file (BadZipFile, a bad CRC, a bad header,
+        # arrays of the wrong shape...) is analysed again
         return None
 
 
@@ -481,19 +485,10 @@ class CachedFeatures(Sequence):
         feats = _load_cached(path, _wav_stamp(wav))
         if feats is None:
             raise CorpusError(
-                f"{wav}: its cached features ({path}) are missing or stale; "
-                "run extract_features again"
+                f"{wav}: its cached features ({path}) are missing, stale or "
+                "unreadable; run extract_features again"
             )
         return feats
-
-
-def _cache_is_valid(path: Path, stamp: np.ndarray) -> bool:
-    """Whether ``path`` holds features of the wav with this size and time."""
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            return bool(np.array_equal(z["wav_stamp"], stamp))
-    except (OSError, ValueError, KeyError, EOFError):
-        return False
 
 
 def extract_features(
@@ -519,7 +514,8 @@ def extract_features(
     cache_dir : str or path-like, optional
         Cache folder; default ``<corpus root>/.features``. Features live in
         ``<cache_dir>/<settings key>/<dialect>/<utt>.npz`` and are reused
-        while the wav's size and modification time are unchanged.
+        while the wav's size and modification time are unchanged; a cache
+        file that cannot be read (truncated, corrupt) is analysed again.
     frame_period : float, default=5.0
         Frame shift in ms.
     f0_method : {"harvest", "dio"}, default="harvest"
@@ -573,13 +569,8 @@ def extract_features(
     results: list[vocoder.VocoderFeatures | None] = []
     todo: list[int] = []
     for i, (path, wav) in enumerate(zip(paths, wavs, strict=True)):
-        if lazy:
-            feats = None
-            if not (path.exists() and _cache_is_valid(path, _wav_stamp(wav))):
-                todo.append(i)
-            continue
         feats = _load_cached(path, _wav_stamp(wav)) if path.exists() else None
-        results.append(feats)
+        results.append(None if lazy else feats)
         if feats is None:
             todo.append(i)
     if todo:
