@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from mtlsynth.cli import corpus as corpus_command
+from mtlsynth.cli import main
 from mtlsynth.speech import (
     CorpusError,
     build_corpus,
@@ -140,5 +141,6 @@ def test_cli_command(tmp_path, capsys):
     assert args.func(args) == 0
     assert "en-029: 2 utterances" in capsys.readouterr().out
     (out / "en-029" / "lab" / "utt0001.lab").write_text("garbage\n")
-    assert args.func(args) == 1
-    assert "utt0001.lab:1:" in capsys.readouterr().err
+    assert main(["corpus", "check", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("mtlsynth: error:") and "utt0001.lab:1:" in err

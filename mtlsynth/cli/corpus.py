@@ -2,32 +2,37 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from mtlsynth.cli._common import count, jobs
 from mtlsynth.speech.builtin import build_corpus
 from mtlsynth.speech.corpus import read_corpus
-from mtlsynth.speech.errors import CorpusError
 
-__all__ = [
-    "add_parser",
-]
+__all__ = ["add_parser", "run_build", "run_check"]
 
 
-def _cmd_build(args: Any) -> int:
-    try:
-        root = build_corpus(
-            args.out,
-            dialects=args.dialects,
-            n_utterances=args.utterances,
-            seed=args.seed,
-            n_jobs=args.jobs,
-        )
-        corpus = read_corpus(root, dialects=args.dialects)
-    except (CorpusError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+def run_build(args: Any) -> int:
+    """Build the built-in corpus (``mtlsynth corpus build``).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed options: ``out``, ``dialects``, ``utterances``, ``seed``,
+        ``jobs``.
+
+    Returns
+    -------
+    status : int
+        Exit status, 0 on success.
+    """
+    root = build_corpus(
+        args.out,
+        dialects=args.dialects,
+        n_utterances=args.utterances,
+        seed=args.seed,
+        n_jobs=args.jobs,
+    )
+    corpus = read_corpus(root, dialects=args.dialects)
     print(
         f"{root}: {len(corpus)} utterances in {len(corpus.dialects)} dialects "
         f"at {corpus.fs} Hz"
@@ -35,12 +40,20 @@ def _cmd_build(args: Any) -> int:
     return 0
 
 
-def _cmd_check(args: Any) -> int:
-    try:
-        corpus = read_corpus(args.root)
-    except CorpusError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+def run_check(args: Any) -> int:
+    """Check a corpus and summarize it (``mtlsynth corpus check``).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed options: ``root``.
+
+    Returns
+    -------
+    status : int
+        Exit status, 0 on success.
+    """
+    corpus = read_corpus(args.root)
     for dialect in corpus.dialects:
         utts = corpus.by_dialect(dialect)
         seconds = sum(u.n_samples for u in utts) / corpus.fs
@@ -88,8 +101,8 @@ def add_parser(subparsers: Any) -> Any:
     )
     build.add_argument("--seed", type=int, default=0, help="sentence pool seed")
     build.add_argument("--jobs", type=jobs, default=1, help="parallel processes")
-    build.set_defaults(func=_cmd_build)
+    build.set_defaults(func=run_build)
     check = sub.add_parser("check", help="check a corpus and summarise it")
     check.add_argument("root", help="corpus folder")
-    check.set_defaults(func=_cmd_check)
+    check.set_defaults(func=run_check)
     return parser

@@ -17,9 +17,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 
 from mtlsynth import __version__
 from mtlsynth.cli import bench, corpus, demo, evaluate, say, train
+from mtlsynth.speech.errors import CorpusWarning
 
 __all__ = ["build_parser", "main"]
 
@@ -63,7 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     """
     try:
         args = build_parser().parse_args(argv)
-        return args.func(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_corpus_warnings(warnings.showwarning)
+            return args.func(args)
     except (ValueError, OSError) as error:
         if isinstance(error, BrokenPipeError):
             return _quiet_broken_pipe()
@@ -79,6 +83,18 @@ def _quiet_broken_pipe() -> int:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
     return 141
+
+
+def _one_line_corpus_warnings(show):
+    """``show`` (a ``warnings.showwarning``) with corpus warnings on one line."""
+
+    def showwarning(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, CorpusWarning):
+            print(f"mtlsynth: warning: {message}", file=sys.stderr)
+        else:
+            show(message, category, filename, lineno, file, line)
+
+    return showwarning
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from mtlsynth.speech.corpus import (
     read_corpus,
     split_corpus,
 )
-from mtlsynth.speech.errors import CorpusError
+from mtlsynth.speech.errors import CorpusError, CorpusWarning
 from mtlsynth.speech.features import LinguisticFeatures
 from mtlsynth.speech.labels import SILENCE, Label, read_label
 from mtlsynth.speech.phones import PhoneSequence
@@ -42,6 +42,7 @@ __all__ = [
     "SILENCE",
     "Corpus",
     "CorpusError",
+    "CorpusWarning",
     "Label",
     "LinguisticFeatures",
     "ParametricSynthesizer",

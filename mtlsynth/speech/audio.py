@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import struct
+import warnings
 
 import numpy as np
 import scipy.io.wavfile
+from scipy.io.wavfile import WavFileWarning
 
-from mtlsynth.speech.errors import CorpusError
+from mtlsynth.speech.errors import CorpusError, CorpusWarning
 from mtlsynth.utils.files import atomic_open
 
 __all__ = [
@@ -16,11 +19,29 @@ __all__ = [
 ]
 
 
-def _open_wav(path: str | os.PathLike, *, mmap: bool) -> tuple[int, np.ndarray]:
-    try:
-        fs, data = scipy.io.wavfile.read(path, mmap=mmap)
-    except (OSError, ValueError, EOFError) as exc:
-        raise CorpusError(f"{path}: cannot read wav file ({exc})") from None
+# scipy's warnings that mean the file ends before its header says it does
+_TRUNCATED = ("Reached EOF prematurely", "Incomplete chunk ID")
+
+
+def _open_wav(path: str | os.PathLike) -> tuple[int, np.ndarray]:
+    """Sample rate and samples of a mono wav, or a :class:`CorpusError`."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", WavFileWarning)
+        try:
+            fs, data = scipy.io.wavfile.read(path)
+        except struct.error:  # a short read of a header field
+            raise CorpusError(f"{path}: wav file is truncated in its header") from None
+        except Exception as exc:
+            # a malformed header makes scipy raise ValueError, TypeError,
+            # ZeroDivisionError, UnboundLocalError, ...
+            raise CorpusError(f"{path}: cannot read wav file ({exc})") from None
+    for w in caught:
+        if not issubclass(w.category, WavFileWarning):
+            warnings.warn(w.message, w.category, stacklevel=3)
+        elif str(w.message).startswith(_TRUNCATED):
+            raise CorpusError(f"{path}: wav file is truncated ({w.message})")
+        else:
+            warnings.warn(f"{path}: {w.message}", CorpusWarning, stacklevel=3)
     if data.ndim != 1:
         raise CorpusError(
             f"{path}: wav has {data.shape[1]} channels; the corpus needs mono audio"
@@ -46,9 +67,15 @@ def read_wav(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     Raises
     ------
     CorpusError
-        If the file is unreadable or not mono (the message names the file).
+        If the file is unreadable, truncated or not mono (the message names
+        the file).
+
+    Warns
+    -----
+    CorpusWarning
+        For what scipy reads past, such as chunks it does not know.
     """
-    fs, data = _open_wav(path, mmap=False)
+    fs, data = _open_wav(path)
     if data.dtype == np.uint8:
         x = (data.astype(np.float64) - 128.0) / 128.0
     elif np.issubdtype(data.dtype, np.integer):

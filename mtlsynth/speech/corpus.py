@@ -8,7 +8,9 @@ Corpus layout
     ROOT/<dialect>/lab/<utt>.lab        HTK label (or <utt>.TextGrid)
 
 Every wav needs a label: ``lab/<utt>.lab``, ``lab/<utt>.TextGrid`` or
-``wav/<utt>.TextGrid`` (searched in that order). HTK label lines are
+``wav/<utt>.TextGrid`` (searched in that order), and every label a wav.
+Hidden files (``.name``) are not read; any other file in ``wav`` or ``lab``
+is reported (:func:`read_corpus`). HTK label lines are
 ``start end name`` with times in 100 ns units; ``name`` is a phone or an HTS
 full-context label ``p1^p2-p3+p4=p5@...`` whose current phone is ``p3``.
 Praat TextGrids (long or short text format) contribute their phone tier: the
@@ -21,7 +23,8 @@ reader serves it and users' corpora. Silence is labelled ``pau``.
 Feature extraction (:func:`extract_features`) runs in parallel over files
 and caches one ``.npz`` per utterance, keyed by the analysis settings and the
 wav's size and modification time; files are written atomically, so an
-interrupted run resumes where it stopped. No file is ever pickled.
+interrupted run resumes where it stopped, and a cache file that cannot be
+read is analysed again. No file is ever pickled.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,8 +41,8 @@ from typing import Any
 import numpy as np
 
 from mtlsynth.speech import vocoder
-from mtlsynth.speech.audio import _open_wav, read_wav
-from mtlsynth.speech.errors import CorpusError, where
+from mtlsynth.speech.audio import read_wav
+from mtlsynth.speech.errors import CorpusError, CorpusWarning, where
 from mtlsynth.speech.labels import Label, read_label
 from mtlsynth.utils.files import atomic_open
 from mtlsynth.utils.parallel import exit_with
@@ -189,22 +193,148 @@ def _label_line(path: Path, index: int) -> int | None:
     return None
 
 
+def _visible(folder: Path) -> list[Path]:
+    """Entries of a folder, sorted, without hidden ones (``.name``)."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+
+
+def _dialect_dirs(
+    root: Path, dialects: Sequence[str] | None, errors: list[str]
+) -> list[Path]:
+    """Dialect folders with a ``wav`` folder; the others go to ``errors``."""
+    if dialects is not None:
+        candidates = [root / d for d in dialects]
+    else:
+        candidates = [
+            p
+            for p in _visible(root)
+            if p.is_dir() and ((p / "wav").exists() or (p / "lab").exists())
+        ]
+    found = []
+    for ddir in candidates:
+        wav_dir = ddir / "wav"
+        if wav_dir.is_dir():
+            found.append(ddir)
+        elif wav_dir.exists():
+            errors.append(f"{wav_dir}: not a folder; dialect {ddir.name} skipped")
+        else:
+            errors.append(f"{wav_dir}: dialect folder has no wav folder")
+    return found
+
+
+def _dialect_files(
+    ddir: Path, errors: list[str], notes: list[str]
+) -> list[tuple[Path, Path]]:
+    """(wav, label) pairs of a dialect; every file left out is reported."""
+    wavs = [p for p in _visible(ddir / "wav") if p.suffix == ".wav"]
+    if not wavs:
+        errors.append(f"{ddir / 'wav'}: no wav files; dialect {ddir.name} skipped")
+    pairs = [(wav, _find_label(wav)) for wav in wavs]
+    for wav, lab in pairs:
+        if lab is None:
+            errors.append(
+                f"{wav}: no label ({ddir / 'lab' / (wav.stem + '.lab')} or .TextGrid)"
+            )
+    used = {*wavs, *(lab for _, lab in pairs)}
+    labelled = {wav.stem: lab for wav, lab in pairs if lab is not None}
+    for path in _visible(ddir / "wav") + _visible(ddir / "lab"):
+        if path in used:
+            continue
+        if path.suffix not in (".lab", ".TextGrid"):
+            notes.append(f"{path}: neither a wav in wav/ nor a label file; skipped")
+        elif path.stem in labelled:
+            notes.append(f"{path}: skipped; {labelled[path.stem]} is the label used")
+        else:
+            errors.append(f"{path}: label has no wav ({ddir / 'wav' / path.stem}.wav)")
+    return [(wav, lab) for wav, lab in pairs if lab is not None]
+
+
+def _read_utterance(
+    ddir: Path, wav: Path, lab: Path, frame_period: float
+) -> tuple[Utterance, int]:
+    """An utterance and its sample rate, if WORLD analysis accepts its audio."""
+    x, fs = read_wav(wav)
+    try:
+        vocoder._checked_input(x, fs, frame_period=frame_period)
+    except ValueError as exc:
+        raise CorpusError(f"{wav}: {exc}") from None
+    label = read_label(lab)
+    if len(label) == 0:
+        raise CorpusError(f"{lab}: label file has no segments")
+    return Utterance(ddir.name, wav.stem, wav, lab, label, len(x)), fs
+
+
+def _check_rate(wav: Path, fs: int, fs_ref: tuple[int, Path] | None) -> None:
+    """Raise if ``fs`` differs from the corpus's sample rate so far."""
+    if fs_ref is not None and fs != fs_ref[0]:
+        raise CorpusError(
+            f"{wav}: sample rate {fs} Hz differs from {fs_ref[0]} Hz of {fs_ref[1]}"
+        )
+
+
+def _check_label_end(
+    utt: Utterance, fs: int, tolerance: float, max_unlabelled: float
+) -> str | None:
+    """Raise if the label ends after the audio; a note if long before it."""
+    lab, wav, end = utt.label_path, utt.wav_path, float(utt.label.ends[-1])
+    duration = utt.n_samples / fs
+    if duration - end > max_unlabelled:
+        return (
+            f"{lab}: label ends at {end:.3f} s, {duration - end:.3f} s before the "
+            f"end of {wav.name} ({duration:.3f} s); the rest is not used"
+        )
+    if end > duration + tolerance:
+        line = _label_line(lab, len(utt.label) - 1)
+        raise CorpusError(
+            f"{where(lab, line)}: label ends at {end:.3f} s, after the end of "
+            f"{wav.name} ({duration:.3f} s)"
+        )
+    return None
+
+
+def _report(root: Path, errors: list[str], notes: list[str]) -> None:
+    """Warn of every note, then raise one error listing every problem."""
+    for note in notes:
+        warnings.warn(note, CorpusWarning, stacklevel=3)
+    if errors:
+        shown = errors[:20]
+        more = f"\n... and {len(errors) - 20} more" if len(errors) > 20 else ""
+        raise CorpusError(
+            f"{len(errors)} problem(s) in corpus {root}:\n" + "\n".join(shown) + more
+        )
+
+
 def read_corpus(
     root: str | os.PathLike,
     *,
     dialects: Sequence[str] | None = None,
     tolerance: float = 0.025,
+    max_unlabelled: float = 0.5,
+    frame_period: float = 5.0,
 ) -> Corpus:
     """Read and check a corpus laid out as ``ROOT/<dialect>/{wav,lab}/``.
+
+    Everything that training would reject is found here, before any
+    analysis: every file is read, and the audio is checked as WORLD
+    analysis checks it.
 
     Parameters
     ----------
     root : str or path-like
         Corpus root folder.
     dialects : sequence of str, optional
-        Dialects to read; default every folder with a ``wav`` subfolder.
+        Dialects to read; default every folder with a ``wav`` or ``lab``
+        subfolder. Hidden files and folders (``.name``) are not read.
     tolerance : float, default=0.025
         How far (seconds) the last label may end after the audio.
+    max_unlabelled : float, default=0.5
+        How long (seconds) the audio may go on after the last label before
+        a warning: training uses only the labelled part.
+    frame_period : float, default=5.0
+        Frame shift (ms) of the analysis the corpus is for: audio shorter
+        than the 4 frames that analysis needs is a problem.
 
     Returns
     -------
@@ -214,69 +344,44 @@ def read_corpus(
     Raises
     ------
     CorpusError
-        Listing every problem found, each naming its file (and line for
-        labels): a wav without a label, an unreadable wav or label, a
-        malformed label, a label ending after the audio, a sample rate that
-        differs from the rest of the corpus, or an empty corpus.
+        Listing every problem found, each on a line that names its file (and
+        line for labels): a dialect without a ``wav`` folder (or whose
+        ``wav`` is a file) or without wav files, a wav without a label or a
+        label without a wav, an unreadable or truncated wav or label, a
+        malformed label, audio that analysis rejects (empty, too short, all
+        zero, NaN or infinite samples, a sample rate too low), a label
+        ending after the audio, a sample rate that differs from the rest of
+        the corpus, or an empty corpus. The files of a problem are skipped,
+        so none is left out silently.
+
+    Warns
+    -----
+    CorpusWarning
+        For a label ending more than ``max_unlabelled`` before its audio, a
+        file in a ``wav`` or ``lab`` folder that is neither a wav nor a
+        label, or a label skipped for another label of the same wav (``.lab``
+        is used before ``.TextGrid``).
     """
     root = Path(root)
     if not root.is_dir():
         raise CorpusError(f"{root}: corpus folder does not exist")
-    if dialects is None:
-        dialect_dirs = sorted(p for p in root.iterdir() if (p / "wav").is_dir())
-    else:
-        dialect_dirs = [root / d for d in dialects]
-        for d in dialect_dirs:
-            if not (d / "wav").is_dir():
-                raise CorpusError(f"{d / 'wav'}: dialect folder has no wav folder")
     errors: list[str] = []
+    notes: list[str] = []
     utterances: list[Utterance] = []
     fs_ref: tuple[int, Path] | None = None
-    for ddir in dialect_dirs:
-        for wav in sorted((ddir / "wav").glob("*.wav")):
-            lab = _find_label(wav)
-            if lab is None:
-                errors.append(
-                    f"{wav}: no label ({ddir / 'lab' / (wav.stem + '.lab')} "
-                    "or .TextGrid)"
-                )
-                continue
+    for ddir in _dialect_dirs(root, dialects, errors):
+        for wav, lab in _dialect_files(ddir, errors, notes):
             try:
-                fs, data = _open_wav(wav, mmap=True)
-                n_samples = len(data)
-                del data
-                label = read_label(lab)
+                utt, fs = _read_utterance(ddir, wav, lab, frame_period)
+                _check_rate(wav, fs, fs_ref)
+                note = _check_label_end(utt, fs, tolerance, max_unlabelled)
             except CorpusError as exc:
                 errors.append(str(exc))
                 continue
-            if fs_ref is None:
-                fs_ref = (fs, wav)
-            elif fs != fs_ref[0]:
-                errors.append(
-                    f"{wav}: sample rate {fs} Hz differs from {fs_ref[0]} Hz of "
-                    f"{fs_ref[1]}"
-                )
-                continue
-            if len(label) == 0:
-                errors.append(f"{lab}: label file has no segments")
-                continue
-            duration = n_samples / fs
-            if label.ends[-1] > duration + tolerance:
-                line = _label_line(lab, len(label) - 1)
-                errors.append(
-                    f"{where(lab, line)}: label ends at {label.ends[-1]:.3f} s, "
-                    f"after the end of {wav.name} ({duration:.3f} s)"
-                )
-                continue
-            utterances.append(
-                Utterance(ddir.name, wav.stem, wav, lab, label, n_samples)
-            )
-    if errors:
-        shown = errors[:20]
-        more = f"\n... and {len(errors) - 20} more" if len(errors) > 20 else ""
-        raise CorpusError(
-            f"{len(errors)} problem(s) in corpus {root}:\n" + "\n".join(shown) + more
-        )
+            fs_ref = fs_ref or (fs, wav)
+            notes.extend([note] if note else [])
+            utterances.append(utt)
+    _report(root, errors, notes)
     if not utterances:
         raise CorpusError(f"{root}: corpus has no wav files")
     assert fs_ref is not None
@@ -301,6 +406,7 @@ def _wav_stamp(path: Path) -> np.ndarray:
 
 
 def _load_cached(path: Path, stamp: np.ndarray) -> vocoder.VocoderFeatures | None:
+    """Features cached for the wav of this stamp; None if stale or unreadable."""
     try:
         with np.load(path, allow_pickle=False) as z:
             if not np.array_equal(z["wav_stamp"], stamp):
@@ -315,7 +421,9 @@ def _load_cached(path: Path, stamp: np.ndarray) -> vocoder.VocoderFeatures | Non
                 mcep=z["mcep"],
                 bap=z["bap"],
             )
-    except (OSError, ValueError, KeyError, EOFError):
+    except Exception:
+        # a truncated or corrupt file (BadZipFile, a bad CRC, a bad header,
+        # arrays of the wrong shape...) is analysed again
         return None
 
 
@@ -379,19 +487,10 @@ class CachedFeatures(Sequence):
         feats = _load_cached(path, _wav_stamp(wav))
         if feats is None:
             raise CorpusError(
-                f"{wav}: its cached features ({path}) are missing or stale; "
-                "run extract_features again"
+                f"{wav}: its cached features ({path}) are missing, stale or "
+                "unreadable; run extract_features again"
             )
         return feats
-
-
-def _cache_is_valid(path: Path, stamp: np.ndarray) -> bool:
-    """Whether ``path`` holds features of the wav with this size and time."""
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            return bool(np.array_equal(z["wav_stamp"], stamp))
-    except (OSError, ValueError, KeyError, EOFError):
-        return False
 
 
 def extract_features(
@@ -417,7 +516,8 @@ def extract_features(
     cache_dir : str or path-like, optional
         Cache folder; default ``<corpus root>/.features``. Features live in
         ``<cache_dir>/<settings key>/<dialect>/<utt>.npz`` and are reused
-        while the wav's size and modification time are unchanged.
+        while the wav's size and modification time are unchanged; a cache
+        file that cannot be read (truncated, corrupt) is analysed again.
     frame_period : float, default=5.0
         Frame shift in ms.
     f0_method : {"harvest", "dio"}, default="harvest"
@@ -471,13 +571,8 @@ def extract_features(
     results: list[vocoder.VocoderFeatures | None] = []
     todo: list[int] = []
     for i, (path, wav) in enumerate(zip(paths, wavs, strict=True)):
-        if lazy:
-            feats = None
-            if not (path.exists() and _cache_is_valid(path, _wav_stamp(wav))):
-                todo.append(i)
-            continue
         feats = _load_cached(path, _wav_stamp(wav)) if path.exists() else None
-        results.append(feats)
+        results.append(None if lazy else feats)
         if feats is None:
             todo.append(i)
     if todo:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 __all__ = [
     "CorpusError",
+    "CorpusWarning",
     "where",
     "read_file_bytes",
 ]
@@ -16,6 +17,14 @@ class CorpusError(ValueError):
     """A corpus file is missing, unreadable or malformed.
 
     The message names the file and, for label files, the line number.
+    """
+
+
+class CorpusWarning(UserWarning):
+    """A corpus file is usable but probably not what was meant.
+
+    For example a label that ends long before its audio, or a file that is
+    neither a wav nor a label and so is skipped. The message names the file.
     """
 
 

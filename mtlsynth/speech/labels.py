@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Sequence
@@ -30,6 +31,9 @@ SILENCE = "pau"
 
 
 HTK_UNITS_PER_SECOND = 10_000_000
+
+# label times are stored as int64
+_MAX_TIME = np.iinfo(np.int64).max
 
 
 _PHONE_TIERS = ("phones", "phone", "phonemes", "segments")
@@ -235,9 +239,9 @@ def parse_htk_label(text: str, *, source: str | os.PathLike | None = None) -> La
     Raises
     ------
     CorpusError
-        For a malformed line, a negative time, an end before its start, or a
-        segment starting before the previous one ends; the message names the
-        file and line.
+        For a malformed line, a negative or out-of-range time, an end before
+        its start, or a segment starting before the previous one ends; the
+        message names the file and line.
     """
     starts: list[int] = []
     ends: list[int] = []
@@ -271,6 +275,11 @@ def _check_segment(
 ) -> None:
     if start < 0:
         raise CorpusError(f"{where(source, lineno)}: negative start time {start}")
+    if end > _MAX_TIME:
+        raise CorpusError(
+            f"{where(source, lineno)}: time {end} is out of range (at most "
+            f"{_MAX_TIME} units of 100 ns)"
+        )
     if end < start:
         raise CorpusError(
             f"{where(source, lineno)}: end time {end} is before start time {start}"
@@ -280,6 +289,17 @@ def _check_segment(
             f"{where(source, lineno)}: segment starts at {start}, before the "
             f"previous segment ends ({prev_end})"
         )
+
+
+def _units(seconds: float, source: Any, lineno: int) -> int:
+    """Seconds in 100 ns units, or a CorpusError past the int64 range."""
+    units = seconds * HTK_UNITS_PER_SECOND
+    if abs(units) > _MAX_TIME:
+        raise CorpusError(
+            f"{where(source, lineno)}: time {seconds:g} s is out of range (at "
+            f"most {_MAX_TIME // HTK_UNITS_PER_SECOND} s)"
+        )
+    return int(round(units))
 
 
 def read_htk_label(path: str | os.PathLike) -> Label:
@@ -368,13 +388,13 @@ def read_textgrid(path: str | os.PathLike, *, tier: str | None = None) -> Label:
         is missing, or intervals are malformed (message names file and line).
     """
     raw = read_file_bytes(path, "TextGrid")
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text = raw.decode("utf-16")
-    else:
-        try:
+    try:
+        if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            text = raw.decode("utf-16")
+        else:
             text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise CorpusError(f"{path}: TextGrid is not UTF-8 or UTF-16") from None
+    except UnicodeDecodeError:
+        raise CorpusError(f"{path}: TextGrid is not UTF-8 or UTF-16") from None
     tokens = _textgrid_tokens(text)
     strings = [t for t in tokens if t[2]]
     if len(strings) < 2 or strings[0][0] != "ooTextFile" or strings[1][0] != "TextGrid":
@@ -392,20 +412,29 @@ def read_textgrid(path: str | os.PathLike, *, tier: str | None = None) -> Label:
     def number(kind: str) -> tuple[float, int]:
         value, lineno, is_string = take(kind)
         try:
-            if is_string:
-                raise ValueError
-            return float(value), lineno
-        except ValueError:
+            x = math.nan if is_string else float(value)
+        except ValueError:  # the <exists> flag
+            x = math.nan
+        if not math.isfinite(x):
             raise CorpusError(
                 f"{where(path, lineno)}: expected a number for {kind}, got {value!r}"
-            ) from None
+            )
+        return x, lineno
+
+    def count(kind: str) -> int:
+        x, lineno = number(kind)
+        if x < 0 or x != int(x):
+            raise CorpusError(
+                f"{where(path, lineno)}: expected a count for {kind}, got {x:g}"
+            )
+        return int(x)
 
     number("xmin")
     number("xmax")
     exists = take("tiers flag")
     if exists[0] != "<exists>":
         raise CorpusError(f"{where(path, exists[1])}: expected '<exists>'")
-    n_tiers = int(number("number of tiers")[0])
+    n_tiers = count("number of tiers")
     tiers: dict[str, list[tuple[float, float, str, int]]] = {}
     order: list[str] = []
     for _ in range(n_tiers):
@@ -413,7 +442,7 @@ def read_textgrid(path: str | os.PathLike, *, tier: str | None = None) -> Label:
         name = take("tier name")[0]
         number("tier xmin")
         number("tier xmax")
-        n_items = int(number("number of intervals")[0])
+        n_items = count("number of intervals")
         items = []
         for _ in range(n_items):
             if cls_name == "IntervalTier":
@@ -453,8 +482,7 @@ def read_textgrid(path: str | os.PathLike, *, tier: str | None = None) -> Label:
     starts, ends, names = [], [], []
     prev_end = None
     for xmin, xmax, label, line in tiers[chosen]:
-        start = int(round(xmin * HTK_UNITS_PER_SECOND))
-        end = int(round(xmax * HTK_UNITS_PER_SECOND))
+        start, end = _units(xmin, path, line), _units(xmax, path, line)
         _check_segment(start, end, prev_end, path, line)
         prev_end = end
         starts.append(start)

@@ -451,6 +451,47 @@ def _decode_aperiodicity(bap: np.ndarray, fs: int, fft_size: int) -> np.ndarray:
     return np.ascontiguousarray(np.repeat(ap, fft_size // 2 + 1, axis=1))
 
 
+def _checked_input(
+    x: np.ndarray,
+    fs: int,
+    *,
+    frame_period: float = 5.0,
+    f0_method: str = "harvest",
+    f0_floor: float = 71.0,
+    f0_ceil: float = 800.0,
+    mcep_order: int | None = None,
+    mcep_alpha: float | None = None,
+) -> tuple[np.ndarray, int, int, float, int]:
+    """:func:`analyze`'s arguments checked (same defaults), or a ValueError.
+
+    Returns the float64 waveform, the sample rate, the mel-cepstral order,
+    the all-pass constant and the FFT size.
+    """
+    if int(fs) != fs or fs <= 0:
+        raise ValueError(f"sample rate must be a positive integer, got {fs!r}")
+    fs = int(fs)
+    if not np.isfinite(frame_period) or frame_period <= 0:
+        raise ValueError(f"frame_period must be positive, got {frame_period!r}")
+    if f0_method not in ("harvest", "dio"):
+        raise ValueError(f"f0_method must be 'harvest' or 'dio', got {f0_method!r}")
+    if not 0 < f0_floor < f0_ceil:
+        raise ValueError(
+            f"need 0 < f0_floor < f0_ceil, got f0_floor={f0_floor!r}, "
+            f"f0_ceil={f0_ceil!r}"
+        )
+    if f0_ceil >= fs / 2:
+        raise ValueError(f"f0_ceil={f0_ceil!r} must be below fs / 2 = {fs / 2}")
+    order = _DEFAULT_ORDER if mcep_order is None else mcep_order
+    alpha = default_alpha(fs) if mcep_alpha is None else _check_alpha(mcep_alpha)
+    fft_size = pyworld.get_cheaptrick_fft_size(fs, f0_floor)
+    if int(order) != order or not 0 <= order <= fft_size // 2:
+        raise ValueError(
+            f"mcep_order must be an integer in [0, {fft_size // 2}], got {order!r}"
+        )
+    x = _as_waveform(x, fs, frame_period)
+    return x, fs, order, alpha, fft_size
+
+
 def analyze(
     x: np.ndarray,
     fs: int,
@@ -497,28 +538,16 @@ def analyze(
         For empty, multi-channel, non-finite, all-zero or too short input
         (fewer than 4 frames), an unsupported dtype, or out-of-range options.
     """
-    if int(fs) != fs or fs <= 0:
-        raise ValueError(f"sample rate must be a positive integer, got {fs!r}")
-    fs = int(fs)
-    if not np.isfinite(frame_period) or frame_period <= 0:
-        raise ValueError(f"frame_period must be positive, got {frame_period!r}")
-    if f0_method not in ("harvest", "dio"):
-        raise ValueError(f"f0_method must be 'harvest' or 'dio', got {f0_method!r}")
-    if not 0 < f0_floor < f0_ceil:
-        raise ValueError(
-            f"need 0 < f0_floor < f0_ceil, got f0_floor={f0_floor!r}, "
-            f"f0_ceil={f0_ceil!r}"
-        )
-    if f0_ceil >= fs / 2:
-        raise ValueError(f"f0_ceil={f0_ceil!r} must be below fs / 2 = {fs / 2}")
-    order = _DEFAULT_ORDER if mcep_order is None else mcep_order
-    alpha = default_alpha(fs) if mcep_alpha is None else _check_alpha(mcep_alpha)
-    fft_size = pyworld.get_cheaptrick_fft_size(fs, f0_floor)
-    if int(order) != order or not 0 <= order <= fft_size // 2:
-        raise ValueError(
-            f"mcep_order must be an integer in [0, {fft_size // 2}], got {order!r}"
-        )
-    x = _as_waveform(x, fs, frame_period)
+    x, fs, order, alpha, fft_size = _checked_input(
+        x,
+        fs,
+        frame_period=frame_period,
+        f0_method=f0_method,
+        f0_floor=f0_floor,
+        f0_ceil=f0_ceil,
+        mcep_order=mcep_order,
+        mcep_alpha=mcep_alpha,
+    )
 
     frame_period = float(frame_period)
     if f0_method == "harvest":
