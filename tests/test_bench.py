@@ -207,3 +207,41 @@ def test_coordinate_search_gives_each_dialect_a_value_that_lowers_the_cv_error()
     assert score <= common_score
     assert score == pytest.approx(float(_cv_errors(base, chosen, folds).mean()))
     assert values["far"] < values["close"]
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("{not json", "not a results file"),
+        ('{"a": 1}', "not a results file"),
+        ("[1]", "record 0: not an object"),
+        ('[{"method": "pooled"}]', "record 0: field 'dialect'"),
+        (
+            json.dumps(
+                [
+                    {
+                        "method": "pooled",
+                        "dialect": "en",
+                        "target": "en-US",
+                        "target_level": 10,
+                        "mcd_db": 5.0,
+                        "f0_rmse_hz": 1.0,
+                        "vuv_error_pct": 1.0,
+                        "bap_db": 1.0,
+                        "dur_rmse_ms": 1.0,
+                    }
+                ]
+            ),
+            "target dialect 'en-US', not 'en'",
+        ),
+    ],
+)
+def test_a_bad_results_file_is_refused_before_any_work(tmp_path, text, message):
+    out = tmp_path / "bench"
+    out.mkdir()
+    (out / "results.json").write_text(text)
+    with pytest.raises(ValueError, match=message) as error:
+        run_bench(
+            out, corpus=tmp_path / "missing", dialects=["en", "en-029"], target="en"
+        )
+    assert str(out / "results.json") in str(error.value)

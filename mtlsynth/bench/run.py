@@ -24,6 +24,7 @@ from mtlsynth.bench.methods import (
 from mtlsynth.bench.report import markdown_report, write_plots
 from mtlsynth.bench.selection import _choose, _collect_blocks, _train
 from mtlsynth.speech.corpus import Corpus, split_corpus
+from mtlsynth.speech.evaluation import METRICS
 from mtlsynth.speech.features import LinguisticFeatures
 from mtlsynth.speech.synthesizer import ParametricSynthesizer
 from mtlsynth.utils.files import atomic_open
@@ -31,8 +32,6 @@ from mtlsynth.utils.files import atomic_open
 __all__ = [
     "run_bench",
 ]
-
-_METRICS = ("mcd_db", "f0_rmse_hz", "vuv_error_pct", "bap_db", "dur_rmse_ms")
 
 
 # ------------------------------------------------------------------ models
@@ -47,15 +46,49 @@ _METRICS = ("mcd_db", "f0_rmse_hz", "vuv_error_pct", "bap_db", "dur_rmse_ms")
 # ------------------------------------------------------------------- run
 
 
-def _load_records(path: Path) -> list[dict]:
+_RECORD_FIELDS = {
+    "method": str,
+    "dialect": str,
+    "target": str,
+    "target_level": int,
+    **dict.fromkeys(METRICS, (int, float)),
+}
+
+
+def _load_records(path: Path, target: str) -> list[dict]:
+    """Records of an earlier run in ``path`` (none if it does not exist)."""
     if not path.is_file():
         return []
     try:
-        return list(json.loads(path.read_text(encoding="utf-8")))
-    except (ValueError, TypeError) as error:
+        records = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as error:
         raise ValueError(
             f"{path}: not a results file of mtlsynth bench ({error})"
-        ) from error
+        ) from None
+    if not isinstance(records, list):
+        raise ValueError(f"{path}: not a results file of mtlsynth bench (no list)")
+    for i, record in enumerate(records):
+        problem = _record_problem(record, target)
+        if problem:
+            raise ValueError(f"{path}: record {i}: {problem}")
+    return records
+
+
+def _record_problem(record: Any, target: str) -> str | None:
+    """What is wrong with one record of results.json, or None."""
+    if not isinstance(record, dict):
+        return "not an object"
+    for field, kind in _RECORD_FIELDS.items():
+        if not isinstance(record.get(field), kind) or isinstance(
+            record.get(field), bool
+        ):
+            return f"field {field!r} is missing or not of the expected type"
+    if record["target"] != target:
+        return (
+            f"made with target dialect {record['target']!r}, not {target!r}: "
+            "write this run to another folder"
+        )
+    return None
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -163,6 +196,8 @@ def run_bench(
     dialects = list(dialects or (_QUICK_DIALECTS if quick else frontend.DIALECTS))
     if target not in dialects:
         raise ValueError(f"target dialect {target!r} is not among {dialects}")
+    path = out / "results.json"
+    records = _load_records(path, target)  # checked before any work
     levels = sorted(int(n) for n in (levels or ((10, 25, 50) if quick else LEVELS)))
     methods = list(methods or METHODS)
     unknown = sorted(set(methods) - set(METHODS))
@@ -204,8 +239,6 @@ def run_bench(
         f"{len(train)} training and {len(test)} held-out utterances of "
         f"{len(dialects)} dialects; {lf.n_frame_features_} frame features"
     )
-    path = out / "results.json"
-    records = _load_records(path)
     done = {(r["target_level"], r["method"]) for r in records}
     if all((level, m) in done for level in levels for m in methods):
         write_plots(records, target, out)
@@ -259,7 +292,7 @@ def run_bench(
                         "method": name,
                         "dialect": dialect,
                         "n_train_utts": n_utts[dialect],
-                        **{k: float(values[k]) for k in _METRICS},
+                        **{k: float(values[k]) for k in METRICS},
                         "fit_s": fit_s,
                         "cv_s": cv_s,
                         "target": target,

@@ -13,7 +13,10 @@ from mtlsynth.speech.phones import PhoneSequence
 from mtlsynth.speech.training import _aligned_frames, _corpus_words
 from mtlsynth.utils.progress import Progress
 
-__all__ = ["evaluate_voice"]
+__all__ = ["METRICS", "evaluate_voice"]
+
+#: The measures of :func:`evaluate_voice`, per dialect.
+METRICS = ("mcd_db", "f0_rmse_hz", "vuv_error_pct", "bap_db", "dur_rmse_ms")
 
 
 def evaluate_voice(

@@ -68,8 +68,6 @@ __all__ = [
     "ParametricSynthesizer",
 ]
 
-_METRICS = ("mcd_db", "f0_rmse_hz", "vuv_error_pct", "bap_db", "dur_rmse_ms")
-
 
 def _frames_from_durations(log_frames: np.ndarray) -> np.ndarray:
     """Integer frames per phone from predicted log durations (at least 1)."""
