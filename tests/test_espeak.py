@@ -1,4 +1,5 @@
 import argparse
+import shutil
 
 import numpy as np
 import pytest
@@ -69,6 +70,60 @@ def test_sentence_selection_is_deterministic_and_covers_more():
 
     # greedy selection beats the first 20 sentences of the same pool
     assert coverage(chosen) > 1.15 * coverage(sentences.generate_sentences(20, seed=3))
+
+
+def test_speech_does_not_depend_on_what_came_before():
+    text = "Every farmer noticed a big blanket, but Sophie never did."
+    renders = []
+    for other in ["The quick brown fox jumps over the lazy dog.", "Hello!", "Yes?"]:
+        renders.append(frontend.synthesize_text(text, dialect="en-029"))
+        frontend.synthesize_text(other, dialect="en-US")
+        frontend.text_to_phoneme_string(other, dialect="en-GB-scotland")
+    audio, pron = renders[0]
+    for again, pron_again in renders[1:]:
+        np.testing.assert_array_equal(again, audio)
+        assert pron_again.phones == pron.phones
+        np.testing.assert_array_equal(
+            pron_again.label.start_times, pron.label.start_times
+        )
+        np.testing.assert_array_equal(pron_again.label.end_times, pron.label.end_times)
+        np.testing.assert_array_equal(pron_again.word_index, pron.word_index)
+
+
+def _outputs(root, dialects):
+    return {
+        p.relative_to(root): p.read_bytes()
+        for d in dialects
+        for p in sorted((root / d).rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_builds_are_byte_identical(tmp_path):
+    dialects = ["en-US", "en-029"]
+    ref = build_corpus(
+        tmp_path / "ref", dialects=dialects, n_utterances=3, n_jobs=2, progress=False
+    )
+    expected = _outputs(ref, dialects)
+    assert len(expected) == 12
+    serial = build_corpus(
+        tmp_path / "serial", dialects=dialects, n_utterances=3, progress=False
+    )
+    assert _outputs(serial, dialects) == expected
+    subset = build_corpus(
+        tmp_path / "subset", dialects=["en-029"], n_utterances=3, progress=False
+    )
+    assert _outputs(subset, ["en-029"]) == _outputs(ref, ["en-029"])
+    # an interrupted build, resumed
+    resumed = shutil.copytree(ref, tmp_path / "resumed")
+    for path in [
+        "en-US/wav/utt0002.wav",
+        "en-029/lab/utt0001.lab",
+        "en-029/wav/utt0003.wav",
+    ]:
+        (resumed / path).unlink()
+    build_corpus(resumed, dialects=dialects, n_utterances=3, progress=False)
+    assert _outputs(resumed, dialects) == expected
 
 
 def test_built_corpus_is_consistent(built):
