@@ -3,6 +3,7 @@ import shutil
 
 import numpy as np
 import pytest
+import scipy.sparse
 
 from mtlsynth.cli import corpus as corpus_command
 from mtlsynth.speech import (
@@ -13,6 +14,7 @@ from mtlsynth.speech import (
     read_wav,
     sentences,
 )
+from mtlsynth.utils.progress import Progress
 
 DIALECTS = ["en-US", "en-GB-scotland"]
 
@@ -70,6 +72,61 @@ def test_sentence_selection_is_deterministic_and_covers_more():
 
     # greedy selection beats the first 20 sentences of the same pool
     assert coverage(chosen) > 1.15 * coverage(sentences.generate_sentences(20, seed=3))
+
+
+def _plain_greedy(pool, n):
+    """The selection as it was first written: rescore every sentence each step."""
+    vocab, rows, cols = {}, [], []
+    for i, text in enumerate(pool):
+        for d in sorted(sentences.diphones(frontend.text_to_phoneme_string(text))):
+            rows.append(i)
+            cols.append(vocab.setdefault(d, len(vocab)))
+    m = scipy.sparse.csr_matrix(
+        (np.ones(len(rows)), (rows, cols)), shape=(len(pool), len(vocab))
+    )
+    counts = np.zeros(len(vocab))
+    chosen = np.zeros(len(pool), dtype=bool)
+    order = []
+    for _ in range(n):
+        scores = m @ (1.0 / (1.0 + counts) ** 2)
+        scores[chosen] = -np.inf
+        best = int(np.argmax(scores))
+        chosen[best] = True
+        order.append(best)
+        counts += m[best].toarray().ravel()
+    return [pool[i] for i in order]
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_lazy_selection_chooses_as_full_rescoring(seed, capsys):
+    pool = sentences.generate_sentences(300, seed=seed)
+    expected = _plain_greedy(pool, 300)
+    assert sentences.select_sentences(300, seed=seed, pool_size=300) == expected
+    assert sentences.select_sentences(40, seed=seed, pool_size=300) == expected[:40]
+    assert capsys.readouterr().err == ""
+    sentences.select_sentences(5, seed=seed, pool_size=300, progress=True)
+    err = capsys.readouterr().err
+    assert "transcribing sentences: 300/300" in err
+    assert "selecting sentences: 5/5" in err
+
+
+def test_lazy_selection_breaks_ties_as_argmax():
+    # few distinct rows, many exact ties in score; any batch size
+    rng = np.random.default_rng(1)
+    patterns = rng.random((12, 30)) < 0.3
+    rows = patterns[rng.integers(len(patterns), size=150)]
+    m = scipy.sparse.csr_matrix(rows.astype(float))
+    counts = np.zeros(m.shape[1])
+    expected = []
+    for _ in range(m.shape[0]):
+        scores = m @ (1.0 / (1.0 + counts) ** 2)
+        scores[expected] = -np.inf
+        expected.append(int(np.argmax(scores)))
+        counts += rows[expected[-1]]
+    off = Progress(1, "", enabled=False)
+    for first_batch in (1, 3, 16, 1000):
+        order = sentences._greedy_order(m, m.shape[0], off, first_batch=first_batch)
+        assert order == expected
 
 
 def test_speech_does_not_depend_on_what_came_before():

@@ -91,7 +91,8 @@ def build_corpus(
     n_jobs : int, default=1
         Parallel worker processes (joblib; -1 for all cores).
     progress : bool, default=True
-        Show a progress line on stderr.
+        Show progress lines on stderr (choosing the sentences, then
+        synthesising them).
 
     Returns
     -------
@@ -122,7 +123,9 @@ def build_corpus(
         )
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    sentences = sentences.select_sentences(int(n_utterances), seed=seed)
+    sentences = sentences.select_sentences(
+        int(n_utterances), seed=seed, progress=progress
+    )
     names = [f"utt{i + 1:04d}" for i in range(len(sentences))]
     prompts_path = out / "prompts.txt"
     prompts = read_prompts(out)
