@@ -72,7 +72,9 @@ def build_corpus(
     rather than digital zeros.
 
     The build resumes: utterances whose wav and label both exist are
-    skipped, and every file is written atomically.
+    skipped, and every file is written atomically. Every file depends only
+    on its text, dialect and ``seed``, so a build is byte-identical whatever
+    ``n_jobs``, the other dialects built with it, or where it was resumed.
 
     Parameters
     ----------
