@@ -1,7 +1,9 @@
 import argparse
+import shutil
 
 import numpy as np
 import pytest
+import scipy.sparse
 
 from mtlsynth.cli import corpus as corpus_command
 from mtlsynth.cli import main
@@ -13,6 +15,7 @@ from mtlsynth.speech import (
     read_wav,
     sentences,
 )
+from mtlsynth.utils.progress import Progress
 
 DIALECTS = ["en-US", "en-GB-scotland"]
 
@@ -70,6 +73,115 @@ def test_sentence_selection_is_deterministic_and_covers_more():
 
     # greedy selection beats the first 20 sentences of the same pool
     assert coverage(chosen) > 1.15 * coverage(sentences.generate_sentences(20, seed=3))
+
+
+def _plain_greedy(pool, n):
+    """The selection as it was first written: rescore every sentence each step."""
+    vocab, rows, cols = {}, [], []
+    for i, text in enumerate(pool):
+        for d in sorted(sentences.diphones(frontend.text_to_phoneme_string(text))):
+            rows.append(i)
+            cols.append(vocab.setdefault(d, len(vocab)))
+    m = scipy.sparse.csr_matrix(
+        (np.ones(len(rows)), (rows, cols)), shape=(len(pool), len(vocab))
+    )
+    counts = np.zeros(len(vocab))
+    chosen = np.zeros(len(pool), dtype=bool)
+    order = []
+    for _ in range(n):
+        scores = m @ (1.0 / (1.0 + counts) ** 2)
+        scores[chosen] = -np.inf
+        best = int(np.argmax(scores))
+        chosen[best] = True
+        order.append(best)
+        counts += m[best].toarray().ravel()
+    return [pool[i] for i in order]
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_lazy_selection_chooses_as_full_rescoring(seed, capsys):
+    pool = sentences.generate_sentences(300, seed=seed)
+    expected = _plain_greedy(pool, 300)
+    assert sentences.select_sentences(300, seed=seed, pool_size=300) == expected
+    assert sentences.select_sentences(40, seed=seed, pool_size=300) == expected[:40]
+    assert capsys.readouterr().err == ""
+    sentences.select_sentences(5, seed=seed, pool_size=300, progress=True)
+    err = capsys.readouterr().err
+    assert "transcribing sentences: 300/300" in err
+    assert "selecting sentences: 5/5" in err
+
+
+def test_lazy_selection_breaks_ties_as_argmax():
+    # few distinct rows, many exact ties in score; any batch size
+    rng = np.random.default_rng(1)
+    patterns = rng.random((12, 30)) < 0.3
+    rows = patterns[rng.integers(len(patterns), size=150)]
+    m = scipy.sparse.csr_matrix(rows.astype(float))
+    counts = np.zeros(m.shape[1])
+    expected = []
+    for _ in range(m.shape[0]):
+        scores = m @ (1.0 / (1.0 + counts) ** 2)
+        scores[expected] = -np.inf
+        expected.append(int(np.argmax(scores)))
+        counts += rows[expected[-1]]
+    off = Progress(1, "", enabled=False)
+    for first_batch in (1, 3, 16, 1000):
+        order = sentences._greedy_order(m, m.shape[0], off, first_batch=first_batch)
+        assert order == expected
+
+
+def test_speech_does_not_depend_on_what_came_before():
+    text = "Every farmer noticed a big blanket, but Sophie never did."
+    renders = []
+    for other in ["The quick brown fox jumps over the lazy dog.", "Hello!", "Yes?"]:
+        renders.append(frontend.synthesize_text(text, dialect="en-029"))
+        frontend.synthesize_text(other, dialect="en-US")
+        frontend.text_to_phoneme_string(other, dialect="en-GB-scotland")
+    audio, pron = renders[0]
+    for again, pron_again in renders[1:]:
+        np.testing.assert_array_equal(again, audio)
+        assert pron_again.phones == pron.phones
+        np.testing.assert_array_equal(
+            pron_again.label.start_times, pron.label.start_times
+        )
+        np.testing.assert_array_equal(pron_again.label.end_times, pron.label.end_times)
+        np.testing.assert_array_equal(pron_again.word_index, pron.word_index)
+
+
+def _outputs(root, dialects):
+    return {
+        p.relative_to(root): p.read_bytes()
+        for d in dialects
+        for p in sorted((root / d).rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_builds_are_byte_identical(tmp_path):
+    dialects = ["en-US", "en-029"]
+    ref = build_corpus(
+        tmp_path / "ref", dialects=dialects, n_utterances=3, n_jobs=2, progress=False
+    )
+    expected = _outputs(ref, dialects)
+    assert len(expected) == 12
+    serial = build_corpus(
+        tmp_path / "serial", dialects=dialects, n_utterances=3, progress=False
+    )
+    assert _outputs(serial, dialects) == expected
+    subset = build_corpus(
+        tmp_path / "subset", dialects=["en-029"], n_utterances=3, progress=False
+    )
+    assert _outputs(subset, ["en-029"]) == _outputs(ref, ["en-029"])
+    # an interrupted build, resumed
+    resumed = shutil.copytree(ref, tmp_path / "resumed")
+    for path in [
+        "en-US/wav/utt0002.wav",
+        "en-029/lab/utt0001.lab",
+        "en-029/wav/utt0003.wav",
+    ]:
+        (resumed / path).unlink()
+    build_corpus(resumed, dialects=dialects, n_utterances=3, progress=False)
+    assert _outputs(resumed, dialects) == expected
 
 
 def test_built_corpus_is_consistent(built):

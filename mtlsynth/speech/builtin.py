@@ -72,7 +72,9 @@ def build_corpus(
     rather than digital zeros.
 
     The build resumes: utterances whose wav and label both exist are
-    skipped, and every file is written atomically.
+    skipped, and every file is written atomically. Every file depends only
+    on its text, dialect and ``seed``, so a build is byte-identical whatever
+    ``n_jobs``, the other dialects built with it, or where it was resumed.
 
     Parameters
     ----------
@@ -91,7 +93,8 @@ def build_corpus(
     n_jobs : int, default=1
         Parallel worker processes (joblib; -1 for all cores).
     progress : bool, default=True
-        Show a progress line on stderr.
+        Show progress lines on stderr (choosing the sentences, then
+        synthesising them).
 
     Returns
     -------
@@ -122,7 +125,9 @@ def build_corpus(
         )
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    sentences = sentences.select_sentences(int(n_utterances), seed=seed)
+    sentences = sentences.select_sentences(
+        int(n_utterances), seed=seed, progress=progress
+    )
     names = [f"utt{i + 1:04d}" for i in range(len(sentences))]
     prompts_path = out / "prompts.txt"
     prompts = read_prompts(out)

@@ -1,9 +1,12 @@
 """eSpeak NG through ctypes: dialect voices, audio and exact phone alignments.
 
 The shared library and its data come from the ``espeakng_loader`` package.
-eSpeak keeps global state, so every process initialises its own copy once
-(on first use) and a lock serialises calls between threads; parallel
-synthesis uses processes.
+eSpeak keeps global state, so every process loads its own copy (on first
+use) and a lock serialises calls between threads; parallel synthesis uses
+processes. Some of that state carries over from one utterance to the next
+and no API call resets it, so the library is unloaded and loaded again
+before every synthesis after the first: the audio and phone timing of a
+text depend only on the text and the dialect.
 
 Phone names are eSpeak's phoneme mnemonics for the dialect (for example
 ``D``, ``@2``, ``'aU``, ``,oU``, ``dZ``), with the stress mark kept as a
@@ -15,8 +18,11 @@ phone are labelled ``pau``.
 
 from __future__ import annotations
 
+import _ctypes
 import ctypes
+import os
 import threading
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -94,43 +100,84 @@ _CALLBACK = ctypes.CFUNCTYPE(
 )
 
 
+def _declare(lib: ctypes.CDLL) -> None:
+    """Declare the argument and result types of the functions used."""
+    lib.espeak_Initialize.argtypes = [
+        ctypes.c_int,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+    ]
+    lib.espeak_Initialize.restype = ctypes.c_int
+    lib.espeak_Terminate.argtypes = []
+    lib.espeak_Terminate.restype = ctypes.c_int
+    lib.espeak_SetSynthCallback.argtypes = [_CALLBACK]
+    lib.espeak_SetSynthCallback.restype = None
+    lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+    lib.espeak_SetVoiceByName.restype = ctypes.c_int
+    lib.espeak_GetCurrentVoice.argtypes = []
+    lib.espeak_GetCurrentVoice.restype = ctypes.POINTER(_Voice)
+    lib.espeak_Synth.argtypes = [
+        ctypes.c_char_p,
+        ctypes.c_size_t,
+        ctypes.c_uint,
+        ctypes.c_int,
+        ctypes.c_uint,
+        ctypes.c_uint,
+        ctypes.c_void_p,
+        ctypes.c_void_p,
+    ]
+    lib.espeak_Synth.restype = ctypes.c_int
+    lib.espeak_TextToPhonemes.argtypes = [
+        ctypes.POINTER(ctypes.c_char_p),
+        ctypes.c_int,
+        ctypes.c_int,
+    ]
+    lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
+
+
+def _dlclose(handle: int) -> None:
+    """Release a handle from ``ctypes.CDLL`` (POSIX ``dlclose`` or Windows)."""
+    close = getattr(_ctypes, "dlclose", None) or _ctypes.FreeLibrary
+    close(handle)
+
+
+def _is_loaded(path: str) -> bool:
+    """Whether a shared library is still mapped (always False on Windows)."""
+    noload = getattr(os, "RTLD_NOLOAD", None)
+    if noload is None:
+        return False
+    try:
+        lib = ctypes.CDLL(path, mode=noload)
+    except OSError:
+        return False
+    _dlclose(lib._handle)
+    return True
+
+
 class _Engine:
-    """The process-wide eSpeak NG instance."""
+    """The process-wide eSpeak NG instance.
+
+    eSpeak NG's wave generator keeps state from one utterance to the next in
+    C statics that no API call resets (the pitch flutter phase, automatic
+    gain, waveform phase), so the same text would sound slightly different
+    (and last a few samples more or less) depending on what was spoken
+    before. Every synthesis therefore starts from a freshly loaded library.
+    """
 
     def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self._audio: list[np.ndarray] = []
+        self._events: list[tuple[int, int, int, int, bytes]] = []
+        self._callback = _CALLBACK(self._on_synth)  # keep a reference
+        self._load()
+
+    def _load(self) -> None:
         import espeakng_loader
 
-        lib = ctypes.CDLL(espeakng_loader.get_library_path())
-        lib.espeak_Initialize.argtypes = [
-            ctypes.c_int,
-            ctypes.c_int,
-            ctypes.c_char_p,
-            ctypes.c_int,
-        ]
-        lib.espeak_Initialize.restype = ctypes.c_int
-        lib.espeak_SetSynthCallback.argtypes = [_CALLBACK]
-        lib.espeak_SetSynthCallback.restype = None
-        lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
-        lib.espeak_SetVoiceByName.restype = ctypes.c_int
-        lib.espeak_GetCurrentVoice.argtypes = []
-        lib.espeak_GetCurrentVoice.restype = ctypes.POINTER(_Voice)
-        lib.espeak_Synth.argtypes = [
-            ctypes.c_char_p,
-            ctypes.c_size_t,
-            ctypes.c_uint,
-            ctypes.c_int,
-            ctypes.c_uint,
-            ctypes.c_uint,
-            ctypes.c_void_p,
-            ctypes.c_void_p,
-        ]
-        lib.espeak_Synth.restype = ctypes.c_int
-        lib.espeak_TextToPhonemes.argtypes = [
-            ctypes.POINTER(ctypes.c_char_p),
-            ctypes.c_int,
-            ctypes.c_int,
-        ]
-        lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
+        self._path = espeakng_loader.get_library_path()
+        lib = ctypes.CDLL(self._path)
+        _declare(lib)
         data_path = espeakng_loader.get_data_path().encode()
         fs = lib.espeak_Initialize(
             _AUDIO_OUTPUT_SYNCHRONOUS, 0, data_path, _INITIALIZE_PHONEME_EVENTS
@@ -139,14 +186,31 @@ class _Engine:
             raise RuntimeError(
                 f"eSpeak NG failed to initialise with data at {data_path}"
             )
+        lib.espeak_SetSynthCallback(self._callback)
         self.lib = lib
         self.fs = int(fs)
-        self.lock = threading.Lock()
-        self._audio: list[np.ndarray] = []
-        self._events: list[tuple[int, int, int, int, bytes]] = []
-        self._callback = _CALLBACK(self._on_synth)  # keep a reference
-        lib.espeak_SetSynthCallback(self._callback)
         self._voice: str | None = None
+        self._used = False
+
+    def _reload(self) -> None:
+        """Unload the library and load it again, with all its state reset."""
+        self.lib.espeak_Terminate()
+        _dlclose(self.lib._handle)
+        stuck = _is_loaded(self._path)
+        self._load()
+        if stuck:
+            warnings.warn(
+                f"{self._path} stays loaded (another user holds it), so eSpeak "
+                "NG's audio may depend on what it spoke before",
+                RuntimeWarning,
+                stacklevel=5,
+            )
+
+    def _fresh(self) -> None:
+        """Make the library pristine for a synthesis, reloading it if used."""
+        if self._used:
+            self._reload()
+        self._used = True
 
     def _on_synth(self, wav, n, events) -> int:  # noqa: ANN001
         if wav and n > 0:
@@ -179,6 +243,7 @@ class _Engine:
 
     def synthesize(self, text: str, dialect: str):  # noqa: ANN201
         with self.lock:
+            self._fresh()
             self.set_voice(dialect)
             self._audio, self._events = [], []
             data = text.encode("utf-8")
@@ -196,6 +261,7 @@ class _Engine:
 
     def text_to_phonemes(self, text: str, dialect: str) -> list[str]:
         with self.lock:
+            self._used = True
             self.set_voice(dialect)
             buf = ctypes.c_char_p(text.encode("utf-8"))
             ptr = ctypes.pointer(buf)

@@ -5,7 +5,8 @@ words and a handful of sentence patterns (deterministic for a seed). The
 sentences are transcribed by eSpeak NG in the ``en-US`` dialect and chosen
 greedily for diphone coverage: each step takes the pool sentence with the
 highest score ``sum over its distinct diphones d of 1 / (1 + n_d)**2``, where
-``n_d`` counts the chosen sentences that already contain ``d``. Unseen
+``n_d`` counts the chosen sentences that already contain ``d`` (the earliest
+in the pool on a tie). Unseen
 diphones dominate the score, and once they run out, rare ones do. The
 selection of ``n`` sentences is the first ``n`` of one greedy order, so a
 larger request extends a smaller one.
@@ -13,8 +14,12 @@ larger request extends a smaller one.
 
 from __future__ import annotations
 
+import heapq
+
 import numpy as np
 import scipy.sparse
+
+from mtlsynth.utils.progress import Progress
 
 __all__ = [
     "diphones",
@@ -170,8 +175,115 @@ def diphones(transcription: list[str]) -> set[tuple[str, str]]:
     return pairs
 
 
+def _diphone_matrix(pool: list[str], bar: Progress) -> scipy.sparse.csr_matrix:
+    """Sentence-by-diphone incidence of a pool, transcribed in ``en-US``."""
+    from mtlsynth.speech import frontend
+
+    vocab: dict[tuple[str, str], int] = {}
+    rows, cols = [], []
+    for i, text in enumerate(pool):
+        for d in sorted(
+            diphones(frontend.text_to_phoneme_string(text, dialect="en-US"))
+        ):
+            rows.append(i)
+            cols.append(vocab.setdefault(d, len(vocab)))
+        bar.update()
+    return scipy.sparse.csr_matrix(
+        (np.ones(len(rows)), (rows, cols)), shape=(len(pool), len(vocab))
+    )
+
+
+def _row_scores(
+    m: scipy.sparse.csr_matrix, rows: np.ndarray, weights: np.ndarray
+) -> np.ndarray:
+    """``(m @ weights)[rows]``, summed left to right as the sparse product is.
+
+    The terms of each row are summed in storage order by a cumulative sum,
+    which is sequential by definition (unlike ``sum``, which pairs terms),
+    so the results equal the sparse product's bit for bit.
+    """
+    start = m.indptr[rows]
+    length = m.indptr[rows + 1] - start
+    k = np.arange(length.max())
+    inside = k < length[:, None]
+    cols = m.indices[np.where(inside, start[:, None] + k, 0)]
+    terms = np.where(inside, weights[cols], 0.0)
+    return np.add.accumulate(terms, axis=1)[:, -1]
+
+
+_INF_BITS = int(np.array(np.inf).view(np.int64))
+
+
+def _heap_keys(rows: np.ndarray, scores: np.ndarray, shift: int) -> list[int]:
+    """Integers that order rows by falling score, then rising row number.
+
+    The bits of a non-negative float, read as an integer, rise with its
+    value, so the keys compare as the pairs ``(-score, row)`` do, only
+    faster.
+    """
+    falling = _INF_BITS - scores.view(np.int64)
+    return [
+        (f << shift) | i for f, i in zip(falling.tolist(), rows.tolist(), strict=True)
+    ]
+
+
+def _pop_stale(
+    heap: list[int], scored_at: list[int], step: int, limit: int, mask: int
+) -> np.ndarray:
+    """Pop up to ``limit`` rows (``key & mask``) off the heap while stale."""
+    rows = []
+    while heap and len(rows) < limit and scored_at[heap[0] & mask] < step:
+        rows.append(heapq.heappop(heap) & mask)
+    return np.array(rows, dtype=np.int64)
+
+
+def _greedy_order(
+    m: scipy.sparse.csr_matrix, n: int, bar: Progress, first_batch: int = 16
+) -> list[int]:
+    """The first ``n`` rows of the greedy diphone-coverage order of ``m``.
+
+    Lazy greedy: a heap keeps every unchosen row under an upper bound of its
+    score (its score when last computed; scores only fall as diphones are
+    chosen, also in floating point), and only rows at the top are rescored,
+    in batches that double until the top row's score is current. That row
+    is taken: no bound beats it and ties go to the lowest row, so the order
+    is the one a full rescoring at every step gives (``argmax`` of
+    ``m @ weights``), bit for bit (see :func:`_row_scores`).
+    """
+    shift = max(1, m.shape[0].bit_length())
+    mask = (1 << shift) - 1
+    counts = np.zeros(m.shape[1])
+    weights = 1.0 / (1.0 + counts) ** 2
+    heap = _heap_keys(np.arange(m.shape[0]), m @ weights, shift)
+    heapq.heapify(heap)
+    scored_at = [0] * m.shape[0]
+    order: list[int] = []
+    batch = first_batch
+    while len(order) < n:
+        step = len(order)
+        if scored_at[heap[0] & mask] == step:
+            best = heapq.heappop(heap) & mask
+            order.append(best)
+            cols = m.indices[m.indptr[best] : m.indptr[best + 1]]
+            counts[cols] += 1.0
+            weights[cols] = 1.0 / (1.0 + counts[cols]) ** 2
+            bar.update()
+            batch = first_batch
+            continue
+        rows = _pop_stale(heap, scored_at, step, batch, mask)
+        for i, key in zip(
+            rows.tolist(),
+            _heap_keys(rows, _row_scores(m, rows, weights), shift),
+            strict=True,
+        ):
+            scored_at[i] = step
+            heapq.heappush(heap, key)
+        batch *= 2
+    return order
+
+
 def select_sentences(
-    n: int, *, seed: int = 0, pool_size: int | None = None
+    n: int, *, seed: int = 0, pool_size: int | None = None, progress: bool = False
 ) -> list[str]:
     """Sentences chosen greedily for diphone coverage.
 
@@ -183,14 +295,15 @@ def select_sentences(
         Seed of the sentence pool.
     pool_size : int, optional
         Pool size; default ``max(2000, 4 * n)``.
+    progress : bool, default=False
+        Show progress lines on stderr while the pool is transcribed and
+        the sentences are chosen.
 
     Returns
     -------
     list of str
         ``n`` sentences in selection order.
     """
-    from mtlsynth.speech import frontend
-
     if n < 1:
         raise ValueError(f"number of sentences must be positive, got {n}")
     pool = generate_sentences(
@@ -198,25 +311,8 @@ def select_sentences(
     )
     if n > len(pool):
         raise ValueError(f"cannot select {n} sentences from a pool of {len(pool)}")
-    vocab: dict[tuple[str, str], int] = {}
-    rows, cols = [], []
-    for i, text in enumerate(pool):
-        for d in sorted(
-            diphones(frontend.text_to_phoneme_string(text, dialect="en-US"))
-        ):
-            rows.append(i)
-            cols.append(vocab.setdefault(d, len(vocab)))
-    m = scipy.sparse.csr_matrix(
-        (np.ones(len(rows)), (rows, cols)), shape=(len(pool), len(vocab))
+    m = _diphone_matrix(
+        pool, Progress(len(pool), "transcribing sentences", enabled=progress)
     )
-    counts = np.zeros(len(vocab))
-    chosen = np.zeros(len(pool), dtype=bool)
-    order = []
-    for _ in range(n):
-        scores = m @ (1.0 / (1.0 + counts) ** 2)
-        scores[chosen] = -np.inf
-        best = int(np.argmax(scores))
-        chosen[best] = True
-        order.append(best)
-        counts += m[best].toarray().ravel()
-    return [pool[i] for i in order]
+    bar = Progress(n, "selecting sentences", enabled=progress)
+    return [pool[i] for i in _greedy_order(m, n, bar)]
