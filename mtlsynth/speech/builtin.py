@@ -14,6 +14,7 @@ from mtlsynth.speech.corpus import read_prompts
 from mtlsynth.speech.errors import CorpusError
 from mtlsynth.speech.labels import HTK_UNITS_PER_SECOND, write_htk_label
 from mtlsynth.utils.files import atomic_open
+from mtlsynth.utils.parallel import exit_with
 from mtlsynth.utils.progress import Progress
 
 __all__ = [
@@ -22,9 +23,11 @@ __all__ = [
 
 
 def _synthesize_chunk(
-    out: Path, dialect: str, items: list[tuple[str, str]], seed: int
+    out: Path, dialect: str, items: list[tuple[str, str]], seed: int, owner: int
 ) -> int:
     from mtlsynth.speech import frontend
+
+    exit_with(owner)
 
     for name, text in items:
         audio, pron = frontend.synthesize_text(text, dialect=dialect)
@@ -152,7 +155,9 @@ def build_corpus(
     if total:
         chunk = 10
         jobs = [
-            delayed(_synthesize_chunk)(out, dialect, items[i : i + chunk], seed)
+            delayed(_synthesize_chunk)(
+                out, dialect, items[i : i + chunk], seed, os.getpid()
+            )
             for dialect, items in todo.items()
             for i in range(0, len(items), chunk)
         ]
