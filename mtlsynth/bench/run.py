@@ -23,7 +23,7 @@ from mtlsynth.bench.methods import (
 )
 from mtlsynth.bench.report import markdown_report, write_plots
 from mtlsynth.bench.selection import _choose, _collect_blocks, _train
-from mtlsynth.speech.corpus import Corpus, split_corpus
+from mtlsynth.speech.corpus import Corpus, corpus_dialects, split_corpus
 from mtlsynth.speech.evaluation import METRICS
 from mtlsynth.speech.features import LinguisticFeatures
 from mtlsynth.speech.synthesizer import ParametricSynthesizer
@@ -158,7 +158,8 @@ def run_bench(
     target : str, default="en-GB-scotland"
         The dialect whose training data are reduced.
     dialects : sequence of str, optional
-        Dialects to use (default all eight; four with ``quick``).
+        Dialects to use: default every dialect of ``corpus``, else all eight
+        of the built-in corpus (four with ``quick``).
     levels : sequence of int, optional
         Training utterances of the target; the largest is also "every
         dialect at full size". Default :data:`LEVELS`.
@@ -193,6 +194,8 @@ def run_bench(
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    if not dialects and corpus is not None:
+        dialects = corpus_dialects(corpus)
     dialects = list(dialects or (_QUICK_DIALECTS if quick else frontend.DIALECTS))
     if target not in dialects:
         raise ValueError(f"target dialect {target!r} is not among {dialects}")

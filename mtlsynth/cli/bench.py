@@ -35,9 +35,11 @@ def run(args: Any) -> int:
         corpus=args.corpus,
         quick=args.quick,
         target=args.target,
+        dialects=args.dialects,
         levels=args.levels,
         methods=args.methods,
         n_folds=args.folds,
+        n_test=args.held_out,
         features=args.features,
         jobs=args.jobs,
     )
@@ -72,6 +74,19 @@ def add_parser(subparsers: Any) -> Any:
     bench.add_argument("--corpus", default=None, help="corpus root (default built-in)")
     bench.add_argument(
         "--target", default="en-GB-scotland", help="dialect with reduced data"
+    )
+    bench.add_argument(
+        "--dialects",
+        nargs="+",
+        default=None,
+        help="dialects to compare (default: every dialect of --corpus, else the "
+        "built-in corpus's eight, four with --quick)",
+    )
+    bench.add_argument(
+        "--held-out",
+        type=count,
+        default=None,
+        help="held-out sentences per dialect (default 20, 10 with --quick)",
     )
     bench.add_argument(
         "--levels", type=count, nargs="+", default=None, help="target utterances"

@@ -53,6 +53,7 @@ __all__ = [
     "Corpus",
     "Utterance",
     "cache_dir",
+    "corpus_dialects",
     "extract_features",
     "read_corpus",
     "read_prompts",
@@ -222,6 +223,22 @@ def _dialect_dirs(
         else:
             errors.append(f"{wav_dir}: dialect folder has no wav folder")
     return found
+
+
+def corpus_dialects(root: str | os.PathLike) -> list[str]:
+    """Dialects of a corpus: its folders with a ``wav`` folder, without reading.
+
+    Parameters
+    ----------
+    root : str or path-like
+        Corpus folder.
+
+    Returns
+    -------
+    list of str
+        The dialects, sorted; :func:`read_corpus` checks them.
+    """
+    return [p.name for p in _dialect_dirs(Path(root), None, [])]
 
 
 def _dialect_files(
