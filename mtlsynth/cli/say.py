@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from mtlsynth.utils.files import check_output_path
+
 __all__ = ["add_parser", "run"]
 
 
@@ -24,6 +26,7 @@ def run(args: argparse.Namespace) -> int:
     from mtlsynth.speech.audio import write_wav
     from mtlsynth.speech.synthesizer import ParametricSynthesizer
 
+    check_output_path(args.output)
     synth = ParametricSynthesizer.load(args.voice)
     wave, fs = synth.synthesize(
         args.text, dialect=args.dialect, accent_strength=args.accent_strength
