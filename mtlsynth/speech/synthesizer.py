@@ -17,10 +17,18 @@ dialect at once with the dialect as the task:
 The defaults are the package's shared-parameter models, whose task weights
 are ``W_t = W_0 + V_t``: ``accent_strength=s`` predicts with
 ``W_0 + s V_t`` (0 is the accent the dialects share, 1 the dialect, above 1
-an exaggerated dialect), and a dialect not seen in training is spoken with
-``W_0``. Any scikit-learn regressor or classifier can be plugged in
+an exaggerated dialect, below 0 a move away from it; ``s`` lies in
+:data:`ACCENT_STRENGTH_RANGE`), and a dialect not seen in training is spoken
+with ``W_0``. Any scikit-learn regressor or classifier can be plugged in
 instead; one whose ``fit`` takes no ``tasks`` is trained on all dialects
 pooled.
+
+Predictions stay physical whatever the models extrapolate to: every phone
+lasts from one frame to :data:`MAX_PHONE_SECONDS`, log-F0 stays in the F0
+range of the analysis (:data:`~mtlsynth.speech.vocoder.F0_FLOOR` to
+:data:`~mtlsynth.speech.vocoder.F0_CEIL`) and every other parameter within
+:data:`TRAINING_RANGE_STD` standard deviations of the mean of the training
+data of some dialect.
 
 A trained voice is saved as one ``.npz`` file of arrays plus JSON metadata
 (:meth:`ParametricSynthesizer.save`, :meth:`ParametricSynthesizer.load`);
@@ -64,10 +72,32 @@ from mtlsynth.speech.voicefile import (
 )
 
 __all__ = [
+    "ACCENT_STRENGTH_RANGE",
+    "MAX_PHONE_SECONDS",
+    "TRAINING_RANGE_STD",
     "ParametricSynthesizer",
 ]
 
 _METRICS = ("mcd_db", "f0_rmse_hz", "vuv_error_pct", "bap_db", "dur_rmse_ms")
+
+#: Accepted accent strengths ``s`` of ``W_0 + s V_t``: from the opposite of
+#: the dialect's departure from the shared accent (-1) through the shared
+#: accent (0) and the dialect (1) to three times its departure (3). Beyond,
+#: linear models extrapolate far outside anything heard in training.
+ACCENT_STRENGTH_RANGE = (-1.0, 3.0)
+
+#: Longest predicted phone, in seconds (a long pause); the shortest is a frame.
+MAX_PHONE_SECONDS = 2.0
+
+#: Predicted vocoder parameters stay within this many standard deviations of
+#: the mean of the training data of some dialect.
+TRAINING_RANGE_STD = 5.0
+
+
+def _bounded(x: np.ndarray, low: Any, high: Any) -> np.ndarray:
+    """``x`` clipped to ``[low, high]``; NaN becomes the middle of the range."""
+    low, high = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+    return np.clip(np.where(np.isnan(x), (low + high) / 2, x), low, high)
 
 
 def _frames_from_durations(log_frames: np.ndarray) -> np.ndarray:
@@ -490,9 +520,14 @@ class ParametricSynthesizer(BaseEstimator):
         return seq
 
     def _strength(self, accent_strength: float) -> float:
+        """The accent strength as a float, checked against its range."""
+        low, high = ACCENT_STRENGTH_RANGE
         s = float(accent_strength)
-        if not np.isfinite(s):
-            raise ValueError(f"accent_strength must be finite, got {accent_strength}")
+        if not low <= s <= high:
+            raise ValueError(
+                f"accent strength must be from {low:g} to {high:g} (0 the shared "
+                f"accent, 1 the dialect, above 1 exaggerated), got {accent_strength}"
+            )
         return s
 
     def predict_durations(
@@ -507,23 +542,39 @@ class ParametricSynthesizer(BaseEstimator):
         dialect : str
             Dialect to speak.
         accent_strength : float, default=1.0
-            Interpolation between the shared model (0) and the dialect (1).
+            Interpolation between the shared model (0) and the dialect (1),
+            in :data:`ACCENT_STRENGTH_RANGE`.
 
         Returns
         -------
         ndarray of shape (n_phones,)
-            Durations in frames.
+            Durations in frames, each from one frame to
+            :data:`MAX_PHONE_SECONDS`.
         """
         self._check_fitted()
         self._check_dialect(dialect)
+        s = self._strength(accent_strength)
         seq = self._sequence(utterance, dialect)
-        return np.exp(
-            self._log_durations(seq, dialect, self._strength(accent_strength))
-        )
+        return np.exp(self._log_durations(seq, dialect, s))
 
     def _log_durations(self, seq: PhoneSequence, dialect: str, s: float):
+        """Predicted log frames per phone, from 1 frame to the longest phone."""
         X = self.features_.phone_features(seq)
-        return predict_dialect(self.duration_model_, X, dialect, s)[:, 0]
+        longest = MAX_PHONE_SECONDS * 1e3 / float(self.frame_period)
+        log_frames = predict_dialect(self.duration_model_, X, dialect, s)[:, 0]
+        return _bounded(log_frames, 0.0, np.log(longest))
+
+    def _static_range(self) -> tuple[np.ndarray, np.ndarray]:
+        """Bounds of the static parameters (mel-cepstra, log-F0, band
+        aperiodicity): the training data's range, and the F0 analysis range."""
+        n = self.order_ + 2 + self.n_bap_
+        mean, std = self.target_mean_[:, :n], self.target_std_[:, :n]
+        low = np.min(mean - TRAINING_RANGE_STD * std, axis=0)
+        high = np.max(mean + TRAINING_RANGE_STD * std, axis=0)
+        f0 = self.order_ + 1
+        low[f0], high[f0] = np.log(vocoder.F0_FLOOR), np.log(vocoder.F0_CEIL)
+        high[f0 + 1 :] = np.minimum(high[f0 + 1 :], 0.0)  # aperiodicity <= 0 dB
+        return low, np.maximum(high, low)
 
     def _dialect_row(self, dialect: str, s: float) -> tuple[np.ndarray, ...]:
         """Normalization and variances for a dialect at accent strength ``s``."""
@@ -561,7 +612,8 @@ class ParametricSynthesizer(BaseEstimator):
             spoken with the shared models.
         accent_strength : float, default=1.0
             0 gives the shared accent, 1 the dialect, above 1 an exaggerated
-            dialect (shared-parameter models only, unless 1).
+            dialect, below 0 a move away from it (shared-parameter models
+            only, unless 1); in :data:`ACCENT_STRENGTH_RANGE`.
         durations : array-like of int or "label", optional
             Frames per phone; ``"label"`` takes them from a Label (reference
             timing); default predicted by the duration model.
@@ -571,7 +623,9 @@ class ParametricSynthesizer(BaseEstimator):
         Returns
         -------
         VocoderFeatures
-            Mel-cepstra, continuous log-F0, voicing and band aperiodicity.
+            Mel-cepstra, continuous log-F0, voicing and band aperiodicity,
+            within the ranges of the training data (log-F0 within the F0
+            range of the analysis).
         """
         self._check_fitted()
         self._check_dialect(dialect)
@@ -593,11 +647,13 @@ class ParametricSynthesizer(BaseEstimator):
         mean, std, var = self._dialect_row(dialect, s)
         Z = predict_dialect(self.acoustic_model_, X, dialect, s)
         means = Z * std + mean
-        static = mlpg(means, var * std**2, DELTA_WINDOWS)
+        static = _bounded(
+            mlpg(means, var * std**2, DELTA_WINDOWS), *self._static_range()
+        )
         order = self.order_
         mcep = static[:, : order + 1]
         lf0 = static[:, order + 1]
-        bap = np.minimum(static[:, order + 2 :], 0.0)
+        bap = static[:, order + 2 :]
         if self.voicing_model_ is None:
             voiced = np.full(len(X), self.voiced_default_ > 0.5)
         else:
@@ -637,7 +693,8 @@ class ParametricSynthesizer(BaseEstimator):
             spoken with the shared models.
         accent_strength : float, default=1.0
             0 gives the shared accent, 1 the dialect, above 1 an exaggerated
-            dialect.
+            dialect, below 0 a move away from it; in
+            :data:`ACCENT_STRENGTH_RANGE`.
         durations : array-like of int or "label", optional
             Frames per phone; default predicted.
 

@@ -40,6 +40,8 @@ import pyworld
 from scipy.signal import lfilter
 
 __all__ = [
+    "F0_CEIL",
+    "F0_FLOOR",
     "VocoderFeatures",
     "analyze",
     "default_alpha",
@@ -61,6 +63,10 @@ _ALPHA_TABLE = {
 }
 
 _DEFAULT_ORDER = 59
+
+#: F0 search range of :func:`analyze` in Hz: the log-F0 of a voice lies in it.
+F0_FLOOR = 71.0
+F0_CEIL = 800.0
 _MIN_FRAMES = 4
 _POWER_FLOOR = 1e-16
 
@@ -457,8 +463,8 @@ def analyze(
     *,
     frame_period: float = 5.0,
     f0_method: str = "harvest",
-    f0_floor: float = 71.0,
-    f0_ceil: float = 800.0,
+    f0_floor: float = F0_FLOOR,
+    f0_ceil: float = F0_CEIL,
     mcep_order: int | None = None,
     mcep_alpha: float | None = None,
 ) -> VocoderFeatures:
