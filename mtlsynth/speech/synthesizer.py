@@ -48,6 +48,7 @@ from mtlsynth.speech import vocoder
 from mtlsynth.speech.corpus import Corpus, extract_features
 from mtlsynth.speech.evaluation import evaluate_voice
 from mtlsynth.speech.features import LinguisticFeatures
+from mtlsynth.speech.labels import SILENCE
 from mtlsynth.speech.models import (
     fit_model,
     predict_dialect,
@@ -512,6 +513,8 @@ class ParametricSynthesizer(BaseEstimator):
                     "text; pass a Label instead"
                 )
             pron = frontend.phonemes(utterance, dialect=dialect)
+            if all(phone == SILENCE for phone in pron.phones):
+                raise ValueError(f"no words to speak in {utterance!r}")
             question = utterance.strip().endswith("?")
             return PhoneSequence(pron.phones, None, pron.word_index, question)
         seq = PhoneSequence.coerce(utterance, frame_period=self.frame_period)
