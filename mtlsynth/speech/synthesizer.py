@@ -756,10 +756,21 @@ class ParametricSynthesizer(BaseEstimator):
         dict of str to dict of str to float
             For every dialect: ``mcd_db`` (c_0 excluded), ``f0_rmse_hz``,
             ``vuv_error_pct``, ``bap_db`` and ``dur_rmse_ms``.
+
+        Raises
+        ------
+        ValueError
+            If the corpus's sample rate is not the voice's (checked before
+            any analysis).
         """
         self._check_fitted()
         if not isinstance(corpus, Corpus) or len(corpus) == 0:
             raise ValueError("evaluate needs a non-empty Corpus")
+        if int(corpus.fs) != self.fs_:
+            raise ValueError(
+                f"{corpus.root}: the corpus is sampled at {corpus.fs} Hz but the "
+                f"voice at {self.fs_} Hz; evaluate it on speech at {self.fs_} Hz"
+            )
         return evaluate_voice(self, corpus, self._vocoder_features(corpus, lazy=True))
 
     # ----------------------------------------------------------- save/load
