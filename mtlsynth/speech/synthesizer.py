@@ -66,6 +66,8 @@ from mtlsynth.speech.training import (
 )
 from mtlsynth.speech.voicefile import (
     VoiceFileError,
+    check_model,
+    check_voice,
     dump_estimator,
     load_estimator,
     read_voice,
@@ -859,50 +861,82 @@ class ParametricSynthesizer(BaseEstimator):
         Raises
         ------
         VoiceFileError
-            If the file is corrupted, not a voice file, or of a newer format.
+            If the file is corrupted, not a voice file, of a newer format, or
+            if its metadata breaks the schema of its format
+            (:func:`~mtlsynth.speech.voicefile.check_voice`); the one-line
+            message names the file and the field at fault.
         """
         meta, arrays = read_voice(path)
         try:
-            synth = cls(progress=False, **meta["synthesizer"])
-            f = meta["features"]
-            lf = LinguisticFeatures(
-                context=f["context"],
-                n_bumps=f["n_bumps"],
-                interaction_context=f["interaction_context"],
-                edge_kernels=tuple(f["edge_kernels"]),
-                # voice files of format 1 have no diphone columns
-                diphone_kernels=tuple(f.get("diphone_kernels", ())),
-                diphone_min_count=int(f.get("diphone_min_count", 20)),
-                neighbour_identity=bool(f["neighbour_identity"]),
-                n_identity_bumps=int(f["n_identity_bumps"]),
-                phone_table=f["phone_table"],
-                frame_period=synth.frame_period,
-            )
-            synth.features_ = lf._set_inventory(f["inventory"], f.get("diphones", ()))
-            sig = meta["signal"]
-            synth.fs_ = int(sig["fs"])
-            synth.alpha_ = float(sig["alpha"])
-            synth.fft_size_ = int(sig["fft_size"])
-            synth.order_ = int(sig["order"])
-            synth.n_bap_ = int(sig["n_bap"])
-            synth.voiced_default_ = float(sig["voiced_default"])
-            synth.dialects_ = np.asarray(meta["dialects"], dtype=str)
-            models = meta["models"]
-            synth.duration_model_ = load_estimator(models["duration"], arrays)
-            synth.acoustic_model_ = load_estimator(models["acoustic"], arrays)
-            synth.voicing_model_ = load_estimator(models["voicing"], arrays)
-            synth.target_mean_ = arrays["target_mean"]
-            synth.target_std_ = arrays["target_std"]
-            synth.variance_ = arrays["variance"]
-        except (KeyError, TypeError, ValueError) as error:
-            if isinstance(error, VoiceFileError):
-                raise
+            return cls._from_voice(meta, arrays)
+        except VoiceFileError as error:
+            raise VoiceFileError(f"{path}: {error}") from None
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
+            message = " ".join(str(error).split())
             raise VoiceFileError(
-                f"{path}: incomplete or inconsistent voice file: {error!r}"
-            ) from error
-        q = (synth.order_ + 2 + synth.n_bap_) * len(DELTA_WINDOWS)
-        n = len(synth.dialects_) + 1
-        for name in ("target_mean_", "target_std_", "variance_"):
-            if getattr(synth, name).shape != (n, q):
-                raise VoiceFileError(f"{path}: {name[:-1]} has the wrong shape")
+                f"{path}: incomplete or inconsistent voice file: {message}"
+            ) from None
+
+    @classmethod
+    def _from_voice(cls, meta: dict, arrays: dict) -> ParametricSynthesizer:
+        """The synthesizer of checked voice metadata and arrays."""
+        check_voice(meta, arrays)
+        synth = cls(progress=False, **meta["synthesizer"])
+        f = meta["features"]
+        lf = LinguisticFeatures(
+            context=f["context"],
+            n_bumps=f["n_bumps"],
+            interaction_context=f["interaction_context"],
+            edge_kernels=tuple(f["edge_kernels"]),
+            # voice files of format 1 have no diphone columns
+            diphone_kernels=tuple(f.get("diphone_kernels", ())),
+            diphone_min_count=int(f.get("diphone_min_count", 20)),
+            neighbour_identity=bool(f["neighbour_identity"]),
+            n_identity_bumps=int(f["n_identity_bumps"]),
+            phone_table=f["phone_table"],
+            frame_period=synth.frame_period,
+        )
+        synth.features_ = lf._set_inventory(f["inventory"], f.get("diphones", ()))
+        sig = meta["signal"]
+        synth.fs_ = int(sig["fs"])
+        synth.alpha_ = float(sig["alpha"])
+        synth.fft_size_ = int(sig["fft_size"])
+        synth.order_ = int(sig["order"])
+        synth.n_bap_ = int(sig["n_bap"])
+        synth.voiced_default_ = float(sig["voiced_default"])
+        synth.dialects_ = np.asarray(meta["dialects"], dtype=str)
+        synth.target_mean_ = arrays["target_mean"]
+        synth.target_std_ = arrays["target_std"]
+        synth.variance_ = arrays["variance"]
+        synth._load_models(meta["models"], arrays, meta["version"])
         return synth
+
+    def _load_models(self, meta: dict, arrays: dict, version: int) -> None:
+        """Rebuild the three models and check that they fit the voice.
+
+        Format 1 files predate the diphone columns: their models are checked
+        against their own input width.
+        """
+        lf = self.features_
+        n_targets = self.target_mean_.shape[1]
+        needs = {
+            "duration": (lf.n_phone_features_, 1),
+            "acoustic": (lf.n_frame_features_, n_targets),
+            "voicing": (lf.n_frame_features_, 1),
+        }
+        for which, (n_features, n_outputs) in needs.items():
+            field = f"models.{which}"
+            model = load_estimator(meta[which], arrays, field)
+            setattr(self, f"{which}_model_", model)
+            if model is None:
+                continue
+            if version < 2:
+                n_features = getattr(model, "n_features_in_", n_features)
+            check_model(
+                model,
+                field,
+                n_features=n_features,
+                n_outputs=n_outputs,
+                dialects=self.dialects_.tolist(),
+                voicing=which == "voicing",
+            )

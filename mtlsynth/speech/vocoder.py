@@ -44,6 +44,7 @@ __all__ = [
     "F0_FLOOR",
     "VocoderFeatures",
     "analyze",
+    "aperiodicity_bands",
     "default_alpha",
     "envelope_from_mcep",
     "mcep_from_envelope",
@@ -433,6 +434,22 @@ def _interpolate_lf0(f0: np.ndarray, f0_floor: float) -> np.ndarray:
     idx = np.flatnonzero(voiced)
     # np.interp holds the end values outside the voiced range
     return np.interp(np.arange(f0.size), idx, np.log(f0[idx]))
+
+
+def aperiodicity_bands(fs: int) -> int:
+    """Band aperiodicity dimensions of the analysis at a sample rate.
+
+    Parameters
+    ----------
+    fs : int
+        Sample rate in Hz.
+
+    Returns
+    -------
+    int
+        WORLD's 3 kHz bands, or 1 below 12 kHz where WORLD has none.
+    """
+    return max(1, pyworld.get_num_aperiodicities(fs))
 
 
 def _code_aperiodicity(ap: np.ndarray, fs: int) -> np.ndarray:
