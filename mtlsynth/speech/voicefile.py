@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from mtlsynth.utils.files import atomic_open
+from mtlsynth.utils.files import atomic_open, remove_stale_temporaries
 
 __all__ = [
     "VoiceFileError",
@@ -564,6 +564,10 @@ def _finite(value: Any, field: str) -> None:
 def write_voice(path: str | os.PathLike, meta: dict, arrays: dict) -> None:
     """Write metadata and arrays atomically as one ``.npz`` file.
 
+    Temporary files that earlier writes of ``path`` left behind when they
+    were killed are removed first, once they are an hour old
+    (:func:`~mtlsynth.utils.files.remove_stale_temporaries`).
+
     Parameters
     ----------
     path : str or path-like
@@ -579,6 +583,7 @@ def write_voice(path: str | os.PathLike, meta: dict, arrays: dict) -> None:
         if value.dtype.kind not in "biufU":
             raise ValueError(f"cannot save array {key!r} of dtype {value.dtype}")
     payload["__meta__"] = np.asarray(json.dumps(meta))
+    remove_stale_temporaries(path)
     with atomic_open(Path(path), "wb") as f:
         np.savez(f, **payload)
 

@@ -1,10 +1,18 @@
-"""Files written atomically: a temporary file, then a rename."""
+"""Files written atomically: a temporary file, then a rename.
+
+The temporary file of ``folder/name`` is ``folder/.name.XXXXXXXX.tmp``; a
+process killed while writing leaves it behind, and
+:func:`remove_stale_temporaries` removes such leftovers once they are old.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
+import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -12,9 +20,13 @@ from typing import IO, Any
 __all__ = [
     "atomic_open",
     "check_output_path",
+    "remove_stale_temporaries",
 ]
 
 _SUFFIX = ".tmp"
+
+#: Seconds after which an untouched temporary file counts as abandoned.
+STALE_SECONDS = 3600.0
 
 
 def _prefix(path: Path) -> str:
@@ -68,6 +80,47 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def remove_stale_temporaries(
+    path: str | os.PathLike, max_age: float = STALE_SECONDS
+) -> list[Path]:
+    """Remove temporary files of ``path`` left by writers that were killed.
+
+    Only regular files named as :func:`atomic_open` names the temporary
+    files of ``path`` and untouched for ``max_age`` seconds are removed: a
+    write in progress keeps its file's modification time fresh, so
+    concurrent writers of the same file are safe.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The destination whose leftovers to remove.
+    max_age : float, default=STALE_SECONDS
+        Seconds since the last modification after which a temporary file
+        is abandoned.
+
+    Returns
+    -------
+    list of Path
+        The files removed.
+    """
+    path = Path(path)
+    pattern = re.compile(
+        re.escape(_prefix(path)) + r"[a-z0-9_]{8}" + re.escape(_SUFFIX)
+    )
+    removed = []
+    now = time.time()
+    with contextlib.suppress(OSError), os.scandir(path.parent) as entries:
+        for entry in entries:
+            if not pattern.fullmatch(entry.name):
+                continue
+            with contextlib.suppress(OSError):
+                info = entry.stat(follow_symlinks=False)
+                if stat.S_ISREG(info.st_mode) and now - info.st_mtime > max_age:
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path))
+    return removed
 
 
 def _nearest_existing(path: Path) -> Path:
