@@ -6,10 +6,10 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from pathlib import Path
 
 from mtlsynth.cli._common import count, jobs, log, table
 from mtlsynth.speech.corpus import cache_dir
+from mtlsynth.utils.files import atomic_open, check_output_path
 
 __all__ = ["add_parser", "run"]
 
@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     dialects = list(args.dialects or frontend.DIALECTS)
     if args.utterances < 2:
         raise ValueError("--utterances must be at least 2")
+    out = check_output_path(args.out, folder=True)
     cache = cache_dir()
     root = cache / "corpus"
     start = time.perf_counter()
@@ -61,7 +62,6 @@ def run(args: argparse.Namespace) -> int:
         f0_method="dio",
         max_voicing_frames=60_000,
     ).fit(train)
-    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     prompts = read_prompts(root)
     held_name = sorted({u.name for u in test.utterances})[0]
@@ -71,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
         wave, fs = synth.synthesize(text, dialect=dialect)
         write_wav(out / f"{dialect}.wav", wave, fs)
     results = synth.evaluate(test)
-    (out / "metrics.json").write_text(json.dumps(results, indent=1) + "\n")
+    with atomic_open(out / "metrics.json", "w") as f:
+        f.write(json.dumps(results, indent=1) + "\n")
     print(
         f"Held-out measures ({len(test)} utterances, reference durations, "
         f"mel-cepstrum order {synth.order_}, alpha {synth.alpha_}):"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from mtlsynth.cli._common import holdout, table
+from mtlsynth.utils.files import atomic_open, check_output_path
 
 __all__ = ["add_parser", "run"]
 
@@ -29,6 +29,8 @@ def run(args: argparse.Namespace) -> int:
     from mtlsynth.speech.corpus import read_corpus, split_corpus
     from mtlsynth.speech.synthesizer import ParametricSynthesizer
 
+    if args.json:
+        check_output_path(args.json)
     synth = ParametricSynthesizer.load(args.voice)
     synth.progress = True
     corpus = read_corpus(args.corpus, dialects=args.dialects)
@@ -39,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"Measures on {len(test)} utterances (reference durations):")
     print(table(results))
     if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=1) + "\n")
+        with atomic_open(args.json, "w") as f:
+            f.write(json.dumps(results, indent=1) + "\n")
     return 0
 
 

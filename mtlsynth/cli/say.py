@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from mtlsynth.speech.synthesizer import ACCENT_STRENGTH_RANGE
+from mtlsynth.utils.files import check_output_path
+
 __all__ = ["add_parser", "run"]
 
 
@@ -24,6 +27,7 @@ def run(args: argparse.Namespace) -> int:
     from mtlsynth.speech.audio import write_wav
     from mtlsynth.speech.synthesizer import ParametricSynthesizer
 
+    check_output_path(args.output)
     synth = ParametricSynthesizer.load(args.voice)
     wave, fs = synth.synthesize(
         args.text, dialect=args.dialect, accent_strength=args.accent_strength
@@ -46,6 +50,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     argparse.ArgumentParser
         The command's parser.
     """
+    low, high = ACCENT_STRENGTH_RANGE
     say = subparsers.add_parser("say", help="speak text with a trained voice")
     say.add_argument("text", help="text to speak")
     say.add_argument("--voice", required=True, help="voice file")
@@ -54,7 +59,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "--accent-strength",
         type=float,
         default=1.0,
-        help="0 shared accent, 1 the dialect, >1 exaggerated (default 1)",
+        help=f"from {low:g} to {high:g}: 0 the accent the dialects share, 1 the "
+        "dialect, above 1 exaggerated, below 0 away from it (default 1)",
     )
     say.add_argument("-o", "--output", required=True, help="wav file to write")
     say.set_defaults(func=run)

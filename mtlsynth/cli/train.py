@@ -6,6 +6,7 @@ import argparse
 import time
 
 from mtlsynth.cli._common import count, holdout, jobs, log
+from mtlsynth.utils.files import check_output_path
 
 __all__ = ["add_parser", "run"]
 
@@ -23,10 +24,16 @@ def run(args: argparse.Namespace) -> int:
     -------
     status : int
         Exit status, 0 on success.
+
+    Raises
+    ------
+    OSError
+        If the voice file cannot be written there, before any training.
     """
     from mtlsynth.speech.corpus import read_corpus, split_corpus
     from mtlsynth.speech.synthesizer import ParametricSynthesizer
 
+    check_output_path(args.output)
     corpus = read_corpus(args.corpus, dialects=args.dialects)
     if args.holdout > 0:
         corpus, test = split_corpus(corpus, test_size=args.holdout)

@@ -17,10 +17,18 @@ dialect at once with the dialect as the task:
 The defaults are the package's shared-parameter models, whose task weights
 are ``W_t = W_0 + V_t``: ``accent_strength=s`` predicts with
 ``W_0 + s V_t`` (0 is the accent the dialects share, 1 the dialect, above 1
-an exaggerated dialect), and a dialect not seen in training is spoken with
-``W_0``. Any scikit-learn regressor or classifier can be plugged in
+an exaggerated dialect, below 0 a move away from it; ``s`` lies in
+:data:`ACCENT_STRENGTH_RANGE`), and a dialect not seen in training is spoken
+with ``W_0``. Any scikit-learn regressor or classifier can be plugged in
 instead; one whose ``fit`` takes no ``tasks`` is trained on all dialects
 pooled.
+
+Predictions stay physical whatever the models extrapolate to: every phone
+lasts from one frame to :data:`MAX_PHONE_SECONDS`, log-F0 stays in the F0
+range of the analysis (:data:`~mtlsynth.speech.vocoder.F0_FLOOR` to
+:data:`~mtlsynth.speech.vocoder.F0_CEIL`) and every other parameter within
+:data:`TRAINING_RANGE_STD` standard deviations of the mean of the training
+data of some dialect.
 
 A trained voice is saved as one ``.npz`` file of arrays plus JSON metadata
 (:meth:`ParametricSynthesizer.save`, :meth:`ParametricSynthesizer.load`);
@@ -40,6 +48,7 @@ from mtlsynth.speech import vocoder
 from mtlsynth.speech.corpus import Corpus, extract_features
 from mtlsynth.speech.evaluation import evaluate_voice
 from mtlsynth.speech.features import LinguisticFeatures
+from mtlsynth.speech.labels import SILENCE
 from mtlsynth.speech.models import (
     fit_model,
     predict_dialect,
@@ -57,6 +66,8 @@ from mtlsynth.speech.training import (
 )
 from mtlsynth.speech.voicefile import (
     VoiceFileError,
+    check_model,
+    check_voice,
     dump_estimator,
     load_estimator,
     read_voice,
@@ -65,8 +76,30 @@ from mtlsynth.speech.voicefile import (
 from mtlsynth.utils.progress import reporting
 
 __all__ = [
+    "ACCENT_STRENGTH_RANGE",
+    "MAX_PHONE_SECONDS",
+    "TRAINING_RANGE_STD",
     "ParametricSynthesizer",
 ]
+
+#: Accepted accent strengths ``s`` of ``W_0 + s V_t``: from the opposite of
+#: the dialect's departure from the shared accent (-1) through the shared
+#: accent (0) and the dialect (1) to three times its departure (3). Beyond,
+#: linear models extrapolate far outside anything heard in training.
+ACCENT_STRENGTH_RANGE = (-1.0, 3.0)
+
+#: Longest predicted phone, in seconds (a long pause); the shortest is a frame.
+MAX_PHONE_SECONDS = 2.0
+
+#: Predicted vocoder parameters stay within this many standard deviations of
+#: the mean of the training data of some dialect.
+TRAINING_RANGE_STD = 5.0
+
+
+def _bounded(x: np.ndarray, low: Any, high: Any) -> np.ndarray:
+    """``x`` clipped to ``[low, high]``; NaN becomes the middle of the range."""
+    low, high = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+    return np.clip(np.where(np.isnan(x), (low + high) / 2, x), low, high)
 
 
 def _frames_from_durations(log_frames: np.ndarray) -> np.ndarray:
@@ -485,6 +518,8 @@ class ParametricSynthesizer(BaseEstimator):
                     "text; pass a Label instead"
                 )
             pron = frontend.phonemes(utterance, dialect=dialect)
+            if all(phone == SILENCE for phone in pron.phones):
+                raise ValueError(f"no words to speak in {utterance!r}")
             question = utterance.strip().endswith("?")
             return PhoneSequence(pron.phones, None, pron.word_index, question)
         seq = PhoneSequence.coerce(utterance, frame_period=self.frame_period)
@@ -493,9 +528,14 @@ class ParametricSynthesizer(BaseEstimator):
         return seq
 
     def _strength(self, accent_strength: float) -> float:
+        """The accent strength as a float, checked against its range."""
+        low, high = ACCENT_STRENGTH_RANGE
         s = float(accent_strength)
-        if not np.isfinite(s):
-            raise ValueError(f"accent_strength must be finite, got {accent_strength}")
+        if not low <= s <= high:
+            raise ValueError(
+                f"accent strength must be from {low:g} to {high:g} (0 the shared "
+                f"accent, 1 the dialect, above 1 exaggerated), got {accent_strength}"
+            )
         return s
 
     def predict_durations(
@@ -510,23 +550,39 @@ class ParametricSynthesizer(BaseEstimator):
         dialect : str
             Dialect to speak.
         accent_strength : float, default=1.0
-            Interpolation between the shared model (0) and the dialect (1).
+            Interpolation between the shared model (0) and the dialect (1),
+            in :data:`ACCENT_STRENGTH_RANGE`.
 
         Returns
         -------
         ndarray of shape (n_phones,)
-            Durations in frames.
+            Durations in frames, each from one frame to
+            :data:`MAX_PHONE_SECONDS`.
         """
         self._check_fitted()
         self._check_dialect(dialect)
+        s = self._strength(accent_strength)
         seq = self._sequence(utterance, dialect)
-        return np.exp(
-            self._log_durations(seq, dialect, self._strength(accent_strength))
-        )
+        return np.exp(self._log_durations(seq, dialect, s))
 
     def _log_durations(self, seq: PhoneSequence, dialect: str, s: float):
+        """Predicted log frames per phone, from 1 frame to the longest phone."""
         X = self.features_.phone_features(seq)
-        return predict_dialect(self.duration_model_, X, dialect, s)[:, 0]
+        longest = MAX_PHONE_SECONDS * 1e3 / float(self.frame_period)
+        log_frames = predict_dialect(self.duration_model_, X, dialect, s)[:, 0]
+        return _bounded(log_frames, 0.0, np.log(longest))
+
+    def _static_range(self) -> tuple[np.ndarray, np.ndarray]:
+        """Bounds of the static parameters (mel-cepstra, log-F0, band
+        aperiodicity): the training data's range, and the F0 analysis range."""
+        n = self.order_ + 2 + self.n_bap_
+        mean, std = self.target_mean_[:, :n], self.target_std_[:, :n]
+        low = np.min(mean - TRAINING_RANGE_STD * std, axis=0)
+        high = np.max(mean + TRAINING_RANGE_STD * std, axis=0)
+        f0 = self.order_ + 1
+        low[f0], high[f0] = np.log(vocoder.F0_FLOOR), np.log(vocoder.F0_CEIL)
+        high[f0 + 1 :] = np.minimum(high[f0 + 1 :], 0.0)  # aperiodicity <= 0 dB
+        return low, np.maximum(high, low)
 
     def _dialect_row(self, dialect: str, s: float) -> tuple[np.ndarray, ...]:
         """Normalization and variances for a dialect at accent strength ``s``."""
@@ -564,7 +620,8 @@ class ParametricSynthesizer(BaseEstimator):
             spoken with the shared models.
         accent_strength : float, default=1.0
             0 gives the shared accent, 1 the dialect, above 1 an exaggerated
-            dialect (shared-parameter models only, unless 1).
+            dialect, below 0 a move away from it (shared-parameter models
+            only, unless 1); in :data:`ACCENT_STRENGTH_RANGE`.
         durations : array-like of int or "label", optional
             Frames per phone; ``"label"`` takes them from a Label (reference
             timing); default predicted by the duration model.
@@ -574,7 +631,9 @@ class ParametricSynthesizer(BaseEstimator):
         Returns
         -------
         VocoderFeatures
-            Mel-cepstra, continuous log-F0, voicing and band aperiodicity.
+            Mel-cepstra, continuous log-F0, voicing and band aperiodicity,
+            within the ranges of the training data (log-F0 within the F0
+            range of the analysis).
         """
         self._check_fitted()
         self._check_dialect(dialect)
@@ -596,11 +655,13 @@ class ParametricSynthesizer(BaseEstimator):
         mean, std, var = self._dialect_row(dialect, s)
         Z = predict_dialect(self.acoustic_model_, X, dialect, s)
         means = Z * std + mean
-        static = mlpg(means, var * std**2, DELTA_WINDOWS)
+        static = _bounded(
+            mlpg(means, var * std**2, DELTA_WINDOWS), *self._static_range()
+        )
         order = self.order_
         mcep = static[:, : order + 1]
         lf0 = static[:, order + 1]
-        bap = np.minimum(static[:, order + 2 :], 0.0)
+        bap = static[:, order + 2 :]
         if self.voicing_model_ is None:
             voiced = np.full(len(X), self.voiced_default_ > 0.5)
         else:
@@ -640,7 +701,8 @@ class ParametricSynthesizer(BaseEstimator):
             spoken with the shared models.
         accent_strength : float, default=1.0
             0 gives the shared accent, 1 the dialect, above 1 an exaggerated
-            dialect.
+            dialect, below 0 a move away from it; in
+            :data:`ACCENT_STRENGTH_RANGE`.
         durations : array-like of int or "label", optional
             Frames per phone; default predicted.
 
@@ -699,10 +761,21 @@ class ParametricSynthesizer(BaseEstimator):
         dict of str to dict of str to float
             For every dialect: ``mcd_db`` (c_0 excluded), ``f0_rmse_hz``,
             ``vuv_error_pct``, ``bap_db`` and ``dur_rmse_ms``.
+
+        Raises
+        ------
+        ValueError
+            If the corpus's sample rate is not the voice's (checked before
+            any analysis).
         """
         self._check_fitted()
         if not isinstance(corpus, Corpus) or len(corpus) == 0:
             raise ValueError("evaluate needs a non-empty Corpus")
+        if int(corpus.fs) != self.fs_:
+            raise ValueError(
+                f"{corpus.root}: the corpus is sampled at {corpus.fs} Hz but the "
+                f"voice at {self.fs_} Hz; evaluate it on speech at {self.fs_} Hz"
+            )
         return evaluate_voice(self, corpus, self._vocoder_features(corpus, lazy=True))
 
     # ----------------------------------------------------------- save/load
@@ -791,50 +864,82 @@ class ParametricSynthesizer(BaseEstimator):
         Raises
         ------
         VoiceFileError
-            If the file is corrupted, not a voice file, or of a newer format.
+            If the file is corrupted, not a voice file, of a newer format, or
+            if its metadata breaks the schema of its format
+            (:func:`~mtlsynth.speech.voicefile.check_voice`); the one-line
+            message names the file and the field at fault.
         """
         meta, arrays = read_voice(path)
         try:
-            synth = cls(progress=False, **meta["synthesizer"])
-            f = meta["features"]
-            lf = LinguisticFeatures(
-                context=f["context"],
-                n_bumps=f["n_bumps"],
-                interaction_context=f["interaction_context"],
-                edge_kernels=tuple(f["edge_kernels"]),
-                # voice files of format 1 have no diphone columns
-                diphone_kernels=tuple(f.get("diphone_kernels", ())),
-                diphone_min_count=int(f.get("diphone_min_count", 20)),
-                neighbour_identity=bool(f["neighbour_identity"]),
-                n_identity_bumps=int(f["n_identity_bumps"]),
-                phone_table=f["phone_table"],
-                frame_period=synth.frame_period,
-            )
-            synth.features_ = lf._set_inventory(f["inventory"], f.get("diphones", ()))
-            sig = meta["signal"]
-            synth.fs_ = int(sig["fs"])
-            synth.alpha_ = float(sig["alpha"])
-            synth.fft_size_ = int(sig["fft_size"])
-            synth.order_ = int(sig["order"])
-            synth.n_bap_ = int(sig["n_bap"])
-            synth.voiced_default_ = float(sig["voiced_default"])
-            synth.dialects_ = np.asarray(meta["dialects"], dtype=str)
-            models = meta["models"]
-            synth.duration_model_ = load_estimator(models["duration"], arrays)
-            synth.acoustic_model_ = load_estimator(models["acoustic"], arrays)
-            synth.voicing_model_ = load_estimator(models["voicing"], arrays)
-            synth.target_mean_ = arrays["target_mean"]
-            synth.target_std_ = arrays["target_std"]
-            synth.variance_ = arrays["variance"]
-        except (KeyError, TypeError, ValueError) as error:
-            if isinstance(error, VoiceFileError):
-                raise
+            return cls._from_voice(meta, arrays)
+        except VoiceFileError as error:
+            raise VoiceFileError(f"{path}: {error}") from None
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
+            message = " ".join(str(error).split())
             raise VoiceFileError(
-                f"{path}: incomplete or inconsistent voice file: {error!r}"
-            ) from error
-        q = (synth.order_ + 2 + synth.n_bap_) * len(DELTA_WINDOWS)
-        n = len(synth.dialects_) + 1
-        for name in ("target_mean_", "target_std_", "variance_"):
-            if getattr(synth, name).shape != (n, q):
-                raise VoiceFileError(f"{path}: {name[:-1]} has the wrong shape")
+                f"{path}: incomplete or inconsistent voice file: {message}"
+            ) from None
+
+    @classmethod
+    def _from_voice(cls, meta: dict, arrays: dict) -> ParametricSynthesizer:
+        """The synthesizer of checked voice metadata and arrays."""
+        check_voice(meta, arrays)
+        synth = cls(progress=False, **meta["synthesizer"])
+        f = meta["features"]
+        lf = LinguisticFeatures(
+            context=f["context"],
+            n_bumps=f["n_bumps"],
+            interaction_context=f["interaction_context"],
+            edge_kernels=tuple(f["edge_kernels"]),
+            # voice files of format 1 have no diphone columns
+            diphone_kernels=tuple(f.get("diphone_kernels", ())),
+            diphone_min_count=int(f.get("diphone_min_count", 20)),
+            neighbour_identity=bool(f["neighbour_identity"]),
+            n_identity_bumps=int(f["n_identity_bumps"]),
+            phone_table=f["phone_table"],
+            frame_period=synth.frame_period,
+        )
+        synth.features_ = lf._set_inventory(f["inventory"], f.get("diphones", ()))
+        sig = meta["signal"]
+        synth.fs_ = int(sig["fs"])
+        synth.alpha_ = float(sig["alpha"])
+        synth.fft_size_ = int(sig["fft_size"])
+        synth.order_ = int(sig["order"])
+        synth.n_bap_ = int(sig["n_bap"])
+        synth.voiced_default_ = float(sig["voiced_default"])
+        synth.dialects_ = np.asarray(meta["dialects"], dtype=str)
+        synth.target_mean_ = arrays["target_mean"]
+        synth.target_std_ = arrays["target_std"]
+        synth.variance_ = arrays["variance"]
+        synth._load_models(meta["models"], arrays, meta["version"])
         return synth
+
+    def _load_models(self, meta: dict, arrays: dict, version: int) -> None:
+        """Rebuild the three models and check that they fit the voice.
+
+        Format 1 files predate the diphone columns: their models are checked
+        against their own input width.
+        """
+        lf = self.features_
+        n_targets = self.target_mean_.shape[1]
+        needs = {
+            "duration": (lf.n_phone_features_, 1),
+            "acoustic": (lf.n_frame_features_, n_targets),
+            "voicing": (lf.n_frame_features_, 1),
+        }
+        for which, (n_features, n_outputs) in needs.items():
+            field = f"models.{which}"
+            model = load_estimator(meta[which], arrays, field)
+            setattr(self, f"{which}_model_", model)
+            if model is None:
+                continue
+            if version < 2:
+                n_features = getattr(model, "n_features_in_", n_features)
+            check_model(
+                model,
+                field,
+                n_features=n_features,
+                n_outputs=n_outputs,
+                dialects=self.dialects_.tolist(),
+                voicing=which == "voicing",
+            )

@@ -40,8 +40,11 @@ import pyworld
 from scipy.signal import lfilter
 
 __all__ = [
+    "F0_CEIL",
+    "F0_FLOOR",
     "VocoderFeatures",
     "analyze",
+    "aperiodicity_bands",
     "default_alpha",
     "envelope_from_mcep",
     "mcep_from_envelope",
@@ -61,6 +64,10 @@ _ALPHA_TABLE = {
 }
 
 _DEFAULT_ORDER = 59
+
+#: F0 search range of :func:`analyze` in Hz: the log-F0 of a voice lies in it.
+F0_FLOOR = 71.0
+F0_CEIL = 800.0
 _MIN_FRAMES = 4
 _POWER_FLOOR = 1e-16
 
@@ -429,6 +436,22 @@ def _interpolate_lf0(f0: np.ndarray, f0_floor: float) -> np.ndarray:
     return np.interp(np.arange(f0.size), idx, np.log(f0[idx]))
 
 
+def aperiodicity_bands(fs: int) -> int:
+    """Band aperiodicity dimensions of the analysis at a sample rate.
+
+    Parameters
+    ----------
+    fs : int
+        Sample rate in Hz.
+
+    Returns
+    -------
+    int
+        WORLD's 3 kHz bands, or 1 below 12 kHz where WORLD has none.
+    """
+    return max(1, pyworld.get_num_aperiodicities(fs))
+
+
 def _code_aperiodicity(ap: np.ndarray, fs: int) -> np.ndarray:
     if pyworld.get_num_aperiodicities(fs) >= 1:
         return pyworld.code_aperiodicity(ap, fs)
@@ -498,8 +521,8 @@ def analyze(
     *,
     frame_period: float = 5.0,
     f0_method: str = "harvest",
-    f0_floor: float = 71.0,
-    f0_ceil: float = 800.0,
+    f0_floor: float = F0_FLOOR,
+    f0_ceil: float = F0_CEIL,
     mcep_order: int | None = None,
     mcep_alpha: float | None = None,
 ) -> VocoderFeatures:

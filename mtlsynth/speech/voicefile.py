@@ -11,17 +11,27 @@ registry of classes, so loading a file cannot run code.
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from mtlsynth.utils.files import atomic_open
+from mtlsynth.utils.files import atomic_open, remove_stale_temporaries
 
 __all__ = [
     "VoiceFileError",
+    "check_model",
+    "check_voice",
+    "dump_estimator",
+    "load_estimator",
+    "read_voice",
+    "write_voice",
 ]
 
 FORMAT_NAME = "mtlsynth-voice"
@@ -29,7 +39,214 @@ FORMAT_VERSION = 2
 
 
 class VoiceFileError(ValueError):
-    """A voice file that cannot be read: corrupted, foreign or too new."""
+    """A voice file that cannot be read: corrupted, foreign or too new.
+
+    The message is one line that names the file and, for metadata that
+    breaks the schema, the field at fault (``models.acoustic.params``,
+    ``signal.fs``, ``array 'variance'``).
+    """
+
+
+class _FieldError(VoiceFileError):
+    """A field of a voice file's metadata or arrays that breaks the schema."""
+
+    def __init__(self, field: str, problem: str):
+        super().__init__(f"{field}: {problem}")
+
+
+def _one_line(error: BaseException) -> str:
+    """An exception's message on one line."""
+    return " ".join(str(error).split())
+
+
+def _show(value: Any) -> str:
+    """A short JSON rendering of a value, for messages."""
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _join(parent: str, key: str) -> str:
+    return f"{parent}.{key}" if parent else key
+
+
+# ------------------------------------------------------------------ schema
+# A spec checks a JSON value in place: ``spec.check(value, field)`` raises a
+# _FieldError naming ``field`` (dotted keys, ``[i]`` list items) if it does
+# not conform.
+
+
+@dataclass(frozen=True)
+class _Number:
+    """A finite number (``whole``: of integer value) in a range."""
+
+    low: float = -math.inf
+    high: float = math.inf
+    whole: bool = False
+    open_low: bool = False
+    open_high: bool = False
+
+    def _range(self) -> str:
+        low = "-inf" if self.low == -math.inf else f"{self.low:g}"
+        high = "inf" if self.high == math.inf else f"{self.high:g}"
+        left = "(" if self.open_low or self.low == -math.inf else "["
+        right = ")" if self.open_high or self.high == math.inf else "]"
+        return f"in {left}{low}, {high}{right}"
+
+    def _fits(self, value: Any) -> bool:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        if not math.isfinite(value) or (self.whole and not float(value).is_integer()):
+            return False
+        above = value > self.low if self.open_low else value >= self.low
+        below = value < self.high if self.open_high else value <= self.high
+        return above and below
+
+    def check(self, value: Any, field: str) -> None:
+        if not self._fits(value):
+            kind = "a whole number" if self.whole else "a number"
+            raise _FieldError(
+                field, f"must be {kind} {self._range()}, got {_show(value)}"
+            )
+
+
+@dataclass(frozen=True)
+class _Text:
+    """A non-empty string, one of ``choices`` if given."""
+
+    choices: tuple[str, ...] = ()
+
+    def check(self, value: Any, field: str) -> None:
+        if not isinstance(value, str) or not value:
+            raise _FieldError(field, f"must be a non-empty string, got {_show(value)}")
+        if self.choices and value not in self.choices:
+            allowed = ", ".join(map(repr, self.choices))
+            raise _FieldError(field, f"must be one of {allowed}, got {_show(value)}")
+
+
+@dataclass(frozen=True)
+class _Flag:
+    """A boolean."""
+
+    def check(self, value: Any, field: str) -> None:
+        if not isinstance(value, bool):
+            raise _FieldError(field, f"must be true or false, got {_show(value)}")
+
+
+@dataclass(frozen=True)
+class _Any:
+    """Any JSON value."""
+
+    def check(self, value: Any, field: str) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class _Nullable:
+    """``null`` or what ``inner`` accepts."""
+
+    inner: Any
+
+    def check(self, value: Any, field: str) -> None:
+        if value is not None:
+            self.inner.check(value, field)
+
+
+@dataclass(frozen=True)
+class _List:
+    """A list of ``item``, of ``length`` items in a range, maybe unique."""
+
+    item: Any
+    min_len: int = 0
+    max_len: int = 1_000_000
+    unique: bool = False
+
+    def check(self, value: Any, field: str) -> None:
+        if not isinstance(value, list):
+            raise _FieldError(field, f"must be a list, got {_show(value)}")
+        if not self.min_len <= len(value) <= self.max_len:
+            raise _FieldError(
+                field,
+                f"must have {self.min_len} to {self.max_len} items, got {len(value)}",
+            )
+        for i, item in enumerate(value):
+            self.item.check(item, f"{field}[{i}]")
+        if self.unique and len({json.dumps(v) for v in value}) < len(value):
+            raise _FieldError(field, "must not repeat an item")
+
+
+@dataclass(frozen=True)
+class _Map:
+    """An object of any string keys to what ``value`` accepts."""
+
+    value: Any
+
+    def check(self, value: Any, field: str) -> None:
+        if not isinstance(value, dict):
+            raise _FieldError(field, f"must be an object, got {_show(value)}")
+        for key, item in value.items():
+            self.value.check(item, _join(field, key))
+
+
+@dataclass(frozen=True, eq=False)
+class _Record:
+    """An object with these keys, each checked by its spec; no others."""
+
+    fields: Mapping[str, Any]
+    optional: frozenset = field(default_factory=frozenset)
+
+    def check(self, value: Any, where: str) -> None:
+        if not isinstance(value, dict):
+            raise _FieldError(
+                where or "metadata", f"must be an object, got {_show(value)}"
+            )
+        for key, spec in self.fields.items():
+            if key in value:
+                spec.check(value[key], _join(where, key))
+            elif key not in self.optional:
+                raise _FieldError(_join(where, key), "missing (incomplete voice file)")
+        for key in value:
+            if key not in self.fields:
+                raise _FieldError(_join(where, key), "unknown field")
+
+
+def _whole(low: float, high: float) -> _Number:
+    return _Number(low, high, whole=True)
+
+
+_POSITIVE = _Number(0, math.inf, open_low=True)
+_ANY = _Any()
+
+#: Specs of the scalar fitted attributes stored as JSON values.
+_SCALARS = {
+    "n_features_in_": _Number(1, 1e9, whole=True),
+    "_single_output": _Flag(),
+}
+
+
+class _ModelHead:
+    """An object whose ``class`` is registered, a Pipeline, or null."""
+
+    def check(self, value: Any, field: str) -> None:
+        if not isinstance(value, dict):
+            raise _FieldError(field, f"must be an object, got {_show(value)}")
+        if "class" not in value:
+            raise _FieldError(f"{field}.class", "missing (incomplete voice file)")
+        known = [*_registry(), "sklearn.pipeline.Pipeline"]
+        if value["class"] is not None and value["class"] not in known:
+            raise _FieldError(
+                f"{field}.class",
+                f"unknown estimator class {_show(value['class'])}; "
+                f"known: {', '.join(known)}",
+            )
+
+
+_MODEL = _ModelHead()
+_STEP = _Record({"name": _Text(), "estimator": _Map(_ANY)})
+_PIPELINE = _Record({"class": _Text(), "steps": _List(_STEP, min_len=1, max_len=100)})
+_ESTIMATOR = _Record({"class": _Text(), "params": _Map(_ANY), "attributes": _Map(_ANY)})
 
 
 def _registry() -> dict[str, tuple[type, tuple[str, ...]]]:
@@ -198,8 +415,11 @@ def dump_estimator(estimator: Any, prefix: str, arrays: dict[str, np.ndarray]) -
     return {"class": key, "params": params, "attributes": attrs}
 
 
-def load_estimator(meta: dict, arrays: Any) -> Any:
+def load_estimator(meta: Any, arrays: Any, field: str = "model") -> Any:
     """Rebuild an estimator described by :func:`dump_estimator`.
+
+    The metadata is checked as it is read: known class, known parameters
+    with valid values, known attributes whose arrays exist and are finite.
 
     Parameters
     ----------
@@ -207,56 +427,146 @@ def load_estimator(meta: dict, arrays: Any) -> Any:
         Its JSON metadata.
     arrays : mapping
         The archive's arrays.
+    field : str, default="model"
+        Where ``meta`` lies in the voice file's metadata, for messages.
 
     Returns
     -------
     estimator or None
         The fitted estimator.
+
+    Raises
+    ------
+    VoiceFileError
+        If the metadata does not describe a savable estimator; the message
+        begins with the field at fault.
     """
     from sklearn.pipeline import Pipeline
 
-    cls_name = meta.get("class")
+    _MODEL.check(meta, field)
+    cls_name = meta["class"]
     if cls_name is None:
         return None
     if cls_name == "sklearn.pipeline.Pipeline":
+        _PIPELINE.check(meta, field)
         steps = []
-        for step in meta["steps"]:
+        for i, step in enumerate(meta["steps"]):
             inner = step["estimator"]
-            est = "passthrough" if inner.get("class") == "passthrough" else None
+            where = f"{field}.steps[{i}].estimator"
+            if isinstance(inner, dict) and inner.get("class") == "passthrough":
+                est = "passthrough"
+            else:
+                est = load_estimator(inner, arrays, where)
             if est is None:
-                est = load_estimator(inner, arrays)
-            steps.append((str(step["name"]), est))
+                raise _FieldError(f"{where}.class", "a step cannot be null")
+            steps.append((step["name"], est))
         return Pipeline(steps)
-    registry = _registry()
-    if cls_name not in registry:
-        raise VoiceFileError(f"unknown estimator class {cls_name!r} in voice file")
-    cls, names = registry[cls_name]
-    estimator = cls(**{k: _from_json(v) for k, v in meta["params"].items()})
+    _ESTIMATOR.check(meta, field)
+    cls, names = _registry()[cls_name]
+    estimator = _build(cls, meta["params"], f"{field}.params")
     for name, spec in meta["attributes"].items():
+        where = f"{field}.attributes.{name}"
         if name not in names:
-            raise VoiceFileError(f"unexpected attribute {name!r} for {cls_name}")
-        value = arrays[spec["array"]] if "array" in spec else spec["value"]
-        setattr(estimator, name, value)
+            raise _FieldError(where, f"not an attribute of {cls.__name__}")
+        setattr(estimator, name, _attribute(name, spec, arrays, where))
     if cls_name in _SUMMED_COEF:
-        estimator.coef_ = estimator.coef_shared_ + estimator.coef_task_
+        try:
+            estimator.coef_ = estimator.coef_shared_ + estimator.coef_task_
+        except (AttributeError, TypeError, ValueError) as error:
+            raise _FieldError(
+                f"{field}.attributes",
+                f"coef_shared_ and coef_task_ do not add up ({_one_line(error)})",
+            ) from None
     return estimator
 
 
-def _from_json(value: Any) -> Any:
-    """Inverse of :func:`_json_value` for hyper-parameters."""
+def _attribute(name: str, spec: Any, arrays: Any, field: str) -> Any:
+    """The value of a fitted attribute: a stored array or a JSON value."""
+    if not isinstance(spec, dict) or len(spec) != 1 or set(spec) - {"array", "value"}:
+        raise _FieldError(field, 'must be {"array": name} or {"value": value}')
+    if "value" in spec:
+        _SCALARS.get(name, _ANY).check(spec["value"], f"{field}.value")
+        return spec["value"]
+    key = spec["array"]
+    _Text().check(key, f"{field}.array")
+    return _stored_array(arrays, key)
+
+
+def _stored_array(arrays: Any, key: str) -> np.ndarray:
+    """An array of the archive: present and, if numeric, finite."""
+    field = f"array {key!r}"
+    if key not in arrays:
+        raise _FieldError(field, "missing (incomplete voice file)")
+    value = arrays[key]
+    if value.dtype.kind not in "biufU":
+        raise _FieldError(field, f"has dtype {value.dtype}, not numbers or text")
+    if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
+        raise _FieldError(field, "holds NaN or infinite values")
+    return value
+
+
+def _build(cls: type, params: dict, field: str) -> Any:
+    """An estimator, penalty or solver from JSON parameters, validated."""
+    known = cls().get_params(deep=False)
+    values = {}
+    for key, value in params.items():
+        if key not in known:
+            raise _FieldError(f"{field}.{key}", f"not a parameter of {cls.__name__}")
+        values[key] = _from_json(value, f"{field}.{key}")
+    estimator = cls(**values)
+    validate = getattr(estimator, "_validate_params", None)
+    if validate is not None:
+        try:
+            validate()
+        except (TypeError, ValueError) as error:
+            # scikit-learn names the parameter: "The 'alpha' parameter of ..."
+            name = re.match(r"The '(\w+)' parameter", str(error))
+            where = f"{field}.{name.group(1)}" if name else field
+            raise _FieldError(where, _one_line(error)) from None
+    return estimator
+
+
+def _from_json(value: Any, field: str = "params") -> Any:
+    """Inverse of :func:`_json_value` for hyper-parameters, checked."""
+    _finite(value, field)
     if isinstance(value, dict) and set(value) == {"ndarray"}:
-        return np.asarray(value["ndarray"], dtype=np.float64)
+        try:
+            return np.asarray(value["ndarray"], dtype=np.float64)
+        except (TypeError, ValueError):
+            raise _FieldError(field, "must be a numeric array") from None
     if isinstance(value, dict) and set(value) == {"part", "params"}:
         parts = _parts()
-        if value["part"] not in parts:
-            raise VoiceFileError(f"unknown model part {value['part']!r} in voice file")
-        params = {k: _from_json(v) for k, v in value["params"].items()}
-        return parts[value["part"]](**params)
+        if not isinstance(value["part"], str) or value["part"] not in parts:
+            raise _FieldError(
+                f"{field}.part", f"unknown model part {_show(value['part'])}"
+            )
+        if not isinstance(value["params"], dict):
+            raise _FieldError(f"{field}.params", "must be an object")
+        return _build(parts[value["part"]], value["params"], f"{field}.params")
+    if isinstance(value, dict):  # per-dialect penalties, class weights
+        for key, item in value.items():
+            _POSITIVE.check(item, f"{field}.{key}")
     return value
+
+
+def _finite(value: Any, field: str) -> None:
+    """Reject NaN and infinities anywhere in a JSON value."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _FieldError(field, f"must be finite, got {value}")
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            _finite(item, f"{field}[{i}]")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _finite(item, f"{field}.{key}")
 
 
 def write_voice(path: str | os.PathLike, meta: dict, arrays: dict) -> None:
     """Write metadata and arrays atomically as one ``.npz`` file.
+
+    Temporary files that earlier writes of ``path`` left behind when they
+    were killed are removed first, once they are an hour old
+    (:func:`~mtlsynth.utils.files.remove_stale_temporaries`).
 
     Parameters
     ----------
@@ -273,8 +583,37 @@ def write_voice(path: str | os.PathLike, meta: dict, arrays: dict) -> None:
         if value.dtype.kind not in "biufU":
             raise ValueError(f"cannot save array {key!r} of dtype {value.dtype}")
     payload["__meta__"] = np.asarray(json.dumps(meta))
+    remove_stale_temporaries(path)
     with atomic_open(Path(path), "wb") as f:
         np.savez(f, **payload)
+
+
+def _read_arrays(path: Path) -> dict[str, np.ndarray]:
+    """Every array of a ``.npz`` archive, refusing pickled objects."""
+    if not zipfile.is_zipfile(path):
+        raise VoiceFileError(
+            f"{path}: not a voice file: not a valid mtlsynth voice file "
+            "(corrupted or another format; voice files are .npz archives)"
+        )
+    arrays = {}
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            for key in data.files:
+                try:
+                    arrays[key] = data[key]
+                except ValueError:  # object arrays: numpy would need pickle
+                    raise VoiceFileError(
+                        f"{path}: array {key!r}: holds Python objects, which voice "
+                        "files never do: not a valid mtlsynth voice file"
+                    ) from None
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+        if isinstance(error, VoiceFileError):
+            raise
+        raise VoiceFileError(
+            f"{path}: not a valid mtlsynth voice file (corrupted or another "
+            f"format): {_one_line(error)}"
+        ) from None
+    return arrays
 
 
 def read_voice(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray]]:
@@ -301,23 +640,251 @@ def read_voice(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray]]:
     path = Path(path)
     if not path.is_file():
         raise VoiceFileError(f"{path}: voice file does not exist")
+    arrays = _read_arrays(path)
+    raw = arrays.pop("__meta__", None)
+    if raw is None or raw.dtype.kind != "U" or raw.ndim != 0:
+        raise VoiceFileError(f"{path}: not an mtlsynth voice file (no metadata)")
     try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-        meta = json.loads(str(arrays.pop("__meta__")))
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as error:
+        meta = json.loads(str(raw))
+    except ValueError as error:
         raise VoiceFileError(
-            f"{path}: not a valid mtlsynth voice file (corrupted or another "
-            f"format): {error}"
-        ) from error
+            f"{path}: metadata: not valid JSON ({_one_line(error)})"
+        ) from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
         raise VoiceFileError(f"{path}: not an mtlsynth voice file")
     version = meta.get("version")
-    if not isinstance(version, int):
-        raise VoiceFileError(f"{path}: voice file has no valid format version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise VoiceFileError(f"{path}: version: voice file has no valid format version")
     if version > FORMAT_VERSION:
         raise VoiceFileError(
             f"{path}: voice file format version {version} is newer than this "
             f"mtlsynth reads (up to {FORMAT_VERSION}); upgrade mtlsynth"
         )
     return meta, arrays
+
+
+# ----------------------------------------------------- the voice's layout
+
+
+def _voice_schema(version: int) -> _Record:
+    """Schema of a ParametricSynthesizer's metadata in a voice file."""
+    kernels = _List(_Number(0, 1e4, open_low=True), max_len=16)
+    modes = _Text(("dialect", "global"))
+    model = _MODEL
+    return _Record(
+        {
+            "format": _Text((FORMAT_NAME,)),
+            "version": _whole(1, FORMAT_VERSION),
+            "synthesizer": _Record(
+                {
+                    "postfilter": _Number(0, 4, open_low=True),
+                    "normalize": modes,
+                    "variance": modes,
+                    "frame_period": _Number(1, 50),
+                    "f0_method": _Text(("dio", "harvest")),
+                    "mcep_order": _Nullable(_whole(0, 1024)),
+                    "mcep_alpha": _Nullable(
+                        _Number(-1, 1, open_low=True, open_high=True)
+                    ),
+                    "use_words": _Flag(),
+                    "max_voicing_frames": _whole(2, 1e12),
+                    "chunk_utterances": _whole(1, 1e9),
+                }
+            ),
+            "features": _Record(
+                {
+                    "context": _whole(0, 10),
+                    "n_bumps": _whole(2, 64),
+                    "interaction_context": _whole(0, 10),
+                    "edge_kernels": kernels,
+                    "diphone_kernels": kernels,
+                    "diphone_min_count": _whole(1, 1e12),
+                    "neighbour_identity": _Flag(),
+                    "n_identity_bumps": _whole(0, 64),
+                    "phone_table": _Nullable(_Map(_List(_Text(), max_len=1000))),
+                    "inventory": _List(_Text(), 1, 100_000, unique=True),
+                    "diphones": _List(_List(_Text(), 2, 2), unique=True),
+                },
+                # format 1 has no diphone columns
+                frozenset(
+                    {"diphone_kernels", "diphone_min_count", "diphones"}
+                    if version < 2
+                    else ()
+                ),
+            ),
+            "signal": _Record(
+                {
+                    "fs": _whole(8000, 192000),
+                    "alpha": _Number(-1, 1, open_low=True, open_high=True),
+                    "fft_size": _whole(64, 65536),
+                    "order": _whole(0, 1024),
+                    "n_bap": _whole(1, 64),
+                    "voiced_default": _Number(0, 1),
+                }
+            ),
+            "dialects": _List(_Text(), 1, 10_000, unique=True),
+            "models": _Record({"duration": model, "acoustic": model, "voicing": model}),
+        }
+    )
+
+
+def _check_relations(meta: dict) -> None:
+    """Relations between fields that each fit the schema alone."""
+    from mtlsynth.speech import vocoder
+
+    f, sig, syn = meta["features"], meta["signal"], meta["synthesizer"]
+    if f["interaction_context"] > f["context"]:
+        raise _FieldError(
+            "features.interaction_context",
+            f"must not exceed features.context ({f['context']}), "
+            f"got {f['interaction_context']}",
+        )
+    if f["n_identity_bumps"] == 1:
+        raise _FieldError("features.n_identity_bumps", "must be 0 or at least 2, got 1")
+    inventory = set(f["inventory"])
+    for i, pair in enumerate(f.get("diphones", ())):
+        if not set(pair) <= inventory:
+            raise _FieldError(
+                f"features.diphones[{i}]",
+                f"{_show(pair)} has a phone outside inventory",
+            )
+    fft = int(sig["fft_size"])
+    if fft & (fft - 1):
+        raise _FieldError("signal.fft_size", f"must be a power of 2, got {fft}")
+    if sig["order"] > fft // 2:
+        raise _FieldError(
+            "signal.order",
+            f"must be at most fft_size / 2 = {fft // 2}, got {sig['order']}",
+        )
+    bands = vocoder.aperiodicity_bands(int(sig["fs"]))
+    if sig["n_bap"] != bands:
+        raise _FieldError(
+            "signal.n_bap",
+            f"must be {bands} at signal.fs = {sig['fs']} Hz, got {sig['n_bap']}",
+        )
+    for setting, name in (("mcep_order", "order"), ("mcep_alpha", "alpha")):
+        if syn[setting] is not None and syn[setting] != sig[name]:
+            raise _FieldError(
+                f"signal.{name}",
+                f"differs from synthesizer.{setting} ({syn[setting]}): {sig[name]}",
+            )
+    for which in ("duration", "acoustic"):
+        if meta["models"][which]["class"] is None:
+            raise _FieldError(f"models.{which}.class", "must name a model, got null")
+
+
+def _check_statistics(meta: dict, arrays: Any) -> None:
+    """The normalization and variance arrays: shapes and signs."""
+    sig = meta["signal"]
+    shape = (len(meta["dialects"]) + 1, (sig["order"] + 2 + sig["n_bap"]) * 3)
+    for key in ("target_mean", "target_std", "variance"):
+        value = _stored_array(arrays, key)
+        if value.shape != shape or value.dtype.kind != "f":
+            raise _FieldError(
+                f"array {key!r}",
+                f"must be floats of shape {shape} (dialects + 1, parameters with "
+                f"deltas), got {value.dtype} of shape {value.shape}",
+            )
+        if key != "target_mean" and not np.all(value > 0):
+            raise _FieldError(f"array {key!r}", "must be positive")
+
+
+def check_voice(meta: Any, arrays: Any) -> None:
+    """Check a voice's metadata against the schema of its format.
+
+    Types, ranges and required keys of every field, relations between
+    fields (``n_bap`` of the sample rate, diphones within the inventory) and
+    the shapes of the normalization arrays. Models are checked when they are
+    rebuilt (:func:`load_estimator`, :func:`check_model`).
+
+    Parameters
+    ----------
+    meta : dict
+        The metadata, as :func:`read_voice` returns it.
+    arrays : mapping of str to ndarray
+        The archive's arrays.
+
+    Raises
+    ------
+    VoiceFileError
+        If a field breaks the schema; the message begins with the field.
+    """
+    if not isinstance(meta, dict):
+        raise _FieldError("metadata", f"must be an object, got {_show(meta)}")
+    version = meta.get("version")
+    _voice_schema(version if isinstance(version, int) else FORMAT_VERSION).check(
+        meta, ""
+    )
+    _check_relations(meta)
+    _check_statistics(meta, arrays)
+
+
+def check_model(
+    model: Any,
+    field: str,
+    *,
+    n_features: int,
+    n_outputs: int,
+    dialects: Any,
+    voicing: bool = False,
+) -> None:
+    """Check that a rebuilt model predicts what the voice needs.
+
+    Each dialect is predicted on one row of zeros, at accent strength 1 and,
+    for a model with a shared part, 0: the model must read ``n_features``
+    columns and return ``n_outputs`` finite values (a voicing model:
+    classes 0 and 1 and a probability).
+
+    Parameters
+    ----------
+    model : estimator
+        The model rebuilt by :func:`load_estimator`.
+    field : str
+        Where it lies in the metadata (``models.acoustic``), for messages.
+    n_features : int
+        Columns of its input.
+    n_outputs : int
+        Values it predicts per row (ignored for a voicing model).
+    dialects : sequence of str
+        The voice's dialects.
+    voicing : bool, default=False
+        Whether it is the voicing classifier.
+
+    Raises
+    ------
+    VoiceFileError
+        If it does not; the message begins with ``field``.
+    """
+    from mtlsynth.speech.models import (
+        _has_shared_part,
+        predict_dialect,
+        voiced_probability,
+    )
+
+    n_in = getattr(model, "n_features_in_", n_features)
+    if n_in != n_features:
+        raise _FieldError(
+            f"{field}.attributes.n_features_in_",
+            f"the model reads {n_in} features but the voice's features have "
+            f"{n_features}",
+        )
+    classes = np.asarray(getattr(model, "classes_", [])).tolist()
+    if voicing and sorted(classes) != [0, 1]:
+        raise _FieldError(
+            f"{field}.attributes.classes_",
+            f"must be [0, 1] for a voicing model, got {_show(classes)}",
+        )
+    predict = voiced_probability if voicing else predict_dialect
+    X = np.zeros((1, n_features))
+    for dialect in dialects:
+        for strength in (1.0, 0.0) if _has_shared_part(model) else (1.0,):
+            try:
+                out = np.asarray(predict(model, X, dialect, strength), dtype=float)
+            except (AttributeError, IndexError, KeyError, TypeError, ValueError) as e:
+                raise _FieldError(field, f"cannot predict ({_one_line(e)})") from None
+            width = 1 if voicing else n_outputs
+            if out.size != width or not np.all(np.isfinite(out)):
+                raise _FieldError(
+                    field,
+                    f"predicts {out.size} values per row, not {width} finite ones",
+                )

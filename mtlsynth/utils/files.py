@@ -1,17 +1,42 @@
-"""Files written atomically: a temporary file, then a rename."""
+"""Files written atomically: a temporary file, then a rename.
+
+The temporary file of ``folder/name`` is ``folder/.name.XXXXXXXX.tmp``; a
+process killed while writing leaves it behind, and
+:func:`remove_stale_temporaries` removes such leftovers once they are old.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
+import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
 __all__ = [
     "atomic_open",
+    "check_output_path",
+    "remove_stale_temporaries",
 ]
+
+_SUFFIX = ".tmp"
+
+#: Seconds after which an untouched temporary file counts as abandoned.
+STALE_SECONDS = 3600.0
+
+
+def _prefix(path: Path) -> str:
+    """Name prefix of the temporary files of ``path``."""
+    return f".{path.name}."
+
+
+def _temporary(path: Path, folder: Path) -> tuple[int, str]:
+    """Create a temporary file for ``path`` in ``folder``: ``(fd, name)``."""
+    return tempfile.mkstemp(prefix=_prefix(path), suffix=_SUFFIX, dir=folder)
 
 
 def _umask() -> int:
@@ -43,7 +68,7 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = _temporary(path, path.parent)
     try:
         with os.fdopen(fd, mode) as f:
             yield f
@@ -55,3 +80,92 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def remove_stale_temporaries(
+    path: str | os.PathLike, max_age: float = STALE_SECONDS
+) -> list[Path]:
+    """Remove temporary files of ``path`` left by writers that were killed.
+
+    Only regular files named as :func:`atomic_open` names the temporary
+    files of ``path`` and untouched for ``max_age`` seconds are removed: a
+    write in progress keeps its file's modification time fresh, so
+    concurrent writers of the same file are safe.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The destination whose leftovers to remove.
+    max_age : float, default=STALE_SECONDS
+        Seconds since the last modification after which a temporary file
+        is abandoned.
+
+    Returns
+    -------
+    list of Path
+        The files removed.
+    """
+    path = Path(path)
+    pattern = re.compile(
+        re.escape(_prefix(path)) + r"[a-z0-9_]{8}" + re.escape(_SUFFIX)
+    )
+    removed = []
+    now = time.time()
+    with contextlib.suppress(OSError), os.scandir(path.parent) as entries:
+        for entry in entries:
+            if not pattern.fullmatch(entry.name):
+                continue
+            with contextlib.suppress(OSError):
+                info = entry.stat(follow_symlinks=False)
+                if stat.S_ISREG(info.st_mode) and now - info.st_mtime > max_age:
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path))
+    return removed
+
+
+def _nearest_existing(path: Path) -> Path:
+    """The nearest existing one of ``path`` and its parents."""
+    return next((p for p in (path, *path.parents) if p.exists()), Path.cwd())
+
+
+def check_output_path(path: str | os.PathLike, *, folder: bool = False) -> Path:
+    """Check, before any work, that an output can be written at ``path``.
+
+    The folder that will hold it (or its nearest existing parent, since
+    writers create missing folders) must let a file be created there: a
+    temporary file is created and removed to find out.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file to write or, with ``folder=True``, the folder to write into.
+    folder : bool, default=False
+        Whether ``path`` is an output folder rather than a file.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    OSError
+        With a one-line message naming ``path``: a file path that is a
+        folder, a folder path that is a file, or a folder where files
+        cannot be created.
+    """
+    path = Path(path)
+    if not folder and (path.is_dir() or not path.name):
+        raise OSError(f"{path}: is a folder; give a file name")
+    where = _nearest_existing(path if folder else path.parent)
+    if not where.is_dir():
+        what = "is" if where == path else f"lies in {where}, which is"
+        raise OSError(f"{path}: {what} a file, not a folder")
+    try:
+        fd, tmp = _temporary(path, where)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise OSError(f"{path}: cannot write in {where} ({reason})") from None
+    os.close(fd)
+    os.unlink(tmp)
+    return path
