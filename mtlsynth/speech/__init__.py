@@ -17,7 +17,8 @@ ones, never the reverse:
   :mod:`~mtlsynth.speech.models` (how it fits and asks any model),
   :mod:`~mtlsynth.speech.evaluation` and :mod:`~mtlsynth.speech.metrics`
   (measures as Merlin computes them), :mod:`~mtlsynth.speech.voicefile`
-  (voices saved without pickle) and :mod:`~mtlsynth.speech.synthesizer`
+  (the voice file format, without pickle), :mod:`~mtlsynth.speech.saving`
+  (a voice's state in that format) and :mod:`~mtlsynth.speech.synthesizer`
   (the voice).
 """
 

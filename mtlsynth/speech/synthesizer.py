@@ -57,6 +57,7 @@ from mtlsynth.speech.models import (
 )
 from mtlsynth.speech.paramgen import DELTA_WINDOWS, mlpg
 from mtlsynth.speech.phones import PhoneSequence
+from mtlsynth.speech.saving import restore_voice, voice_contents
 from mtlsynth.speech.training import (
     TrainingData,
     collect_training_data,
@@ -66,10 +67,7 @@ from mtlsynth.speech.training import (
 )
 from mtlsynth.speech.voicefile import (
     VoiceFileError,
-    check_model,
     check_voice,
-    dump_estimator,
-    load_estimator,
     read_voice,
     write_voice,
 )
@@ -780,19 +778,6 @@ class ParametricSynthesizer(BaseEstimator):
 
     # ----------------------------------------------------------- save/load
 
-    _SETTINGS = (
-        "postfilter",
-        "normalize",
-        "variance",
-        "frame_period",
-        "f0_method",
-        "mcep_order",
-        "mcep_alpha",
-        "use_words",
-        "max_voicing_frames",
-        "chunk_utterances",
-    )
-
     def save(self, path: str | os.PathLike) -> None:
         """Save the trained voice as one ``.npz`` file (no pickle).
 
@@ -807,44 +792,7 @@ class ParametricSynthesizer(BaseEstimator):
             If a model is of a class voice files cannot store.
         """
         self._check_fitted()
-        arrays: dict[str, np.ndarray] = {}
-        lf = self.features_
-        table = lf.phone_table
-        meta = {
-            "synthesizer": {k: getattr(self, k) for k in self._SETTINGS},
-            "features": {
-                "context": int(lf.context),
-                "n_bumps": int(lf.n_bumps),
-                "interaction_context": int(lf.interaction_context),
-                "edge_kernels": [float(t) for t in lf.edge_kernels],
-                "diphone_kernels": [float(t) for t in lf.diphone_kernels],
-                "diphone_min_count": int(lf.diphone_min_count),
-                "neighbour_identity": bool(lf.neighbour_identity),
-                "n_identity_bumps": int(lf.n_identity_bumps),
-                "phone_table": None
-                if table is None
-                else {str(k): [str(c) for c in v] for k, v in table.items()},
-                "inventory": lf.inventory_.tolist(),
-                "diphones": lf.diphones_.tolist(),
-            },
-            "signal": {
-                "fs": self.fs_,
-                "alpha": self.alpha_,
-                "fft_size": self.fft_size_,
-                "order": self.order_,
-                "n_bap": self.n_bap_,
-                "voiced_default": self.voiced_default_,
-            },
-            "dialects": self.dialects_.tolist(),
-            "models": {
-                "duration": dump_estimator(self.duration_model_, "duration/", arrays),
-                "acoustic": dump_estimator(self.acoustic_model_, "acoustic/", arrays),
-                "voicing": dump_estimator(self.voicing_model_, "voicing/", arrays),
-            },
-        }
-        arrays["target_mean"] = self.target_mean_
-        arrays["target_std"] = self.target_std_
-        arrays["variance"] = self.variance_
+        meta, arrays = voice_contents(self)
         write_voice(path, meta, arrays)
 
     @classmethod
@@ -885,61 +833,5 @@ class ParametricSynthesizer(BaseEstimator):
         """The synthesizer of checked voice metadata and arrays."""
         check_voice(meta, arrays)
         synth = cls(progress=False, **meta["synthesizer"])
-        f = meta["features"]
-        lf = LinguisticFeatures(
-            context=f["context"],
-            n_bumps=f["n_bumps"],
-            interaction_context=f["interaction_context"],
-            edge_kernels=tuple(f["edge_kernels"]),
-            # voice files of format 1 have no diphone columns
-            diphone_kernels=tuple(f.get("diphone_kernels", ())),
-            diphone_min_count=int(f.get("diphone_min_count", 20)),
-            neighbour_identity=bool(f["neighbour_identity"]),
-            n_identity_bumps=int(f["n_identity_bumps"]),
-            phone_table=f["phone_table"],
-            frame_period=synth.frame_period,
-        )
-        synth.features_ = lf._set_inventory(f["inventory"], f.get("diphones", ()))
-        sig = meta["signal"]
-        synth.fs_ = int(sig["fs"])
-        synth.alpha_ = float(sig["alpha"])
-        synth.fft_size_ = int(sig["fft_size"])
-        synth.order_ = int(sig["order"])
-        synth.n_bap_ = int(sig["n_bap"])
-        synth.voiced_default_ = float(sig["voiced_default"])
-        synth.dialects_ = np.asarray(meta["dialects"], dtype=str)
-        synth.target_mean_ = arrays["target_mean"]
-        synth.target_std_ = arrays["target_std"]
-        synth.variance_ = arrays["variance"]
-        synth._load_models(meta["models"], arrays, meta["version"])
+        restore_voice(synth, meta, arrays)
         return synth
-
-    def _load_models(self, meta: dict, arrays: dict, version: int) -> None:
-        """Rebuild the three models and check that they fit the voice.
-
-        Format 1 files predate the diphone columns: their models are checked
-        against their own input width.
-        """
-        lf = self.features_
-        n_targets = self.target_mean_.shape[1]
-        needs = {
-            "duration": (lf.n_phone_features_, 1),
-            "acoustic": (lf.n_frame_features_, n_targets),
-            "voicing": (lf.n_frame_features_, 1),
-        }
-        for which, (n_features, n_outputs) in needs.items():
-            field = f"models.{which}"
-            model = load_estimator(meta[which], arrays, field)
-            setattr(self, f"{which}_model_", model)
-            if model is None:
-                continue
-            if version < 2:
-                n_features = getattr(model, "n_features_in_", n_features)
-            check_model(
-                model,
-                field,
-                n_features=n_features,
-                n_outputs=n_outputs,
-                dialects=self.dialects_.tolist(),
-                voicing=which == "voicing",
-            )

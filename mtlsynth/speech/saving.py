@@ -1,0 +1,164 @@
+"""A trained voice's state as voice-file metadata and arrays, and back.
+
+The format and its checks are in :mod:`mtlsynth.speech.voicefile`; this
+module knows which attributes of a
+:class:`~mtlsynth.speech.synthesizer.ParametricSynthesizer` make a voice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from mtlsynth.speech.features import LinguisticFeatures
+from mtlsynth.speech.voicefile import check_model, dump_estimator, load_estimator
+
+__all__ = ["SETTINGS", "restore_voice", "voice_contents"]
+
+#: The synthesizer's settings a voice file keeps.
+SETTINGS = (
+    "postfilter",
+    "normalize",
+    "variance",
+    "frame_period",
+    "f0_method",
+    "mcep_order",
+    "mcep_alpha",
+    "use_words",
+    "max_voicing_frames",
+    "chunk_utterances",
+)
+
+
+def voice_contents(voice: Any) -> tuple[dict, dict[str, np.ndarray]]:
+    """Metadata and arrays of a trained voice, for :func:`~mtlsynth.speech.voicefile.write_voice`.
+
+    Parameters
+    ----------
+    voice : ParametricSynthesizer
+        A trained voice.
+
+    Returns
+    -------
+    meta : dict
+        JSON-able metadata: settings, features, signal, dialects, models.
+    arrays : dict of str to ndarray
+        The arrays of the models and normalization.
+
+    Raises
+    ------
+    ValueError
+        If a model is of a class voice files cannot store.
+    """
+    arrays: dict[str, np.ndarray] = {}
+    lf = voice.features_
+    table = lf.phone_table
+    meta = {
+        "synthesizer": {k: getattr(voice, k) for k in SETTINGS},
+        "features": {
+            "context": int(lf.context),
+            "n_bumps": int(lf.n_bumps),
+            "interaction_context": int(lf.interaction_context),
+            "edge_kernels": [float(t) for t in lf.edge_kernels],
+            "diphone_kernels": [float(t) for t in lf.diphone_kernels],
+            "diphone_min_count": int(lf.diphone_min_count),
+            "neighbour_identity": bool(lf.neighbour_identity),
+            "n_identity_bumps": int(lf.n_identity_bumps),
+            "phone_table": None
+            if table is None
+            else {str(k): [str(c) for c in v] for k, v in table.items()},
+            "inventory": lf.inventory_.tolist(),
+            "diphones": lf.diphones_.tolist(),
+        },
+        "signal": {
+            "fs": voice.fs_,
+            "alpha": voice.alpha_,
+            "fft_size": voice.fft_size_,
+            "order": voice.order_,
+            "n_bap": voice.n_bap_,
+            "voiced_default": voice.voiced_default_,
+        },
+        "dialects": voice.dialects_.tolist(),
+        "models": {
+            "duration": dump_estimator(voice.duration_model_, "duration/", arrays),
+            "acoustic": dump_estimator(voice.acoustic_model_, "acoustic/", arrays),
+            "voicing": dump_estimator(voice.voicing_model_, "voicing/", arrays),
+        },
+    }
+    arrays["target_mean"] = voice.target_mean_
+    arrays["target_std"] = voice.target_std_
+    arrays["variance"] = voice.variance_
+    return meta, arrays
+
+
+def restore_voice(voice: Any, meta: dict, arrays: dict) -> None:
+    """Set a voice's trained state from checked metadata and arrays.
+
+    Parameters
+    ----------
+    voice : ParametricSynthesizer
+        A synthesizer made with the file's settings.
+    meta : dict
+        Metadata that passed :func:`~mtlsynth.speech.voicefile.check_voice`.
+    arrays : dict of str to ndarray
+        The file's arrays.
+    """
+    f = meta["features"]
+    lf = LinguisticFeatures(
+        context=f["context"],
+        n_bumps=f["n_bumps"],
+        interaction_context=f["interaction_context"],
+        edge_kernels=tuple(f["edge_kernels"]),
+        # voice files of format 1 have no diphone columns
+        diphone_kernels=tuple(f.get("diphone_kernels", ())),
+        diphone_min_count=int(f.get("diphone_min_count", 20)),
+        neighbour_identity=bool(f["neighbour_identity"]),
+        n_identity_bumps=int(f["n_identity_bumps"]),
+        phone_table=f["phone_table"],
+        frame_period=voice.frame_period,
+    )
+    voice.features_ = lf._set_inventory(f["inventory"], f.get("diphones", ()))
+    sig = meta["signal"]
+    voice.fs_ = int(sig["fs"])
+    voice.alpha_ = float(sig["alpha"])
+    voice.fft_size_ = int(sig["fft_size"])
+    voice.order_ = int(sig["order"])
+    voice.n_bap_ = int(sig["n_bap"])
+    voice.voiced_default_ = float(sig["voiced_default"])
+    voice.dialects_ = np.asarray(meta["dialects"], dtype=str)
+    voice.target_mean_ = arrays["target_mean"]
+    voice.target_std_ = arrays["target_std"]
+    voice.variance_ = arrays["variance"]
+    _restore_models(voice, meta["models"], arrays, meta["version"])
+
+
+def _restore_models(voice: Any, meta: dict, arrays: dict, version: int) -> None:
+    """Rebuild the three models and check that they fit the voice.
+
+    Format 1 files predate the diphone columns: their models are checked
+    against their own input width.
+    """
+    lf = voice.features_
+    n_targets = voice.target_mean_.shape[1]
+    needs = {
+        "duration": (lf.n_phone_features_, 1),
+        "acoustic": (lf.n_frame_features_, n_targets),
+        "voicing": (lf.n_frame_features_, 1),
+    }
+    for which, (n_features, n_outputs) in needs.items():
+        field = f"models.{which}"
+        model = load_estimator(meta[which], arrays, field)
+        setattr(voice, f"{which}_model_", model)
+        if model is None:
+            continue
+        if version < 2:
+            n_features = getattr(model, "n_features_in_", n_features)
+        check_model(
+            model,
+            field,
+            n_features=n_features,
+            n_outputs=n_outputs,
+            dialects=voice.dialects_.tolist(),
+            voicing=which == "voicing",
+        )
