@@ -32,7 +32,7 @@ SETTINGS = (
 
 
 def voice_contents(voice: Any) -> tuple[dict, dict[str, np.ndarray]]:
-    """Metadata and arrays of a trained voice, for :func:`~mtlsynth.speech.voicefile.write_voice`.
+    """Metadata and arrays of a trained voice, to write as a voice file.
 
     Parameters
     ----------

@@ -31,18 +31,22 @@ def exit_with(owner: int, interval: float = 1.0) -> None:
     if os.getpid() == owner or owner in _WATCHED:
         return
     _WATCHED.add(owner)
+    child = os.getppid() == owner
 
     def watch() -> None:
-        while _alive(owner):
+        while _alive(owner, child):
             time.sleep(interval)
         os._exit(1)
 
     threading.Thread(target=watch, name="exit-with-owner", daemon=True).start()
 
 
-def _alive(pid: int) -> bool:
-    if os.getppid() == pid:  # a direct child: no pid reuse to fear
-        return True
+def _alive(pid: int, child: bool) -> bool:
+    """Whether ``pid`` runs; for our parent, whether we are still its child
+    (a killed parent that nobody has reaped yet is a zombie that ``kill``
+    still finds)."""
+    if child:
+        return os.getppid() == pid
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -1,0 +1,174 @@
+"""Commands interrupted at random points (Ctrl-C or kill -9) leave no partial
+file, and a rerun finishes with the same result as an uninterrupted run."""
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mtlsynth.speech.voicefile import read_voice
+
+CLI = [sys.executable, "-m", "mtlsynth.cli"]
+SIGNALS = [signal.SIGINT, signal.SIGKILL]
+
+
+def _run(args, env):
+    start = time.monotonic()
+    done = subprocess.run(CLI + args, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return time.monotonic() - start
+
+
+def _interrupt(args, env, sig, delay):
+    """Run, send ``sig`` after ``delay`` seconds; the exit status and stderr."""
+    with tempfile.TemporaryFile() as log:  # not a pipe that workers hold open
+        child = subprocess.Popen(CLI + args, env=env, stdout=log, stderr=log)
+        time.sleep(delay)
+        child.send_signal(sig)
+        status = child.wait(timeout=120)
+        log.seek(0)
+        return status, log.read().decode()
+
+
+def _check_interrupted(status, err, sig):
+    if sig == signal.SIGINT and status != 0:  # (0: it had finished)
+        assert status == 130
+        assert err.rstrip("\n").splitlines()[-1] == "mtlsynth: interrupted"
+        assert "Traceback" not in err
+
+
+def _files(root):
+    """Visible files under ``root`` (temporary files are hidden)."""
+    root = Path(root)
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not any(part.startswith(".") for part in p.parts)
+    }
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    cache = tmp_path_factory.mktemp("cache")
+    return {**os.environ, "MTLSYNTH_CACHE": str(cache)}
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, env):
+    """An uninterrupted build, its time, and the files it wrote."""
+    root = tmp_path_factory.mktemp("reference") / "corpus"
+    seconds = _run(_build_args(root), env)
+    return root, seconds, _files(root)
+
+
+def _build_args(root):
+    return ["corpus", "build", str(root), "--dialects", "en-US", "en-029"] + [
+        "--utterances",
+        "6",
+        "--jobs",
+        "2",
+    ]
+
+
+@pytest.mark.parametrize("sig", SIGNALS, ids=["SIGINT", "SIGKILL"])
+def test_corpus_build(reference, env, tmp_path, sig):
+    _, seconds, expected = reference
+    root = tmp_path / "corpus"
+    delay = random.Random(int(sig)).uniform(0.3, 0.9) * seconds
+    _check_interrupted(*_interrupt(_build_args(root), env, sig, delay), sig)
+    for name, data in _files(root).items():  # whole files only, never partial
+        assert expected[name] == data, name
+    _run(_build_args(root), env)
+    assert _files(root) == expected
+
+
+def _voice(path):
+    meta, arrays = read_voice(path)
+    return meta, {k: np.asarray(v) for k, v in arrays.items()}
+
+
+def _train_args(corpus, voice):
+    return ["train", str(corpus), "-o", str(voice), "--holdout", "0", "--jobs", "1"]
+
+
+@pytest.fixture(scope="module")
+def trained(reference, env, tmp_path_factory):
+    voice = tmp_path_factory.mktemp("voice") / "voice.npz"
+    seconds = _run(_train_args(reference[0], voice), env)
+    return seconds, _voice(voice)
+
+
+@pytest.mark.parametrize("sig", SIGNALS, ids=["SIGINT", "SIGKILL"])
+def test_train(reference, trained, env, tmp_path, sig):
+    seconds, (meta, arrays) = trained
+    voice = tmp_path / "voice.npz"
+    delay = random.Random(10 + int(sig)).uniform(0.2, 0.9) * seconds
+    _check_interrupted(
+        *_interrupt(_train_args(reference[0], voice), env, sig, delay), sig
+    )
+    assert [p.name for p in tmp_path.iterdir()] in ([], ["voice.npz"])
+    _run(_train_args(reference[0], voice), env)
+    again_meta, again = _voice(voice)
+    assert again_meta == meta
+    assert again.keys() == arrays.keys()
+    for name in arrays:
+        np.testing.assert_array_equal(again[name], arrays[name], err_msg=name)
+
+
+TIMES = ("fit_s", "cv_s")
+
+
+def _bench_args(corpus, out):
+    return ["bench", "--corpus", str(corpus), "--out", str(out)] + [
+        "--target",
+        "en-029",
+        "--levels",
+        "2",
+        "4",
+        "--methods",
+        "pooled",
+        "independent",
+        "--held-out",
+        "2",
+        "--folds",
+        "2",
+        "--jobs",
+        "1",
+    ]
+
+
+def _records(out):
+    path = Path(out) / "results.json"
+    if not path.exists():
+        return []
+    records = json.loads(path.read_text())
+    return [{k: v for k, v in r.items() if k not in TIMES} for r in records]
+
+
+@pytest.fixture(scope="module")
+def benched(reference, env, tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    seconds = _run(_bench_args(reference[0], out), env)
+    return seconds, _records(out)
+
+
+@pytest.mark.parametrize("sig", SIGNALS, ids=["SIGINT", "SIGKILL"])
+def test_bench(reference, benched, env, tmp_path, sig):
+    seconds, expected = benched
+    out = tmp_path / "bench"
+    delay = random.Random(20 + int(sig)).uniform(0.3, 0.9) * seconds
+    _check_interrupted(
+        *_interrupt(_bench_args(reference[0], out), env, sig, delay), sig
+    )
+    partial = _records(out)
+    assert partial == expected[: len(partial)]  # whole records, in order
+    _run(_bench_args(reference[0], out), env)
+    assert _records(out) == expected
