@@ -172,7 +172,7 @@ class FISTA(BaseEstimator):
                 if it % self.check_every == 0 or it == self.max_iter:
                     value, cert = problem.certificate(x)
                     history.append(value)
-                    bar.update(self.check_every)
+                    bar.update(it - bar.done)
             bar.close()
         return SolverResult(
             params=x,

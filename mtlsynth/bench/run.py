@@ -79,9 +79,8 @@ def _record_problem(record: Any, target: str) -> str | None:
     if not isinstance(record, dict):
         return "not an object"
     for field, kind in _RECORD_FIELDS.items():
-        if not isinstance(record.get(field), kind) or isinstance(
-            record.get(field), bool
-        ):
+        value = record.get(field)
+        if isinstance(value, bool) or not isinstance(value, kind):
             return f"field {field!r} is missing or not of the expected type"
     if record["target"] != target:
         return (

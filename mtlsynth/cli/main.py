@@ -68,9 +68,9 @@ def main(argv: list[str] | None = None) -> int:
         with warnings.catch_warnings():
             warnings.showwarning = _one_line_corpus_warnings(warnings.showwarning)
             return args.func(args)
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
     except (ValueError, OSError) as error:
-        if isinstance(error, BrokenPipeError):
-            return _quiet_broken_pipe()
         print(f"mtlsynth: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -480,8 +480,8 @@ def _checked_input(
     *,
     frame_period: float = 5.0,
     f0_method: str = "harvest",
-    f0_floor: float = 71.0,
-    f0_ceil: float = 800.0,
+    f0_floor: float = F0_FLOOR,
+    f0_ceil: float = F0_CEIL,
     mcep_order: int | None = None,
     mcep_alpha: float | None = None,
 ) -> tuple[np.ndarray, int, int, float, int]:
