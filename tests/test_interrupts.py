@@ -90,6 +90,23 @@ def test_corpus_build(reference, env, tmp_path, sig):
     assert _files(root) == expected
 
 
+def test_ctrl_c_while_exiting_keeps_the_status(reference, env, tmp_path):
+    # Once the summary is out, the command is done; joblib's workers are
+    # still stopping, and a Ctrl-C then must not turn into a traceback.
+    _, _, expected = reference
+    root = tmp_path / "corpus"
+    child = subprocess.Popen(
+        CLI + _build_args(root), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    summary = child.stdout.readline()
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=120)
+    assert summary.startswith(str(root).encode())
+    assert child.returncode == 0, err.decode()[-2000:]
+    assert b"Traceback" not in err
+    assert _files(root) == expected
+
+
 def _voice(path):
     meta, arrays = read_voice(path)
     return meta, {k: np.asarray(v) for k, v in arrays.items()}

@@ -1,8 +1,6 @@
 """``python -m mtlsynth.cli``: the ``mtlsynth`` command."""
 
-import sys
-
-from mtlsynth.cli.main import main
+from mtlsynth.cli.main import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import warnings
 
@@ -23,7 +24,7 @@ from mtlsynth import __version__
 from mtlsynth.cli import bench, corpus, demo, evaluate, say, train
 from mtlsynth.speech.errors import CorpusWarning
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "run"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,6 +79,19 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def run() -> None:
+    """The process's entry point: run :func:`main` and exit with its status.
+
+    The interpreter's exit waits for joblib's workers to stop; a Ctrl-C
+    then, once the command has done its work, is ignored, so that the exit
+    completes with the command's status rather than a traceback from inside
+    the shutdown.
+    """
+    status = main()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(status)
+
+
 def _quiet_broken_pipe() -> int:
     """Point stdout at the null device, so that the exit flush stays silent."""
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -98,4 +112,4 @@ def _one_line_corpus_warnings(show):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
