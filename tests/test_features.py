@@ -2,13 +2,8 @@ import numpy as np
 import pytest
 
 from mtlsynth.speech import Label, LinguisticFeatures, frontend
-from mtlsynth.speech.phones import (
-    PHONE_CLASSES,
-    PHONE_TABLE,
-    PhoneSequence,
-    lookup_phone,
-    split_stress,
-)
+from mtlsynth.speech.phones import PhoneSequence
+from mtlsynth.speech.phonesets import PHONE_SETS, PhoneSet
 
 PHONES = ["pau", "h", "@", "l", "'oU", "pau"]
 FRAMES = np.array([4, 3, 2, 5, 9, 4])
@@ -25,26 +20,27 @@ def column(names, name):
     return matches[0]
 
 
-def test_split_stress_and_lookup():
-    assert split_stress("'aU") == ("aU", 2)
-    assert split_stress(",oU") == ("oU", 1)
-    assert split_stress("k") == ("k", 0)
-    assert lookup_phone("'aU") == PHONE_TABLE["aU"]
-    assert "vowel" in lookup_phone(",i@3")
-    assert set(lookup_phone("b")) == {"consonant", "bilabial", "stop", "voiced"}
-    assert "voiced" not in lookup_phone("p")
-    assert lookup_phone("@5") == PHONE_TABLE["@5"]
-    assert lookup_phone("@7") == PHONE_TABLE["@"]  # falls back to the base
-    assert lookup_phone("qq") == ()
-    assert lookup_phone("pau") == ("silence",)
-    assert set(PHONE_CLASSES) >= {"vowel", "consonant", "nasal", "velar", "silence"}
+def test_the_phone_set_is_detected_and_gives_the_classes(fitted):
+    assert fitted.phone_set_ is PHONE_SETS["espeak"]
+    assert fitted.stressed_
+    assert "vowel" in fitted.classes_ and "silence" in fitted.classes_
+    arpabet = LinguisticFeatures(level="phone").fit([["sil", "HH", "AH0", "L", "OW1"]])
+    assert arpabet.phone_set_ is PHONE_SETS["arpabet"]
+    assert arpabet.inventory_.tolist() == ["AH", "HH", "L", "OW", "sil"]
+    names = arpabet.get_feature_names_out()
+    X = arpabet.phone_features(["sil", "HH", "AH0", "L", "OW1", "sil"])
+    assert X[4, column(names, "stress=2")] == 1
+    assert X[2, column(names, "stress=0")] == 1
+    assert X[1, column(names, "class[+0]=glottal")] == 1
 
 
-def test_phone_table_covers_what_espeak_says_in_every_dialect():
-    text = "The quick brown fox jumps over the lazy dog, thank you, where is it?"
-    for dialect in frontend.DIALECTS:
-        for phone in frontend.phonemes(text, dialect=dialect).phones:
-            assert lookup_phone(phone), (dialect, phone)
+def test_phones_outside_the_set_are_refused():
+    with pytest.raises(
+        ValueError, match=r"phone set 'espeak' \(occurrences\): 'qq' \(2\)"
+    ):
+        LinguisticFeatures().fit([["pau", "qq", "a", "qq", "pau"]])
+    with pytest.raises(ValueError, match="unknown phone set 'klingon'"):
+        LinguisticFeatures(phone_set="klingon").fit([["pau", "a"]])
 
 
 def test_identity_one_hot_with_unknown_and_edges(fitted):
@@ -135,10 +131,20 @@ def test_word_positions_from_a_pronunciation():
     assert initial.sum() == len(pron.words)
 
 
-def test_custom_phone_table():
-    table = {"a": ["vowel", "open"], "b": ["consonant", "stop"], "pau": ["silence"]}
-    lf = LinguisticFeatures(phone_table=table, level="phone").fit([["pau", "a", "b"]])
-    assert lf.classes_ == ("consonant", "open", "silence", "stop", "vowel")
+def test_custom_phone_set():
+    table = PhoneSet.from_dict(
+        {"phones": {"a": {"ipa": "", "features": ["vowel", "open"]}, "b": "b"}}
+    )
+    lf = LinguisticFeatures(phone_set=table, level="phone").fit([["pau", "a", "b"]])
+    assert lf.classes_ == (
+        "bilabial",
+        "consonant",
+        "open",
+        "silence",
+        "stop",
+        "voiced",
+        "vowel",
+    )
     names = lf.get_feature_names_out()
     X = lf.phone_features(["pau", "b", "a", "pau"])
     assert X[2, column(names, "class[+0]=open")] == 1
@@ -154,8 +160,6 @@ def test_bad_input_is_rejected(fitted):
         fitted.phone_features("pau h @")
     with pytest.raises(ValueError, match="no phones"):
         fitted.phone_features([])
-    with pytest.raises(ValueError, match="phone_table"):
-        LinguisticFeatures(phone_table={"a": "vowel"}).fit([["a"]])
     with pytest.raises(ValueError, match="level"):
         LinguisticFeatures(level="word").fit([["a"]])
     with pytest.raises(ValueError, match="entries"):

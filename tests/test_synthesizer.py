@@ -22,6 +22,7 @@ from mtlsynth.speech import (
     split_corpus,
     vocoder,
 )
+from mtlsynth.speech.phonesets import _ESPEAK_FORMAT2, PHONE_SETS
 from mtlsynth.speech.training import size_scaled_penalties
 from mtlsynth.speech.voicefile import FORMAT_VERSION
 
@@ -89,7 +90,7 @@ def test_accent_strength_zero_is_the_shared_model(synth, label):
     np.testing.assert_allclose(zero.mcep, shared.mcep, atol=1e-8)
     np.testing.assert_allclose(zero.lf0, shared.lf0, atol=1e-8)
     np.testing.assert_array_equal(zero.vuv, shared.vuv)
-    X = synth.features_.phone_features(label)
+    X = synth.features_.phone_features(synth._sequence(label, unseen))
     tasks = np.full(len(X), unseen)
     np.testing.assert_allclose(
         synth.predict_durations(label, dialect="en-US", accent_strength=0.0),
@@ -142,23 +143,53 @@ def test_voice_file_round_trip(synth, tmp_path):
     assert loaded.features_.n_frame_features_ == synth.features_.n_frame_features_
 
 
-def test_format_1_voice_files_load_without_diphone_columns(synth, tmp_path):
-    path = tmp_path / "voice.npz"
-    synth.save(path)
+def _older_format(path, version, phone_table):
+    """A voice file as formats 1 and 2 wrote it: a table of classes, no
+    phone set, no front end (and in format 1, no diphone columns)."""
     with np.load(path, allow_pickle=False) as data:
         arrays = {k: data[k] for k in data.files}
     meta = json.loads(str(arrays["__meta__"]))
-    meta["version"] = 1
-    for key in ("diphone_kernels", "diphone_min_count", "diphones"):
-        del meta["features"][key]
+    meta["version"] = version
+    features = meta["features"]
+    del features["phone_set"], features["stressed"], meta["synthesizer"]["frontend"]
+    features["phone_table"] = phone_table
+    if version < 2:
+        for key in ("diphone_kernels", "diphone_min_count", "diphones"):
+            del features[key]
     arrays["__meta__"] = np.asarray(json.dumps(meta))
-    old = tmp_path / "old.npz"
+    old = path.with_name(f"format{version}.npz")
     np.savez(old, **arrays)
-    lf = ParametricSynthesizer.load(old).features_
+    return old
+
+
+def test_format_1_voice_files_load_without_diphone_columns(synth, tmp_path):
+    path = tmp_path / "voice.npz"
+    synth.save(path)
+    espeak = PHONE_SETS["espeak"]
+    table = {k: sorted(v) for k, v in espeak.classes_of.items()}
+    table["pau"] = ["silence"]
+    lf = ParametricSynthesizer.load(_older_format(path, 1, table)).features_
     assert lf.diphones_.shape == (0, 2) and not lf.diphone_kernels
     n_pairs = 2 * len(synth.features_.diphone_kernels) * len(synth.features_.diphones_)
     assert n_pairs > 0
     assert lf.n_frame_features_ == synth.features_.n_frame_features_ - n_pairs
+    assert lf.classes_ == synth.features_.classes_
+
+
+def test_format_2_voice_files_keep_their_classes(corpus_split, label, tmp_path):
+    # formats 1 and 2 with no table had the classes of the eSpeak NG English
+    # table of their time
+    features = LinguisticFeatures(phone_set=_ESPEAK_FORMAT2)
+    voice = ParametricSynthesizer(features=features, progress=False)
+    voice.fit(corpus_split[0])
+    path = tmp_path / "voice.npz"
+    voice.save(path)
+    old = ParametricSynthesizer.load(_older_format(path, 2, None))
+    assert old.features_.classes_ == voice.features_.classes_
+    assert old.features_.phone_set_.classes_of == _ESPEAK_FORMAT2.classes_of
+    a = voice.predict_parameters(label, dialect="en-US", durations="label")
+    b = old.predict_parameters(label, dialect="en-US", durations="label")
+    np.testing.assert_array_equal(a.mcep, b.mcep)
 
 
 def test_corrupted_and_newer_voice_files_fail_clearly(synth, tmp_path):

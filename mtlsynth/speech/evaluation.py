@@ -8,7 +8,6 @@ import numpy as np
 
 from mtlsynth.speech import metrics
 from mtlsynth.speech.corpus import Corpus
-from mtlsynth.speech.labels import SILENCE
 from mtlsynth.speech.phones import PhoneSequence
 from mtlsynth.speech.training import _aligned_frames, _corpus_words
 from mtlsynth.utils.progress import Progress
@@ -58,8 +57,10 @@ def evaluate_voice(
         n = int(frames.sum())
         seq = PhoneSequence(utt.label.phones, frames, *w)
         pred = voice.predict_parameters(seq, dialect=utt.dialect, durations="label")
-        phones = np.asarray(utt.label.phones)
-        speech = phones != SILENCE
+        phone_set = voice.features_.phone_set_
+        speech = np.array(
+            [not phone_set.is_silence(phone_set.split(p)[0]) for p in utt.label.phones]
+        )
         mask = np.repeat(speech, frames)
         dur_pred = voice.predict_durations(seq, dialect=utt.dialect) * fp
         a = acc.setdefault(utt.dialect, {k: [] for k in ("ref", "pred", "m", "d")})

@@ -30,11 +30,10 @@ levels:
 Rows are built with array operations (``np.repeat`` of phone rows to frames),
 with no Python loop over frames.
 
-A phone table maps a phone name (without stress mark) to the names of its
-classes; :data:`PHONE_TABLE` covers the eSpeak NG English inventory of the
-built-in corpus. Another inventory passes its own table, a plain
-``{phone: [class, ...]}`` mapping, as ``phone_table=``; the classes may be
-any strings (every class named in the table becomes one column).
+A phone set (:mod:`mtlsynth.speech.phonesets`) says how a label writes
+stress and pauses and gives every phone's classes, derived from its IPA;
+``fit`` detects the set from the phones unless one is given, and refuses
+phones the set does not know (every class of the set becomes one column).
 
 Examples
 --------
@@ -56,15 +55,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from mtlsynth.speech.labels import SILENCE
-from mtlsynth.speech.phones import (
-    _NONE,
-    _UNKNOWN,
-    PHONE_TABLE,
-    PhoneSequence,
-    lookup_phone,
-    split_stress,
-)
+from mtlsynth.speech.phones import _NONE, _UNKNOWN, PhoneSequence
+from mtlsynth.speech.phonesets import PHONE_SETS, PhoneSet, detect_phone_set
 
 __all__ = [
     "LinguisticFeatures",
@@ -85,6 +77,20 @@ def _bumps(r: np.ndarray, n: int) -> np.ndarray:
     centres = np.linspace(0.0, 1.0, n)
     b = np.exp(-0.5 * ((r[:, None] - centres[None, :]) / _BUMP_WIDTH) ** 2)
     return b / b.sum(axis=1, keepdims=True)
+
+
+def _check_known(counts: Mapping[str, int], phone_set: PhoneSet) -> None:
+    """Refuse phones outside the set, naming them with their counts."""
+    unknown = Counter()
+    for phone, n in counts.items():
+        if phone_set.split(phone)[0] not in phone_set:
+            unknown[phone] += n
+    if unknown:
+        listed = ", ".join(f"{p!r} ({n})" for p, n in unknown.most_common(20))
+        raise ValueError(
+            f"phones not in the phone set {phone_set.name!r} (occurrences): "
+            f"{listed}; pass a phone set that has them"
+        )
 
 
 def _runs(is_break: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -114,9 +120,11 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
     context : int, default=2
         Neighbours on each side whose identity and classes are encoded
         (2 gives quinphones).
-    phone_table : mapping of str to sequence of str, optional
-        Phonetic classes of every phone (without stress mark); default
-        :data:`PHONE_TABLE`, the eSpeak NG English inventory.
+    phone_set : str or PhoneSet, optional
+        The phone set of the labels: a name of
+        :data:`~mtlsynth.speech.phonesets.PHONE_SETS` or a
+        :class:`~mtlsynth.speech.phonesets.PhoneSet`; by default the shipped
+        set that knows the phones seen in ``fit``.
     n_bumps : int, default=3
         Gaussian bumps coding the relative position of a frame in its phone.
     interaction_context : int, default=1
@@ -151,8 +159,12 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
+    phone_set_ : PhoneSet
+        The phone set used.
     inventory_ : ndarray of str, shape (n_phones,)
-        Base phones seen in ``fit``, sorted.
+        Base phones (without stress) seen in ``fit``, sorted.
+    stressed_ : bool
+        Whether any phone seen in ``fit`` carried stress.
     classes_ : tuple of str
         Class columns (every class of the phone table).
     diphones_ : ndarray of str, shape (n_diphones, 2)
@@ -174,7 +186,7 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
         self,
         *,
         context: int = 2,
-        phone_table: Mapping[str, Sequence[str]] | None = None,
+        phone_set: str | PhoneSet | None = None,
         n_bumps: int = 3,
         interaction_context: int = 1,
         neighbour_identity: bool = True,
@@ -186,7 +198,7 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
         frame_period: float = 5.0,
     ):
         self.context = context
-        self.phone_table = phone_table
+        self.phone_set = phone_set
         self.n_bumps = n_bumps
         self.interaction_context = interaction_context
         self.neighbour_identity = neighbour_identity
@@ -199,8 +211,16 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fit
 
-    def _table(self) -> Mapping[str, Sequence[str]]:
-        return PHONE_TABLE if self.phone_table is None else self.phone_table
+    def _given_phone_set(self) -> PhoneSet | None:
+        """The ``phone_set`` parameter as a PhoneSet (None: detect it)."""
+        if self.phone_set is None or isinstance(self.phone_set, PhoneSet):
+            return self.phone_set
+        if self.phone_set not in PHONE_SETS:
+            raise ValueError(
+                f"unknown phone set {self.phone_set!r}; shipped sets are "
+                f"{list(PHONE_SETS)}, or pass a PhoneSet"
+            )
+        return PHONE_SETS[self.phone_set]
 
     def _check_params(self) -> None:
         if int(self.context) != self.context or self.context < 0:
@@ -235,13 +255,7 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
             raise ValueError(f"level must be 'frame' or 'phone', got {self.level!r}")
         if not self.frame_period > 0:
             raise ValueError(f"frame_period must be positive: {self.frame_period}")
-        table = self._table()
-        if not isinstance(table, Mapping) or not all(
-            isinstance(k, str) and not isinstance(v, str) for k, v in table.items()
-        ):
-            raise ValueError(
-                "phone_table must map phone names to sequences of class names"
-            )
+        self._given_phone_set()
 
     def fit(self, X: Iterable[Any], y: Any = None) -> LinguisticFeatures:
         """Learn the phone inventory, the class columns and the diphones.
@@ -259,30 +273,39 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
             The fitted transformer.
         """
         self._check_params()
-        bases: set[str] = set()
-        pairs: Counter[tuple[str, str]] = Counter()
-        for utt in X:
-            seq = PhoneSequence.coerce(utt, frame_period=self.frame_period)
-            base = [split_stress(p)[0] for p in seq.phones]
-            bases.update(base)
-            pairs.update(zip(base[:-1], base[1:], strict=True))
-        if not bases:
+        seqs = [PhoneSequence.coerce(u, frame_period=self.frame_period) for u in X]
+        counts = Counter(p for seq in seqs for p in seq.phones)
+        if not counts:
             raise ValueError("no phones to learn an inventory from")
+        phone_set = self._given_phone_set() or detect_phone_set(counts)
+        _check_known(counts, phone_set)
+        pairs: Counter[tuple[str, str]] = Counter()
+        stressed = False
+        for seq in seqs:
+            base, stress = zip(*map(phone_set.split, seq.phones), strict=True)
+            stressed = stressed or any(stress)
+            pairs.update(zip(base[:-1], base[1:], strict=True))
+        bases = {phone_set.split(p)[0] for p in counts}
         diphones = []
         if len(self.diphone_kernels):
             keep = self.diphone_min_count
             diphones = sorted(p for p, n in pairs.items() if n >= keep)
-        return self._set_inventory(sorted(bases), diphones)
+        return self._set_inventory(phone_set, sorted(bases), diphones, stressed)
 
     def _set_inventory(
-        self, inventory: Sequence[str], diphones: Sequence[Sequence[str]] = ()
+        self,
+        phone_set: PhoneSet,
+        inventory: Sequence[str],
+        diphones: Sequence[Sequence[str]] = (),
+        stressed: bool = True,
     ) -> LinguisticFeatures:
-        """Set the fitted state from an inventory and the kept diphones (also
-        used when loading)."""
+        """Set the fitted state from a phone set, an inventory and the kept
+        diphones (also used when loading)."""
+        self.phone_set_ = phone_set
+        self.stressed_ = bool(stressed)
         self.inventory_ = np.asarray(list(inventory), dtype=str)
         self.diphones_ = np.asarray(list(diphones), dtype=str).reshape(-1, 2)
-        table = self._table()
-        self.classes_ = tuple(sorted({c for v in table.values() for c in v}))
+        self.classes_ = phone_set.all_classes()
         self._index = {p: i for i, p in enumerate(self.inventory_.tolist())}
         n_id = len(self.inventory_) + 2  # + unknown + none
         self._pair_index = np.full((n_id, n_id), -1, np.intp)
@@ -311,7 +334,7 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
         """Class indicator row of a base phone (cached)."""
         row = self._class_cache.get(base)
         if row is None:
-            found = set(lookup_phone(base, self._table()))
+            found = self.phone_set_.classes(base)
             row = np.array([c in found for c in self.classes_], dtype=float)
             self._class_cache[base] = row
         return row
@@ -320,14 +343,14 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
 
     def _codes(self, seq: PhoneSequence) -> tuple[np.ndarray, ...]:
         """Inventory codes (unknown = n_inv), classes, stress and silence flags."""
-        split = [split_stress(p) for p in seq.phones]
+        split = [self.phone_set_.split(p) for p in seq.phones]
         unknown = len(self.inventory_)
         codes = np.array([self._index.get(b, unknown) for b, _ in split], np.intp)
         cls_rows = np.array([self._class_row(b) for b, _ in split]).reshape(
             len(split), len(self.classes_)
         )
         stress = np.array([s for _, s in split], np.int64)
-        silence = np.array([b == SILENCE for b, _ in split], bool)
+        silence = np.array([self.phone_set_.is_silence(b) for b, _ in split], bool)
         return codes, cls_rows, stress, silence
 
     def _phone_block(self, seq: PhoneSequence) -> tuple[np.ndarray, dict]:

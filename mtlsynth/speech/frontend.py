@@ -11,7 +11,7 @@ text depend only on the text and the dialect.
 Phone names are eSpeak's phoneme mnemonics for the dialect (for example
 ``D``, ``@2``, ``'aU``, ``,oU``, ``dZ``), with the stress mark kept as a
 prefix (``'`` primary, ``,`` secondary; see
-:func:`mtlsynth.speech.phones.split_stress`). Every pause phoneme (names
+:data:`mtlsynth.speech.phonesets.PHONE_SETS`, ``espeak``). Every pause phoneme (names
 starting with ``_``) and the silence before the first and after the last
 phone are labelled ``pau``.
 """

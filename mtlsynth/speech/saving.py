@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from mtlsynth.speech.features import LinguisticFeatures
+from mtlsynth.speech.phonesets import _ESPEAK_FORMAT2, PhoneSet
 from mtlsynth.speech.voicefile import check_model, dump_estimator, load_estimator
 
 __all__ = ["SETTINGS", "restore_voice", "voice_contents"]
@@ -26,6 +27,7 @@ SETTINGS = (
     "mcep_order",
     "mcep_alpha",
     "use_words",
+    "frontend",
     "max_voicing_frames",
     "chunk_utterances",
 )
@@ -53,7 +55,6 @@ def voice_contents(voice: Any) -> tuple[dict, dict[str, np.ndarray]]:
     """
     arrays: dict[str, np.ndarray] = {}
     lf = voice.features_
-    table = lf.phone_table
     meta = {
         "synthesizer": {k: getattr(voice, k) for k in SETTINGS},
         "features": {
@@ -65,9 +66,8 @@ def voice_contents(voice: Any) -> tuple[dict, dict[str, np.ndarray]]:
             "diphone_min_count": int(lf.diphone_min_count),
             "neighbour_identity": bool(lf.neighbour_identity),
             "n_identity_bumps": int(lf.n_identity_bumps),
-            "phone_table": None
-            if table is None
-            else {str(k): [str(c) for c in v] for k, v in table.items()},
+            "phone_set": lf.phone_set_.to_dict(),
+            "stressed": bool(lf.stressed_),
             "inventory": lf.inventory_.tolist(),
             "diphones": lf.diphones_.tolist(),
         },
@@ -115,10 +115,11 @@ def restore_voice(voice: Any, meta: dict, arrays: dict) -> None:
         diphone_min_count=int(f.get("diphone_min_count", 20)),
         neighbour_identity=bool(f["neighbour_identity"]),
         n_identity_bumps=int(f["n_identity_bumps"]),
-        phone_table=f["phone_table"],
         frame_period=voice.frame_period,
     )
-    voice.features_ = lf._set_inventory(f["inventory"], f.get("diphones", ()))
+    voice.features_ = lf._set_inventory(
+        _phone_set(f), f["inventory"], f.get("diphones", ()), f.get("stressed", True)
+    )
     sig = meta["signal"]
     voice.fs_ = int(sig["fs"])
     voice.alpha_ = float(sig["alpha"])
@@ -131,6 +132,19 @@ def restore_voice(voice: Any, meta: dict, arrays: dict) -> None:
     voice.target_std_ = arrays["target_std"]
     voice.variance_ = arrays["variance"]
     _restore_models(voice, meta["models"], arrays, meta["version"])
+
+
+def _phone_set(features: dict) -> PhoneSet:
+    """The phone set of a voice file's features (older formats: a table of
+    classes, or eSpeak NG's English)."""
+    if "phone_set" in features:
+        return PhoneSet.from_dict(features["phone_set"])
+    table = features.get("phone_table")
+    if table is None:
+        return _ESPEAK_FORMAT2
+    phones = {k: {"features": list(v)} for k, v in table.items() if v != ["silence"]}
+    silences = [k for k, v in table.items() if v == ["silence"]]
+    return PhoneSet.from_dict({"name": "table", "phones": phones, "silences": silences})
 
 
 def _restore_models(voice: Any, meta: dict, arrays: dict, version: int) -> None:

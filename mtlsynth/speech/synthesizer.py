@@ -48,7 +48,7 @@ from mtlsynth.speech import vocoder
 from mtlsynth.speech.corpus import Corpus, extract_features
 from mtlsynth.speech.evaluation import evaluate_voice
 from mtlsynth.speech.features import LinguisticFeatures
-from mtlsynth.speech.labels import SILENCE
+from mtlsynth.speech.inputs import check_frontend, voice_sequence
 from mtlsynth.speech.models import (
     fit_model,
     predict_dialect,
@@ -170,6 +170,13 @@ class ParametricSynthesizer(BaseEstimator):
     cache_dir : str or path-like, optional
         Where the corpus analysis is cached (see
         :func:`mtlsynth.speech.corpus.extract_features`).
+    frontend : str or dict of str to str, optional
+        The eSpeak NG dialect that transcribes text: one for every dialect,
+        or one per dialect (``{"kal": "en-US"}``); by default a dialect
+        named like an eSpeak NG dialect (a key of
+        :data:`mtlsynth.speech.frontend.DIALECTS`) is its own front end.
+        Its phones are spoken in the voice's phone set, translated through
+        their IPA.
     use_words : bool, default=True
         Recover word membership of corpus utterances by transcribing their
         prompts with eSpeak NG (built-in corpus layout).
@@ -237,6 +244,7 @@ class ParametricSynthesizer(BaseEstimator):
         mcep_order: int | None = None,
         mcep_alpha: float | None = None,
         cache_dir: str | os.PathLike | None = None,
+        frontend: str | dict[str, str] | None = None,
         use_words: bool = True,
         max_voicing_frames: int = 250_000,
         chunk_utterances: int = 64,
@@ -255,6 +263,7 @@ class ParametricSynthesizer(BaseEstimator):
         self.mcep_order = mcep_order
         self.mcep_alpha = mcep_alpha
         self.cache_dir = cache_dir
+        self.frontend = frontend
         self.use_words = use_words
         self.max_voicing_frames = max_voicing_frames
         self.chunk_utterances = chunk_utterances
@@ -292,6 +301,7 @@ class ParametricSynthesizer(BaseEstimator):
         return clone(dur), clone(ac), clone(vo)
 
     def _check_params(self) -> None:
+        check_frontend(self.frontend)
         if self.normalize not in ("dialect", "global"):
             raise ValueError(
                 f"normalize must be 'dialect' or 'global', got {self.normalize!r}"
@@ -504,26 +514,15 @@ class ParametricSynthesizer(BaseEstimator):
             )
 
     def _sequence(self, utterance: Any, dialect: str) -> PhoneSequence:
-        """Phones of text (through eSpeak NG) or of a label."""
-        from mtlsynth.speech import frontend
-
-        if isinstance(utterance, str):
-            if not utterance.strip():
-                raise ValueError("text is empty")
-            if dialect not in frontend.DIALECTS:
-                raise ValueError(
-                    f"dialect {dialect!r} has no eSpeak NG voice to transcribe "
-                    "text; pass a Label instead"
-                )
-            pron = frontend.phonemes(utterance, dialect=dialect)
-            if all(phone == SILENCE for phone in pron.phones):
-                raise ValueError(f"no words to speak in {utterance!r}")
-            question = utterance.strip().endswith("?")
-            return PhoneSequence(pron.phones, None, pron.word_index, question)
-        seq = PhoneSequence.coerce(utterance, frame_period=self.frame_period)
-        if not seq.phones:
-            raise ValueError("the utterance has no phones")
-        return seq
+        """Phones of text (through the dialect's front end) or of phones, in
+        the voice's phone set (see :mod:`mtlsynth.speech.inputs`)."""
+        return voice_sequence(
+            utterance,
+            dialect=dialect,
+            frontends=check_frontend(self.frontend),
+            features=self.features_,
+            frame_period=self.frame_period,
+        )
 
     def _strength(self, accent_strength: float) -> float:
         """The accent strength as a float, checked against its range."""

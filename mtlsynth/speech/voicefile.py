@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from mtlsynth.speech.phonesets import PhoneSet
 from mtlsynth.utils.files import atomic_open, remove_stale_temporaries
 
 __all__ = [
@@ -35,7 +36,7 @@ __all__ = [
 ]
 
 FORMAT_NAME = "mtlsynth-voice"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 class VoiceFileError(ValueError):
@@ -210,6 +211,26 @@ class _Record:
         for key in value:
             if key not in self.fields:
                 raise _FieldError(_join(where, key), "unknown field")
+
+
+@dataclass(frozen=True)
+class _Frontend:
+    """null, a dialect name, or an object of dialect names."""
+
+    def check(self, value: Any, field: str) -> None:
+        if value is not None and not isinstance(value, str):
+            _Map(_Text()).check(value, field)
+
+
+@dataclass(frozen=True)
+class _PhoneSetData:
+    """A phone set as :meth:`PhoneSet.to_dict` writes it."""
+
+    def check(self, value: Any, field: str) -> None:
+        try:
+            PhoneSet.from_dict(value, field)
+        except ValueError as error:
+            raise VoiceFileError(str(error)) from None
 
 
 def _whole(low: float, high: float) -> _Number:
@@ -666,6 +687,14 @@ def read_voice(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray]]:
 # ----------------------------------------------------- the voice's layout
 
 
+def _phone_fields(version: int) -> dict[str, Any]:
+    """Format 3 keeps the phone set and whether stress was seen; older
+    formats have a table of classes (null: eSpeak NG's English)."""
+    if version < 3:
+        return {"phone_table": _Nullable(_Map(_List(_Text(), max_len=1000)))}
+    return {"phone_set": _PhoneSetData(), "stressed": _Flag()}
+
+
 def _voice_schema(version: int) -> _Record:
     """Schema of a ParametricSynthesizer's metadata in a voice file."""
     kernels = _List(_Number(0, 1e4, open_low=True), max_len=16)
@@ -687,9 +716,11 @@ def _voice_schema(version: int) -> _Record:
                         _Number(-1, 1, open_low=True, open_high=True)
                     ),
                     "use_words": _Flag(),
+                    "frontend": _Frontend(),
                     "max_voicing_frames": _whole(2, 1e12),
                     "chunk_utterances": _whole(1, 1e9),
-                }
+                },
+                frozenset({"frontend"} if version < 3 else ()),
             ),
             "features": _Record(
                 {
@@ -701,7 +732,7 @@ def _voice_schema(version: int) -> _Record:
                     "diphone_min_count": _whole(1, 1e12),
                     "neighbour_identity": _Flag(),
                     "n_identity_bumps": _whole(0, 64),
-                    "phone_table": _Nullable(_Map(_List(_Text(), max_len=1000))),
+                    **_phone_fields(version),
                     "inventory": _List(_Text(), 1, 100_000, unique=True),
                     "diphones": _List(_List(_Text(), 2, 2), unique=True),
                 },
