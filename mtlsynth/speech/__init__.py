@@ -33,7 +33,7 @@ from mtlsynth.speech.corpus import (
 )
 from mtlsynth.speech.errors import CorpusError, CorpusWarning
 from mtlsynth.speech.features import LinguisticFeatures
-from mtlsynth.speech.labels import SILENCE, Label, read_label
+from mtlsynth.speech.labels import SILENCE, Label, read_label, write_textgrid
 from mtlsynth.speech.phones import PhoneSequence
 from mtlsynth.speech.synthesizer import ParametricSynthesizer
 from mtlsynth.speech.training import TrainingData
@@ -57,5 +57,6 @@ __all__ = [
     "read_label",
     "read_wav",
     "split_corpus",
+    "write_textgrid",
     "write_wav",
 ]

@@ -1,8 +1,7 @@
-"""Phone labels: HTK and HTS label files, Praat TextGrids."""
+"""Phone labels and their words: HTK and HTS label files, Praat TextGrids."""
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from collections.abc import Sequence
@@ -12,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from mtlsynth.speech.errors import CorpusError, read_file_bytes, where
+from mtlsynth.speech._textgrid import read_tiers, textgrid_text
+from mtlsynth.speech.errors import CorpusError, where
 from mtlsynth.utils.files import atomic_open
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "read_label",
     "read_textgrid",
     "write_htk_label",
+    "write_textgrid",
 ]
 
 SILENCE = "pau"
@@ -38,8 +39,20 @@ _MAX_TIME = np.iinfo(np.int64).max
 
 _PHONE_TIERS = ("phones", "phone", "phonemes", "segments")
 
+_WORD_TIERS = ("words", "word")
+
+# word intervals that mark no word; ``<unk>`` is a real, unknown word
+_SILENCE_WORDS = frozenset({"", "<eps>", "sil", "sp", "spn", "<sil>", "pau", "<p:>"})
+
 
 _FULL_CONTEXT = re.compile(r"^[^\^]*\^[^-]*-(?P<phone>[^+]*)\+[^=]*=")
+
+# HTS English: /E:e1+e2@e3+e4&... (current word), /H:h1=h2@h3=h4|... (current
+# phrase; some label sets write ``^`` for ``@``); e3/e4 and h3/h4 are
+# positions forward/backward of the word in its phrase and of the phrase in
+# the utterance, ``x`` outside words
+_HTS_WORD = re.compile(r"/E:[^+/]*\+[^@/]*@(?P<fw>[^+/]*)\+(?P<bw>[^&/]*)&")
+_HTS_PHRASE = re.compile(r"/H:[^=/]*=[^@^/]*[@^](?P<fw>[^=/]*)=(?P<bw>[^|/]*)")
 
 
 def current_phone(name: str) -> str:
@@ -59,7 +72,67 @@ def current_phone(name: str) -> str:
     return m.group("phone") if m else name
 
 
-@dataclass(frozen=True)
+def _hts_word_position(name: str) -> tuple[str, ...] | None:
+    """Where a segment's word is: (phrase fw, phrase bw, word fw, word bw).
+
+    ``()`` for a segment outside any word (``x`` positions, or a plain
+    silence name), ``None`` when the name carries no word information.
+    """
+    if not _FULL_CONTEXT.match(name):
+        return () if name in (SILENCE, "sil") else None
+    word = _HTS_WORD.search(name)
+    if word is None:
+        return None
+    if not (word["fw"].isdigit() and word["bw"].isdigit()):
+        return ()
+    phrase = _HTS_PHRASE.search(name)
+    where = (phrase["fw"], phrase["bw"]) if phrase else ("", "")
+    return (*where, word["fw"], word["bw"])
+
+
+def _hts_word_index(names: Sequence[str]) -> np.ndarray | None:
+    """Word of every segment of HTS English full-context labels, or None.
+
+    A new word starts where the positions of the phrase in the utterance
+    and of the word in the phrase change between consecutive segments in
+    words; segments outside words (and plain ``pau`` or ``sil`` names) get
+    -1. Labels without full-context names, or with a segment lacking the
+    ``/E:`` word field (other languages' formats), give None.
+    """
+    if not any(_FULL_CONTEXT.match(n) for n in names):
+        return None
+    positions = [_hts_word_position(n) for n in names]
+    if any(p is None for p in positions):
+        return None
+    out = np.full(len(positions), -1, dtype=np.int64)
+    word, previous = -1, None
+    for i, position in enumerate(positions):
+        if position:
+            word += position != previous
+            previous = position
+            out[i] = word
+    return out
+
+
+def _word_index_array(value: Any, n: int) -> np.ndarray:
+    """``value`` as a valid int64 word index of ``n`` segments, or ValueError."""
+    arr = np.asarray(value)
+    if arr.ndim != 1 or len(arr) != n:
+        raise ValueError(f"word_index has shape {arr.shape} for {n} segments")
+    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.number) or arr.size == 0):
+        raise ValueError(f"word_index must hold integers, got dtype {arr.dtype}")
+    out = arr.astype(np.int64) if arr.size else np.zeros(0, dtype=np.int64)
+    if not np.array_equal(out, arr):
+        raise ValueError("word_index must hold integers")
+    if np.any(out < -1):
+        raise ValueError("word_index must be -1 (no word) or a word number >= 0")
+    words = out[out >= 0]
+    if np.any(np.diff(words) < 0):
+        raise ValueError("word_index must not decrease over the segments in words")
+    return out
+
+
+@dataclass(frozen=True, eq=False)
 class Label:
     """Time-aligned phone labels of one utterance.
 
@@ -71,6 +144,11 @@ class Label:
         Segment end times in HTK units of 100 ns.
     names : tuple of str
         Segment names: phones or full-context labels.
+    word_index : ndarray of int64, shape (n_phones,), optional
+        Word of every segment: words numbered 0, 1, ... in order, -1 for
+        segments outside any word (pauses); ``None`` when the label does not
+        say. Read from a TextGrid's words tier or from HTS full-context
+        names.
 
     Attributes
     ----------
@@ -80,11 +158,16 @@ class Label:
         Segment durations in seconds.
     phones : tuple of str
         Current phone of every segment (see :func:`current_phone`).
+
+    Notes
+    -----
+    Labels compare and hash by value: equal times, names and word indices.
     """
 
     start_times: np.ndarray
     end_times: np.ndarray
     names: tuple[str, ...]
+    word_index: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         starts = np.asarray(self.start_times, dtype=np.int64).reshape(-1)
@@ -98,10 +181,35 @@ class Label:
         object.__setattr__(self, "start_times", starts)
         object.__setattr__(self, "end_times", ends)
         object.__setattr__(self, "names", names)
+        if self.word_index is not None:
+            words = _word_index_array(self.word_index, len(names))
+            object.__setattr__(self, "word_index", words)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Label):
+            return NotImplemented
+        mine, theirs = self.word_index, other.word_index
+        return (
+            self.names == other.names
+            and np.array_equal(self.start_times, other.start_times)
+            and np.array_equal(self.end_times, other.end_times)
+            and (mine is None) == (theirs is None)
+            and (mine is None or np.array_equal(mine, theirs))
+        )
+
+    def __hash__(self) -> int:
+        words = None if self.word_index is None else self.word_index.tobytes()
+        times = (self.start_times.tobytes(), self.end_times.tobytes())
+        return hash((self.names, times, words))
 
     @classmethod
     def from_seconds(
-        cls, starts: Sequence[float], ends: Sequence[float], names: Sequence[str]
+        cls,
+        starts: Sequence[float],
+        ends: Sequence[float],
+        names: Sequence[str],
+        *,
+        word_index: Sequence[int] | None = None,
     ) -> Label:
         """Label from times in seconds.
 
@@ -111,6 +219,8 @@ class Label:
             Segment boundaries in seconds.
         names : sequence of str
             Segment names.
+        word_index : sequence of int, optional
+            Word of every segment, -1 outside words.
 
         Returns
         -------
@@ -122,6 +232,7 @@ class Label:
             np.round(np.asarray(starts, dtype=float) * to_units).astype(np.int64),
             np.round(np.asarray(ends, dtype=float) * to_units).astype(np.int64),
             tuple(names),
+            word_index=word_index,
         )
 
     def __len__(self) -> int:
@@ -234,7 +345,9 @@ def parse_htk_label(text: str, *, source: str | os.PathLike | None = None) -> La
     Returns
     -------
     Label
-        The segments, in file order.
+        The segments, in file order; with word indices when the names are
+        HTS English full-context labels (from the current word's position
+        in its phrase, ``/E:``, and the phrase's in the utterance, ``/H:``).
 
     Raises
     ------
@@ -266,7 +379,10 @@ def parse_htk_label(text: str, *, source: str | os.PathLike | None = None) -> La
         ends.append(end)
         names.append(fields[2])
     return Label(
-        np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64), tuple(names)
+        np.array(starts, dtype=np.int64),
+        np.array(ends, dtype=np.int64),
+        tuple(names),
+        word_index=_hts_word_index(names),
     )
 
 
@@ -313,7 +429,8 @@ def read_htk_label(path: str | os.PathLike) -> Label:
     Returns
     -------
     Label
-        The segments.
+        The segments; with word indices for HTS English full-context labels
+        (see :func:`parse_htk_label`).
 
     Raises
     ------
@@ -342,30 +459,93 @@ def write_htk_label(path: str | os.PathLike, label: Label) -> None:
         f.write(label.to_htk())
 
 
-_TG_TOKEN = re.compile(r'"((?:[^"]|"")*)"|(\[[^\]]*\])|([^\s=\[\]:]+)')
+def _tier_parts(name: str) -> tuple[str, str]:
+    """(speaker, kind) of a tier named ``kind`` or ``speaker - kind``, lower case."""
+    speaker, _sep, kind = name.rpartition(" - ")
+    return speaker.strip().lower(), kind.strip().lower()
 
 
-def _textgrid_tokens(text: str) -> list[tuple[str, int, bool]]:
-    """Tokens (value, line number, is_string) of a TextGrid, labels dropped."""
-    tokens = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        for m in _TG_TOKEN.finditer(line):
-            if m.group(1) is not None:
-                tokens.append((m.group(1).replace('""', '"'), lineno, True))
-            elif m.group(3) is not None:
-                word = m.group(3)
-                # keep numbers and the <exists> flag; skip key names
-                if re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", word) or (
-                    word == "<exists>"
-                ):
-                    tokens.append((word, lineno, False))
-    return tokens
+def _phone_tier(path: str | os.PathLike, order: list[str]) -> str:
+    """The phone tier: ``phones``, else one ``NAME - phones``, else the only one."""
+    parts = {name: _tier_parts(name) for name in order}
+    plain = [n for k in _PHONE_TIERS for n in order if parts[n] == ("", k)]
+    named = [n for k in _PHONE_TIERS for n in order if parts[n][0] and parts[n][1] == k]
+    if plain:
+        return plain[0]
+    if len({parts[n][0] for n in named}) == 1:
+        return named[0]
+    if not named and len(order) == 1:
+        return order[0]
+    raise CorpusError(
+        f"{path}: cannot tell which tier holds phones (tiers: {order}); "
+        "name it 'phones' or choose one with tier="
+    )
+
+
+def _word_tier(chosen: str, order: list[str]) -> str | None:
+    """The words tier paired with phone tier ``chosen``, if any."""
+    speaker, kind = _tier_parts(chosen)
+    if kind in _WORD_TIERS:
+        return None
+    for words in _WORD_TIERS:
+        for name in order:
+            if _tier_parts(name) == (speaker, words):
+                return name
+    return None
+
+
+def _tier_segments(
+    items: list[tuple[float, float, str, int]], path: str | os.PathLike
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Checked start and end times (100 ns units) and texts of a tier."""
+    starts, ends, texts = [], [], []
+    prev_end = None
+    for xmin, xmax, text, line in items:
+        start, end = _units(xmin, path, line), _units(xmax, path, line)
+        _check_segment(start, end, prev_end, path, line)
+        prev_end = end
+        starts.append(start)
+        ends.append(end)
+        texts.append(text)
+    return np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64), texts
+
+
+def _textgrid_word_index(
+    starts: np.ndarray,
+    ends: np.ndarray,
+    items: list[tuple[float, float, str, int]],
+    path: str | os.PathLike,
+) -> np.ndarray:
+    """Word of every phone: the word interval holding its midpoint, or -1.
+
+    Empty word intervals and silence markers hold no word; words that hold
+    a phone are numbered 0, 1, ... in order.
+    """
+    word_starts, word_ends, texts = _tier_segments(items, path)
+    real = np.array(
+        [t.strip().lower() not in _SILENCE_WORDS for t in texts], dtype=bool
+    )
+    word_starts, word_ends = word_starts[real], word_ends[real]
+    mid = starts + (ends - starts) // 2
+    k = np.searchsorted(word_ends, mid, side="left")
+    inside = k < len(word_ends)
+    inside[inside] = word_starts[k[inside]] <= mid[inside]
+    used = np.unique(k[inside])
+    word = np.full(len(starts), -1, dtype=np.int64)
+    word[inside] = np.searchsorted(used, k[inside])
+    return word
 
 
 def read_textgrid(path: str | os.PathLike, *, tier: str | None = None) -> Label:
-    """Read the phone tier of a Praat TextGrid.
+    """Read the phone tier of a Praat TextGrid, with its words.
 
     Both the long and the short text formats are read (UTF-8 or UTF-16).
+    When an interval tier named ``words`` or ``word`` (any case; for a
+    phone tier ``NAME - phones``, as Montreal Forced Aligner names a
+    speaker's tiers, ``NAME - words``) sits beside the phone tier, every
+    phone gets the word whose interval holds its midpoint. Empty word
+    intervals and silence markers (``sil``, ``sp``, ``spn``, ``<eps>``,
+    ``<sil>``, ``pau``, ``<p:>``) hold no word; ``<unk>`` is a word.
 
     Parameters
     ----------
@@ -374,123 +554,131 @@ def read_textgrid(path: str | os.PathLike, *, tier: str | None = None) -> Label:
     tier : str, optional
         Name of the interval tier to read. By default the tier named
         ``phones``, ``phone``, ``phonemes`` or ``segments`` (any case),
-        else the only interval tier.
+        else the one ``NAME - phones`` (and the like), else the only
+        interval tier.
 
     Returns
     -------
     Label
         The intervals of the tier; empty intervals are named ``pau``.
+        ``word_index`` numbers the words holding phones 0, 1, ... in order
+        (-1 outside words), or is ``None`` without a words tier.
 
     Raises
     ------
     CorpusError
         If the file is not a readable TextGrid, the tier cannot be chosen or
-        is missing, or intervals are malformed (message names file and line).
+        is missing, or intervals of the phone or words tier are malformed
+        (message names file and line).
     """
-    raw = read_file_bytes(path, "TextGrid")
-    try:
-        if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-            text = raw.decode("utf-16")
-        else:
-            text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise CorpusError(f"{path}: TextGrid is not UTF-8 or UTF-16") from None
-    tokens = _textgrid_tokens(text)
-    strings = [t for t in tokens if t[2]]
-    if len(strings) < 2 or strings[0][0] != "ooTextFile" or strings[1][0] != "TextGrid":
-        raise CorpusError(f"{where(path, 1)}: not a Praat TextGrid text file")
-
-    pos = [tokens.index(strings[1]) + 1]
-
-    def take(kind: str) -> tuple[str, int, bool]:
-        if pos[0] >= len(tokens):
-            raise CorpusError(f"{path}: TextGrid ends early (expected {kind})")
-        tok = tokens[pos[0]]
-        pos[0] += 1
-        return tok
-
-    def number(kind: str) -> tuple[float, int]:
-        value, lineno, is_string = take(kind)
-        try:
-            x = math.nan if is_string else float(value)
-        except ValueError:  # the <exists> flag
-            x = math.nan
-        if not math.isfinite(x):
-            raise CorpusError(
-                f"{where(path, lineno)}: expected a number for {kind}, got {value!r}"
-            )
-        return x, lineno
-
-    def count(kind: str) -> int:
-        x, lineno = number(kind)
-        if x < 0 or x != int(x):
-            raise CorpusError(
-                f"{where(path, lineno)}: expected a count for {kind}, got {x:g}"
-            )
-        return int(x)
-
-    number("xmin")
-    number("xmax")
-    exists = take("tiers flag")
-    if exists[0] != "<exists>":
-        raise CorpusError(f"{where(path, exists[1])}: expected '<exists>'")
-    n_tiers = count("number of tiers")
-    tiers: dict[str, list[tuple[float, float, str, int]]] = {}
-    order: list[str] = []
-    for _ in range(n_tiers):
-        cls_name, cls_line, _s = take("tier class")
-        name = take("tier name")[0]
-        number("tier xmin")
-        number("tier xmax")
-        n_items = count("number of intervals")
-        items = []
-        for _ in range(n_items):
-            if cls_name == "IntervalTier":
-                xmin, line = number("interval xmin")
-                xmax, _l = number("interval xmax")
-                label = take("interval text")[0]
-                items.append((xmin, xmax, label, line))
-            elif cls_name == "TextTier":
-                number("point time")
-                take("point mark")
-            else:
-                raise CorpusError(
-                    f"{where(path, cls_line)}: unknown tier class {cls_name!r}"
-                )
-        if cls_name == "IntervalTier":
-            tiers[name] = items
-            order.append(name)
-
-    if tier is not None:
-        if tier not in tiers:
-            raise CorpusError(
-                f"{path}: no interval tier named {tier!r} (tiers: {order})"
-            )
-        chosen = tier
-    else:
-        lowered = {n.lower(): n for n in order}
-        found = [lowered[t] for t in _PHONE_TIERS if t in lowered]
-        if found:
-            chosen = found[0]
-        elif len(order) == 1:
-            chosen = order[0]
-        else:
-            raise CorpusError(
-                f"{path}: cannot tell which tier holds phones (tiers: {order}); "
-                "name it 'phones'"
-            )
-    starts, ends, names = [], [], []
-    prev_end = None
-    for xmin, xmax, label, line in tiers[chosen]:
-        start, end = _units(xmin, path, line), _units(xmax, path, line)
-        _check_segment(start, end, prev_end, path, line)
-        prev_end = end
-        starts.append(start)
-        ends.append(end)
-        names.append(label.strip() or SILENCE)
-    return Label(
-        np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64), tuple(names)
+    tiers, order = read_tiers(path)
+    if tier is None:
+        tier = _phone_tier(path, order)
+    elif tier not in tiers:
+        raise CorpusError(f"{path}: no interval tier named {tier!r} (tiers: {order})")
+    starts, ends, texts = _tier_segments(tiers[tier], path)
+    words = _word_tier(tier, order)
+    word_index = (
+        None
+        if words is None
+        else _textgrid_word_index(starts, ends, tiers[words], path)
     )
+    names = tuple(t.strip() or SILENCE for t in texts)
+    return Label(starts, ends, names, word_index=word_index)
+
+
+def _seconds(units: int) -> float:
+    """Time in 100 ns units in seconds, read back to the same units."""
+    return int(units) / HTK_UNITS_PER_SECOND
+
+
+def _covering(
+    spans: list[tuple[int, int, str]], xmin: int, xmax: int
+) -> list[tuple[int, int, str]]:
+    """Intervals from ``xmin`` to ``xmax``: the spans, empty ones in gaps."""
+    out = []
+    at = xmin
+    for start, end, text in spans:
+        if start > at:
+            out.append((at, start, ""))
+        out.append((start, end, text))
+        at = max(at, end)
+    if xmax > at:
+        out.append((at, xmax, ""))
+    return out
+
+
+def _word_spans(
+    label: Label, words: Sequence[str] | None
+) -> list[tuple[int, int, str]]:
+    """(start, end, text) of every word of ``label``, or ValueError."""
+    w = label.word_index
+    spans = []
+    for value in np.unique(w[w >= 0]):
+        members = np.flatnonzero(w == value)
+        first, last = members[0], members[-1]
+        if np.any(w[first : last + 1] != value):
+            raise ValueError(
+                f"word {value} has a segment outside any word among its own; "
+                "a words tier cannot say so"
+            )
+        if words is None:
+            text = f"w{value}"
+        elif value >= len(words):
+            raise ValueError(f"no text for word {value}: {len(words)} words given")
+        else:
+            text = str(words[value])
+        if text.strip().lower() in _SILENCE_WORDS:
+            raise ValueError(f"word {value} is {text!r}, which reads as no word")
+        spans.append((label.start_times[first], label.end_times[last], text))
+    return spans
+
+
+def write_textgrid(
+    path: str | os.PathLike, label: Label, *, words: Sequence[str] | None = None
+) -> None:
+    """Write a label as a long-format Praat TextGrid, atomically.
+
+    The ``phones`` tier holds the segments (a gap between segments becomes
+    an empty interval, read back as ``pau``); when the label has word
+    indices, a ``words`` tier holds one interval per word, from its first
+    segment's start to its last one's end, with empty intervals between
+    words. :func:`read_textgrid` reads back the same names, times and word
+    indices (for labels without gaps, with words numbered 0, 1, ...).
+
+    Parameters
+    ----------
+    path : str or path-like
+        Destination ``.TextGrid`` file (UTF-8); its folder is created if
+        needed.
+    label : Label
+        The segments to write.
+    words : sequence of str, optional
+        Text of every word, indexed by word number; by default ``w0``,
+        ``w1``, ... Only with a label that has word indices.
+
+    Raises
+    ------
+    ValueError
+        If ``words`` is given for a label without word indices, has no text
+        for a word, or a word's text reads as silence (empty, ``sil``, ...);
+        or if a segment outside any word lies among a word's segments.
+    """
+    if words is not None and label.word_index is None:
+        raise ValueError("words given for a label without word_index")
+    xmin = int(label.start_times[0]) if len(label) else 0
+    xmax = int(label.end_times.max()) if len(label) else 0
+    phones = list(zip(label.start_times, label.end_times, label.names, strict=True))
+    tiers = [("phones", _covering(phones, xmin, xmax))]
+    if label.word_index is not None:
+        tiers.append(("words", _covering(_word_spans(label, words), xmin, xmax)))
+    seconds = [
+        (name, [(_seconds(a), _seconds(b), text) for a, b, text in intervals])
+        for name, intervals in tiers
+    ]
+    text = textgrid_text(seconds, _seconds(xmin), _seconds(xmax))
+    with atomic_open(path, "wb") as f:
+        f.write(text.encode("utf-8"))
 
 
 def read_label(path: str | os.PathLike) -> Label:
@@ -504,7 +692,8 @@ def read_label(path: str | os.PathLike) -> Label:
     Returns
     -------
     Label
-        The segments.
+        The segments, with word indices where the file gives words (see
+        :func:`read_textgrid` and :func:`parse_htk_label`).
 
     Raises
     ------

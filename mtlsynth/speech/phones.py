@@ -65,8 +65,8 @@ class PhoneSequence:
         Parameters
         ----------
         utterance : Label, Pronunciation, PhoneSequence or sequence of str
-            The phones; a Label gives frame durations, a Pronunciation also
-            gives word membership.
+            The phones; a Label gives frame durations (and word membership
+            when it has it), a Pronunciation also gives word membership.
         frame_period : float, default=5.0
             Frame shift in milliseconds, for the durations of a Label.
         word_index : array-like of int, optional
@@ -80,7 +80,8 @@ class PhoneSequence:
         if isinstance(utterance, PhoneSequence):
             seq = utterance
         elif isinstance(utterance, Label):
-            seq = cls(utterance.phones, utterance.segment_frames(frame_period))
+            frames = utterance.segment_frames(frame_period)
+            seq = cls(utterance.phones, frames, utterance.word_index)
         elif hasattr(utterance, "label") and hasattr(utterance, "word_index"):
             label = utterance.label
             seq = cls(

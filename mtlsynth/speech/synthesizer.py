@@ -178,8 +178,10 @@ class ParametricSynthesizer(BaseEstimator):
         Its phones are spoken in the voice's phone set, translated through
         their IPA.
     use_words : bool, default=True
-        Recover word membership of corpus utterances by transcribing their
-        prompts with eSpeak NG (built-in corpus layout).
+        Give corpus utterances word membership: their labels' own words (a
+        TextGrid's words tier, as forced aligners write it, or HTS
+        full-context labels), else by transcribing their prompts
+        (``prompts.txt``) with eSpeak NG when the phones match the label.
     max_voicing_frames : int, default=250000
         The voicing model is trained on every k-th frame, k chosen to keep
         about this many frames, plus every frame next to a change of voicing

@@ -249,30 +249,40 @@ def _aligned_frames(label: Label, n_frames: int, frame_period: float) -> np.ndar
     return np.diff(bounds, prepend=0)
 
 
-def _corpus_words(corpus: Corpus, progress: bool) -> list[tuple[Any, bool]]:
-    """Word membership and question flag of every utterance, from the prompts.
+def _prompt_words(text: str, utt: Any) -> Any:
+    """Word indices of eSpeak's transcription of ``text``, if it matches."""
+    from mtlsynth.speech import frontend
 
-    The prompts are transcribed again with the dialect's eSpeak voice; when
-    the phones match the label exactly, its word indices are used.
+    if utt.dialect not in frontend.DIALECTS:
+        return None
+    try:
+        pron = frontend.phonemes(text, dialect=utt.dialect)
+    except (ValueError, OSError):
+        return None
+    return pron.word_index if pron.phones == utt.label.names else None
+
+
+def _corpus_words(corpus: Corpus, progress: bool) -> list[tuple[Any, bool]]:
+    """Word membership and question flag of every utterance.
+
+    A label's own words (a TextGrid's words tier, HTS full-context names)
+    are used as they are. Otherwise the prompt is transcribed again with
+    the dialect's eSpeak voice; when the phones match the label exactly,
+    its word indices are used. The question flag comes from the prompt
+    (False without one).
     """
     out: list[tuple[Any, bool]] = [(None, False)] * len(corpus.utterances)
     prompts = read_prompts(corpus.root)
-    if not prompts:
+    if not prompts and all(u.label.word_index is None for u in corpus.utterances):
         return out
-    from mtlsynth.speech import frontend
-
     bar = Progress(len(corpus.utterances), "transcribing", enabled=progress)
     for i, utt in enumerate(corpus.utterances):
         text = prompts.get(utt.name)
-        if text is not None:
-            out[i] = (None, text.endswith("?"))
-        if text is not None and utt.dialect in frontend.DIALECTS:
-            try:
-                pron = frontend.phonemes(text, dialect=utt.dialect)
-            except (ValueError, OSError):
-                pron = None
-            if pron is not None and pron.phones == utt.label.names:
-                out[i] = (pron.word_index, text.endswith("?"))
+        question = text is not None and text.endswith("?")
+        if utt.label.word_index is not None:
+            out[i] = (utt.label.word_index, question)
+        elif text is not None:
+            out[i] = (_prompt_words(text, utt), question)
         bar.update()
     return out
 
@@ -316,7 +326,10 @@ def collect_training_data(
     frame_period : float, default=5.0
         Frame period in ms.
     use_words : bool, default=True
-        Use word membership and question flags from ``prompts.txt``.
+        Use word membership: the labels' own words (a TextGrid's words tier,
+        HTS full-context names), else eSpeak NG's transcription of
+        ``prompts.txt`` where its phones match the label; and question flags
+        from ``prompts.txt``.
     chunk_utterances : int, default=64
         Utterances per chunk of rows.
     frame_stride : int, default=1
