@@ -2,7 +2,8 @@
 
 A voice file is a NumPy ``.npz`` archive. The entry ``__meta__`` holds a
 JSON string (format name and version, class names and hyper-parameters of
-the models, feature settings, normalization, signal settings); every other
+the models, feature settings, normalization, signal settings, the names of
+the utterances trained on and held out); every other
 entry is a plain numeric or string array, read back with
 ``np.load(allow_pickle=False)``. Estimators are rebuilt only from a fixed
 registry of classes, so loading a file cannot run code.
@@ -35,7 +36,7 @@ __all__ = [
 ]
 
 FORMAT_NAME = "mtlsynth-voice"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 class VoiceFileError(ValueError):
@@ -247,6 +248,7 @@ _MODEL = _ModelHead()
 _STEP = _Record({"name": _Text(), "estimator": _Map(_ANY)})
 _PIPELINE = _Record({"class": _Text(), "steps": _List(_STEP, min_len=1, max_len=100)})
 _ESTIMATOR = _Record({"class": _Text(), "params": _Map(_ANY), "attributes": _Map(_ANY)})
+_NAMES = _Nullable(_Map(_List(_Text(), unique=True)))  # per dialect; null: unknown
 
 
 def _registry() -> dict[str, tuple[type, tuple[str, ...]]]:
@@ -724,7 +726,10 @@ def _voice_schema(version: int) -> _Record:
             ),
             "dialects": _List(_Text(), 1, 10_000, unique=True),
             "models": _Record({"duration": model, "acoustic": model, "voicing": model}),
-        }
+            "utterances": _Record({"trained": _NAMES, "held_out": _NAMES}),
+        },
+        # formats 1 and 2 do not record the utterances trained on and held out
+        frozenset({"utterances"} if version < 3 else ()),
     )
 
 
