@@ -1,13 +1,16 @@
 import json
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
+from voices import older_format
 
 from mtlsynth import __version__
 from mtlsynth.cli import main
-from mtlsynth.speech import read_wav
+from mtlsynth.speech import ParametricSynthesizer, build_corpus, read_wav
 
 
 @pytest.fixture(scope="module")
@@ -55,12 +58,19 @@ def test_demo_writes_speech_and_metrics_per_dialect(demo_run, capsys):
     assert len(a) != len(b) or not np.allclose(a, b)
 
 
-def test_train_say_evaluate_round_trip(demo_run, tmp_path, capsys):
+@pytest.fixture(scope="module")
+def held_out_voice(demo_run, tmp_path_factory):
+    """A voice trained on the demo corpus but its last sentence (utt0010)."""
     _, cache, _ = demo_run
-    voice = tmp_path / "voice.npz"
+    voice = tmp_path_factory.mktemp("voice") / "voice.npz"
     corpus = str(cache / "corpus")
     train = ["train", corpus, "-o", str(voice), "--holdout", "1"]
     assert main([*train, "--voicing-frames", "2000"]) == 0
+    return voice, corpus
+
+
+def test_train_say_evaluate_round_trip(held_out_voice, tmp_path, capsys):
+    voice, corpus = held_out_voice
     wav = tmp_path / "hello.wav"
     args = ["say", "Hello there.", "--voice", str(voice), "--dialect", "en-US"]
     assert main([*args, "--accent-strength", "0.5", "-o", str(wav)]) == 0
@@ -69,9 +79,82 @@ def test_train_say_evaluate_round_trip(demo_run, tmp_path, capsys):
     capsys.readouterr()
     report = tmp_path / "m.json"
     assert main(["evaluate", corpus, "--voice", str(voice), "--json", str(report)]) == 0
-    table = capsys.readouterr().out
-    assert "en-GB-scotland" in table and "MCD dB" in table
+    out, err = capsys.readouterr()
+    assert "en-GB-scotland" in out and "MCD dB" in out
     assert set(json.loads(report.read_text())) == {"en-US", "en-GB-scotland"}
+    # the sentence held out in training, in both dialects, and nothing else
+    assert "Measures on 2 utterances" in out and "warning" not in err
+    held = {d: ["utt0010"] for d in ("en-GB-scotland", "en-US")}
+    assert ParametricSynthesizer.load(voice).held_out_ == held
+
+
+def test_evaluate_scores_the_recorded_held_out_utterances_the_corpus_has(
+    held_out_voice, tmp_path, capsys
+):
+    voice, corpus = held_out_voice
+    args = ["evaluate", corpus, "--voice", str(voice)]
+    assert main([*args, "--dialects", "en-US"]) == 0
+    assert "Measures on 1 utterances" in capsys.readouterr().out
+    shrunk = tmp_path / "corpus"
+    shutil.copytree(corpus, shrunk)
+    for part in ("wav/utt0010.wav", "lab/utt0010.lab"):
+        (shrunk / "en-US" / part).unlink()
+    assert main(["evaluate", str(shrunk), "--voice", str(voice)]) == 0
+    out, err = capsys.readouterr()
+    assert "Measures on 1 utterances" in out
+    assert err.startswith("mtlsynth: warning: ") and err.count("warning") == 1
+    assert "lacks 1 of the voice's 2 held-out utterances" in err
+    args = ["evaluate", str(shrunk), "--voice", str(voice), "--dialects", "en-US"]
+    assert main(args) == 1
+    assert "none of the voice's 1 held-out utterances" in capsys.readouterr().err
+
+
+def test_evaluate_with_another_split_warns_of_training_utterances(
+    held_out_voice, capsys
+):
+    voice, corpus = held_out_voice
+    # --holdout 2 scores utt0005 and utt0010: utt0005 was trained on
+    assert main(["evaluate", corpus, "--voice", str(voice), "--holdout", "2"]) == 0
+    out, err = capsys.readouterr()
+    assert "Measures on 4 utterances" in out
+    warnings = [line for line in err.splitlines() if "warning" in line]
+    assert warnings == [
+        "mtlsynth: warning: 2 of the 4 utterances scored were used to train the "
+        "voice: their measures are optimistic"
+    ]
+
+
+def test_old_voice_files_evaluate_with_an_explicit_split(
+    held_out_voice, tmp_path, capsys
+):
+    voice, corpus = held_out_voice
+    old = older_format(Path(voice), 2)
+    assert main(["evaluate", corpus, "--voice", str(old)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "does not record which utterances" in err
+    assert "--holdout" in err and "--all" in err
+    assert main(["evaluate", corpus, "--voice", str(old), "--holdout", "1"]) == 0
+    out, err = capsys.readouterr()
+    assert "Measures on 2 utterances" in out and "warning" not in err
+
+
+def test_a_voice_trained_on_everything_needs_a_split_or_all(tmp_path, capsys):
+    root = build_corpus(
+        tmp_path / "corpus", dialects=["en-US"], n_utterances=2, progress=False
+    )
+    voice = tmp_path / "voice.npz"
+    train = ["train", str(root), "-o", str(voice), "--holdout", "0"]
+    assert main([*train, "--voicing-frames", "500"]) == 0
+    assert ParametricSynthesizer.load(voice).held_out_ == {}
+    capsys.readouterr()
+    assert main(["evaluate", str(root), "--voice", str(voice)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "trained on every utterance" in err
+    assert "pass --holdout H" in err and "--all" in err
+    assert main(["evaluate", str(root), "--voice", str(voice), "--all"]) == 0
+    out, err = capsys.readouterr()
+    assert "Measures on 2 utterances" in out
+    assert "warning: 2 of the 2 utterances scored were used to train" in err
 
 
 def test_say_rejects_a_bad_voice_file(tmp_path, capsys):
@@ -110,6 +193,10 @@ def test_unknown_command_exits_with_usage(capsys):
         (["demo", "--utterances", "0"], "--utterances: expected"),
         (["corpus", "build", "out", "--utterances", "-3"], "--utterances: expected"),
         (["evaluate", "c", "--voice", "v.npz", "--holdout", "x"], "--holdout"),
+        (
+            ["evaluate", "c", "--voice", "v.npz", "--holdout", "1", "--all"],
+            "not allowed with argument",
+        ),
         (["bench", "--out", "b", "--jobs", "-2"], "--jobs: expected"),
     ],
 )

@@ -188,6 +188,9 @@ _REQUIRED = [
     ("models", "voicing", "class"),
     ("models", "acoustic", "params"),
     ("models", "acoustic", "attributes"),
+    ("utterances",),
+    ("utterances", "trained"),
+    ("utterances", "held_out"),
 ]
 
 
@@ -277,6 +280,29 @@ def test_edited_voice_files_name_the_file_and_field(pristine, edits, edit, field
     edit(meta, arrays)
     path = _write(edits, meta, arrays)
     _assert_one_clear_line(_load_error(path), path, field)
+
+
+@pytest.mark.parametrize(
+    "keys, value",
+    [
+        (("utterances", "trained"), ["utt0001"]),
+        (("utterances", "trained"), {"en-US": "utt0001"}),
+        (("utterances", "trained", "en-US"), [1]),
+        (("utterances", "trained", "en-US"), None),
+        (("utterances", "held_out"), "utt0002"),
+        (("utterances", "held_out"), {"en-US": [""]}),
+        (("utterances", "held_out"), {"en-US": ["utt0002", "utt0002"]}),
+        (("utterances", "held_out"), {"en-US": [["utt0002"]]}),
+        (("utterances",), ["utt0001"]),
+        (("utterances", "tested"), {}),
+    ],
+)
+def test_utterance_names_that_are_not_lists_of_names_are_refused(
+    pristine, edits, keys, value
+):
+    path = _write(edits, *_edited(pristine, keys, value))
+    message = _load_error(path)
+    _assert_one_clear_line(message, path, ".".join(keys[:2]))
 
 
 def test_nan_in_a_stored_array_names_it(pristine, edits):

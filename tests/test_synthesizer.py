@@ -1,5 +1,6 @@
 import copy
 import json
+import warnings
 import zipfile
 
 import numpy as np
@@ -9,11 +10,13 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.neighbors import KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from voices import older_format
 
 from mtlsynth import SharedLeastSquares
 from mtlsynth._stats import TaskStatistics
 from mtlsynth.speech import (
     Corpus,
+    CorpusWarning,
     LinguisticFeatures,
     ParametricSynthesizer,
     VoiceFileError,
@@ -22,7 +25,8 @@ from mtlsynth.speech import (
     split_corpus,
     vocoder,
 )
-from mtlsynth.speech.phonesets import _ESPEAK_FORMAT2, PHONE_SETS
+from mtlsynth.speech.evaluation import utterance_names
+from mtlsynth.speech.phonesets import _ESPEAK_FORMAT2
 from mtlsynth.speech.training import size_scaled_penalties
 from mtlsynth.speech.voicefile import FORMAT_VERSION
 
@@ -141,34 +145,51 @@ def test_voice_file_round_trip(synth, tmp_path):
     assert meta["models"]["acoustic"]["class"] == "mtlsynth.SharedLeastSquares"
     np.testing.assert_array_equal(loaded.features_.diphones_, synth.features_.diphones_)
     assert loaded.features_.n_frame_features_ == synth.features_.n_frame_features_
+    assert loaded.training_utterances_ == synth.training_utterances_
+    assert loaded.held_out_ is None  # fitted without held_out: unknown
 
 
-def _older_format(path, version, phone_table):
-    """A voice file as formats 1 and 2 wrote it: a table of classes, no
-    phone set, no front end (and in format 1, no diphone columns)."""
+def test_voice_files_record_the_utterances_trained_on_and_held_out(
+    synth, corpus_split, tmp_path
+):
+    train, test = corpus_split
+    names = {d: sorted(u.name for u in train.by_dialect(d)) for d in DIALECTS}
+    assert synth.training_utterances_ == names
+    voice = copy.copy(synth)
+    voice.held_out_ = utterance_names(test)
+    voice.save(tmp_path / "voice.npz")
+    loaded = ParametricSynthesizer.load(tmp_path / "voice.npz")
+    assert loaded.training_utterances_ == names
+    assert loaded.held_out_ == {d: [test.by_dialect(d)[0].name] for d in DIALECTS}
+
+
+def test_fit_refuses_held_out_utterances_it_trains_on(corpus_split):
+    train, _ = corpus_split
+    with pytest.raises(ValueError, match="held_out shares 14 utterances"):
+        ParametricSynthesizer().fit(train, held_out=train)
+    with pytest.raises(ValueError, match="held_out must be a Corpus"):
+        ParametricSynthesizer().fit(train, held_out=["utt0001"])
+
+
+def test_format_2_voice_files_load_without_utterance_names(synth, tmp_path):
+    path = tmp_path / "voice.npz"
+    synth.save(path)
+    old = ParametricSynthesizer.load(older_format(path, 2))
+    assert old.training_utterances_ is None and old.held_out_ is None
     with np.load(path, allow_pickle=False) as data:
         arrays = {k: data[k] for k in data.files}
     meta = json.loads(str(arrays["__meta__"]))
-    meta["version"] = version
-    features = meta["features"]
-    del features["phone_set"], features["stressed"], meta["synthesizer"]["frontend"]
-    features["phone_table"] = phone_table
-    if version < 2:
-        for key in ("diphone_kernels", "diphone_min_count", "diphones"):
-            del features[key]
+    del meta["utterances"]
     arrays["__meta__"] = np.asarray(json.dumps(meta))
-    old = path.with_name(f"format{version}.npz")
-    np.savez(old, **arrays)
-    return old
+    np.savez(tmp_path / "new.npz", **arrays)
+    with pytest.raises(VoiceFileError, match="utterances: missing"):
+        ParametricSynthesizer.load(tmp_path / "new.npz")
 
 
 def test_format_1_voice_files_load_without_diphone_columns(synth, tmp_path):
     path = tmp_path / "voice.npz"
     synth.save(path)
-    espeak = PHONE_SETS["espeak"]
-    table = {k: sorted(v) for k, v in espeak.classes_of.items()}
-    table["pau"] = ["silence"]
-    lf = ParametricSynthesizer.load(_older_format(path, 1, table)).features_
+    lf = ParametricSynthesizer.load(older_format(path, 1)).features_
     assert lf.diphones_.shape == (0, 2) and not lf.diphone_kernels
     n_pairs = 2 * len(synth.features_.diphone_kernels) * len(synth.features_.diphones_)
     assert n_pairs > 0
@@ -184,7 +205,7 @@ def test_format_2_voice_files_keep_their_classes(corpus_split, label, tmp_path):
     voice.fit(corpus_split[0])
     path = tmp_path / "voice.npz"
     voice.save(path)
-    old = ParametricSynthesizer.load(_older_format(path, 2, None))
+    old = ParametricSynthesizer.load(older_format(path, 2, None))
     assert old.features_.classes_ == voice.features_.classes_
     assert old.features_.phone_set_.classes_of == _ESPEAK_FORMAT2.classes_of
     a = voice.predict_parameters(label, dialect="en-US", durations="label")
@@ -231,7 +252,9 @@ def test_bad_requests_are_rejected(synth):
 
 
 def test_evaluate_scores_every_dialect(synth, corpus_split):
-    results = synth.evaluate(corpus_split[1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CorpusWarning)  # none was trained on
+        results = synth.evaluate(corpus_split[1])
     assert sorted(results) == sorted(DIALECTS)
     for values in results.values():
         assert set(values) == {
@@ -242,6 +265,13 @@ def test_evaluate_scores_every_dialect(synth, corpus_split):
             "dur_rmse_ms",
         }
         assert all(np.isfinite(v) and v >= 0 for v in values.values())
+
+
+def test_evaluate_warns_of_utterances_the_voice_was_trained_on(synth, corpus_split):
+    train, test = corpus_split
+    mixed = Corpus(train.root, train.fs, (train.utterances[0], test.utterances[0]))
+    with pytest.warns(CorpusWarning, match="^1 of the 2 utterances scored were used"):
+        synth.evaluate(mixed)
 
 
 def test_any_scikit_learn_models_plug_in_pooled(corpus_split, tmp_path, label):
@@ -387,6 +417,9 @@ def test_training_data_of_parts_merge_into_the_whole(corpus_split):
     )
     np.testing.assert_allclose(merged.target_std_, whole.target_std_, rtol=1e-10)
     np.testing.assert_allclose(merged.variance_, whole.variance_, rtol=1e-6)
+    # summaries do not name their utterances
+    assert whole.training_utterances_ == utterance_names(train)
+    assert merged.training_utterances_ is None and merged.held_out_ is None
 
 
 def _rows(seed=0, n=300, d=5, q=3):

@@ -8,7 +8,7 @@ Commands:
 * ``mtlsynth train CORPUS -o VOICE``: train a voice on a corpus;
 * ``mtlsynth say TEXT --voice VOICE --dialect D -o OUT.wav``: speak text;
 * ``mtlsynth evaluate CORPUS --voice VOICE``: objective measures on the
-  held-out split of a corpus;
+  utterances of a corpus that the voice was trained without;
 * ``mtlsynth corpus ...``: build or check corpora.
 """
 

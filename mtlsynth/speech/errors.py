@@ -8,6 +8,7 @@ from pathlib import Path
 __all__ = [
     "CorpusError",
     "CorpusWarning",
+    "VoiceFileError",
     "where",
     "read_file_bytes",
 ]
@@ -71,3 +72,12 @@ def read_file_bytes(path: str | os.PathLike, kind: str) -> bytes:
         return Path(path).read_bytes()
     except OSError as exc:
         raise CorpusError(f"{path}: cannot read {kind} file ({exc})") from None
+
+
+class VoiceFileError(ValueError):
+    """A voice file that cannot be read: corrupted, foreign or too new.
+
+    The message is one line that names the file and, for metadata that
+    breaks the schema, the field at fault (``models.acoustic.params``,
+    ``signal.fs``, ``array 'variance'``).
+    """

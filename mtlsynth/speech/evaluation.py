@@ -1,18 +1,28 @@
-"""Objective measures of a voice on held-out utterances, per dialect."""
+"""Objective measures of a voice on held-out utterances, per dialect, and
+which utterances a voice was trained on or held out from its training."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 
 from mtlsynth.speech import metrics
 from mtlsynth.speech.corpus import Corpus
+from mtlsynth.speech.errors import CorpusWarning
 from mtlsynth.speech.phones import PhoneSequence
 from mtlsynth.speech.training import _aligned_frames, _corpus_words
 from mtlsynth.utils.progress import Progress
 
-__all__ = ["METRICS", "evaluate_voice"]
+__all__ = [
+    "METRICS",
+    "evaluate_voice",
+    "held_out_names",
+    "named_utterances",
+    "utterance_names",
+    "warn_if_trained_on",
+]
 
 #: The measures of :func:`evaluate_voice`, per dialect.
 METRICS = ("mcd_db", "f0_rmse_hz", "vuv_error_pct", "bap_db", "dur_rmse_ms")
@@ -85,3 +95,121 @@ def evaluate_voice(
             "dur_rmse_ms": metrics.duration_rmse(d_ref, d_pred),
         }
     return out
+
+
+# --------------------------------------------------------------------------
+# which utterances: trained on, held out, scored
+
+
+def utterance_names(corpus: Corpus) -> dict[str, list[str]]:
+    """The names of a corpus's utterances, per dialect.
+
+    Parameters
+    ----------
+    corpus : Corpus
+        The utterances.
+
+    Returns
+    -------
+    dict of str to list of str
+        The sorted names of every dialect of the corpus, dialects sorted.
+    """
+    names: dict[str, list[str]] = {}
+    for utt in corpus.utterances:
+        names.setdefault(utt.dialect, []).append(utt.name)
+    return {dialect: sorted(names[dialect]) for dialect in sorted(names)}
+
+
+def _pairs(names: dict[str, list[str]]) -> set[tuple[str, str]]:
+    """``(dialect, name)`` of every utterance that ``names`` lists."""
+    return {(dialect, name) for dialect, some in names.items() for name in some}
+
+
+def named_utterances(corpus: Corpus, names: dict[str, list[str]]) -> tuple[Corpus, int]:
+    """The utterances of a corpus that ``names`` lists, and how many it lacks.
+
+    Parameters
+    ----------
+    corpus : Corpus
+        The utterances to choose from.
+    names : dict of str to list of str
+        Utterance names per dialect, as a voice's ``held_out_`` records them.
+
+    Returns
+    -------
+    chosen : Corpus
+        The corpus's utterances that ``names`` lists, in the corpus's order.
+    n_missing : int
+        How many utterances that ``names`` lists the corpus does not have.
+    """
+    wanted = _pairs(names)
+    chosen = tuple(u for u in corpus.utterances if (u.dialect, u.name) in wanted)
+    n_missing = len(wanted - {(u.dialect, u.name) for u in chosen})
+    return Corpus(corpus.root, corpus.fs, chosen), n_missing
+
+
+def held_out_names(train: Corpus, held_out: Any) -> dict[str, list[str]] | None:
+    """The names of the utterances held out from a voice's training, checked.
+
+    Parameters
+    ----------
+    train : Corpus
+        The training utterances.
+    held_out : Corpus or None
+        The utterances held out for evaluation; None when unknown.
+
+    Returns
+    -------
+    dict of str to list of str or None
+        Their names per dialect (:func:`utterance_names`), or None.
+
+    Raises
+    ------
+    ValueError
+        If ``held_out`` is not a Corpus or shares utterances with ``train``.
+    """
+    if held_out is None:
+        return None
+    if not isinstance(held_out, Corpus):
+        raise ValueError(f"held_out must be a Corpus, got {type(held_out).__name__}")
+    names = utterance_names(held_out)
+    shared = _pairs(names) & _pairs(utterance_names(train))
+    if shared:
+        dialect, name = min(shared)
+        raise ValueError(
+            f"held_out shares {len(shared)} utterances with the training corpus "
+            f"(the first: {name!r} of {dialect})"
+        )
+    return names
+
+
+def warn_if_trained_on(corpus: Corpus, trained: dict[str, list[str]] | None) -> int:
+    """Warn when utterances to score are among those a voice was trained on.
+
+    Their measures are optimistic: a :class:`~mtlsynth.speech.CorpusWarning`
+    says how many of the corpus's utterances the voice was trained on.
+
+    Parameters
+    ----------
+    corpus : Corpus
+        The utterances to score.
+    trained : dict of str to list of str or None
+        The voice's training utterances per dialect (its
+        ``training_utterances_``); None when unknown, and nothing is checked.
+
+    Returns
+    -------
+    int
+        How many of the corpus's utterances the voice was trained on.
+    """
+    if trained is None:
+        return 0
+    n_trained = len(_pairs(utterance_names(corpus)) & _pairs(trained))
+    if n_trained:
+        warnings.warn(
+            f"{n_trained} of the {len(corpus)} utterances scored were used to "
+            "train the voice: their measures are optimistic",
+            CorpusWarning,
+            stacklevel=3,
+        )
+    return n_trained

@@ -88,7 +88,18 @@ class PhoneSet:
         object.__setattr__(self, "silences", frozenset(self.silences) | SILENCES)
 
     def is_silence(self, base: str) -> bool:
-        """Whether a phone (without stress) is a silence or pause."""
+        """Whether a symbol is a silence or pause.
+
+        Parameters
+        ----------
+        base : str
+            A symbol without stress.
+
+        Returns
+        -------
+        bool
+            True for a pause.
+        """
         return base in self.silences
 
     def __contains__(self, base: object) -> bool:
@@ -119,7 +130,21 @@ class PhoneSet:
         return token, 0
 
     def join(self, base: str, stress: int) -> str:
-        """A base symbol with a stress level, in this set's notation."""
+        """A base symbol with a stress level, in this set's notation.
+
+        Parameters
+        ----------
+        base : str
+            A symbol without stress.
+        stress : int
+            2 primary, 1 secondary, 0 none.
+
+        Returns
+        -------
+        str
+            The phone as a label of this set writes it (ARPAbet vowels
+            always carry a digit; a set without stress notation drops it).
+        """
         if stress == 0 and not (self.stress_digits and self.is_vowel(base)):
             return base
         if self.stress_digits:
@@ -131,27 +156,73 @@ class PhoneSet:
         return marks.get(stress, "") + base
 
     def classes(self, base: str) -> frozenset[str]:
-        """Classes of a base symbol (empty for an unknown one)."""
+        """Classes of a symbol.
+
+        Parameters
+        ----------
+        base : str
+            A symbol without stress.
+
+        Returns
+        -------
+        frozenset of str
+            Its classes (``{"silence"}`` for a pause, empty if unknown).
+        """
         if base in self.silences:
             return frozenset({SILENCE_CLASS})
         return self.classes_of.get(base, frozenset())
 
     def is_vowel(self, base: str) -> bool:
-        """Whether a base symbol is a vowel."""
+        """Whether a symbol is a vowel.
+
+        Parameters
+        ----------
+        base : str
+            A symbol without stress.
+
+        Returns
+        -------
+        bool
+            True for a vowel or diphthong.
+        """
         return "vowel" in self.classes(base)
 
     def all_classes(self) -> tuple[str, ...]:
-        """Every class of the set's symbols and ``silence``, sorted."""
+        """Every class of the set's symbols, and ``silence``.
+
+        Returns
+        -------
+        tuple of str
+            The classes, sorted.
+        """
         found = {c for v in self.classes_of.values() for c in v}
         return tuple(sorted(found | {SILENCE_CLASS}))
 
     def spellings(self, base: str) -> tuple[str, ...]:
-        """Every IPA a base symbol stands for."""
+        """Every IPA transcription a symbol stands for.
+
+        Parameters
+        ----------
+        base : str
+            A symbol without stress.
+
+        Returns
+        -------
+        tuple of str
+            Its IPA and its alternatives (empty if unknown).
+        """
         own = self.ipa.get(base, "")
         return tuple(x for x in (own, *self.also.get(base, ())) if x)
 
     def to_dict(self) -> dict[str, Any]:
-        """The set as JSON-able data (the format :func:`read_phone_set` reads)."""
+        """The set as JSON-able data.
+
+        Returns
+        -------
+        dict
+            The form of the shipped tables, which :meth:`from_dict` and
+            :func:`read_phone_set` read.
+        """
         phones: dict[str, Any] = {}
         for symbol, classes in self.classes_of.items():
             ipa = self.ipa.get(symbol, "")
@@ -371,10 +442,18 @@ def detect_phone_set(
     return min(sets, key=unknown)
 
 
+_KINDS = frozenset({"vowel", "consonant", SILENCE_CLASS})
+_MANNERS = frozenset(
+    {"stop", "nasal", "trill", "tap", "fricative", "affricate", "approximant"}
+)
+
+
 def _distance(a: frozenset[str], b: frozenset[str]) -> int:
-    """Classes that differ; a vowel is never near a consonant or a pause."""
-    kinds = {"vowel", "consonant", SILENCE_CLASS}
-    return len(a ^ b) + (100 if a & kinds != b & kinds else 0)
+    """Classes that differ, a manner twice (a nasal is nearer a nasal of
+    another place than a stop of its own); a vowel is never near a
+    consonant or a pause."""
+    differ = a ^ b
+    return len(differ) + len(differ & _MANNERS) + 100 * bool(differ & _KINDS)
 
 
 def translate(

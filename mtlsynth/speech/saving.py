@@ -44,7 +44,8 @@ def voice_contents(voice: Any) -> tuple[dict, dict[str, np.ndarray]]:
     Returns
     -------
     meta : dict
-        JSON-able metadata: settings, features, signal, dialects, models.
+        JSON-able metadata: settings, features, signal, dialects, models,
+        the utterances trained on and held out.
     arrays : dict of str to ndarray
         The arrays of the models and normalization.
 
@@ -84,6 +85,10 @@ def voice_contents(voice: Any) -> tuple[dict, dict[str, np.ndarray]]:
             "duration": dump_estimator(voice.duration_model_, "duration/", arrays),
             "acoustic": dump_estimator(voice.acoustic_model_, "acoustic/", arrays),
             "voicing": dump_estimator(voice.voicing_model_, "voicing/", arrays),
+        },
+        "utterances": {
+            "trained": _names(getattr(voice, "training_utterances_", None)),
+            "held_out": _names(getattr(voice, "held_out_", None)),
         },
     }
     arrays["target_mean"] = voice.target_mean_
@@ -132,6 +137,17 @@ def restore_voice(voice: Any, meta: dict, arrays: dict) -> None:
     voice.target_std_ = arrays["target_std"]
     voice.variance_ = arrays["variance"]
     _restore_models(voice, meta["models"], arrays, meta["version"])
+    # voice files of format 2 and older do not record their utterances
+    utterances = meta.get("utterances", {})
+    voice.training_utterances_ = utterances.get("trained")
+    voice.held_out_ = utterances.get("held_out")
+
+
+def _names(names: Any) -> dict[str, list[str]] | None:
+    """Utterance names per dialect as JSON (None: unknown)."""
+    if names is None:
+        return None
+    return {str(d): sorted(str(n) for n in some) for d, some in names.items()}
 
 
 def _phone_set(features: dict) -> PhoneSet:

@@ -46,7 +46,12 @@ from sklearn.base import BaseEstimator, clone
 
 from mtlsynth.speech import vocoder
 from mtlsynth.speech.corpus import Corpus, extract_features
-from mtlsynth.speech.evaluation import evaluate_voice
+from mtlsynth.speech.evaluation import (
+    evaluate_voice,
+    held_out_names,
+    utterance_names,
+    warn_if_trained_on,
+)
 from mtlsynth.speech.features import LinguisticFeatures
 from mtlsynth.speech.inputs import check_frontend, voice_sequence
 from mtlsynth.speech.models import (
@@ -222,6 +227,13 @@ class ParametricSynthesizer(BaseEstimator):
         Mel-cepstral order.
     n_bap_ : int
         Band aperiodicity dimensions.
+    training_utterances_ : dict of str to list of str or None
+        Names of the utterances trained on, per dialect; None when unknown
+        (trained by :meth:`fit_training_data`, or loaded from a voice file
+        of format 2 or older).
+    held_out_ : dict of str to list of str or None
+        Names of the utterances held out for evaluation, per dialect (the
+        ``held_out`` of :meth:`fit`); None when unknown.
 
     Examples
     --------
@@ -319,8 +331,14 @@ class ParametricSynthesizer(BaseEstimator):
 
     # ----------------------------------------------------------------- fit
 
-    def fit(self, corpus: Corpus, y: Any = None) -> ParametricSynthesizer:
+    def fit(
+        self, corpus: Corpus, y: Any = None, *, held_out: Corpus | None = None
+    ) -> ParametricSynthesizer:
         """Train the duration, acoustic and voicing models on a corpus.
+
+        Records the names of the training utterances as
+        ``training_utterances_``, and those of ``held_out`` as ``held_out_``;
+        both are saved with the voice.
 
         Parameters
         ----------
@@ -329,15 +347,25 @@ class ParametricSynthesizer(BaseEstimator):
             :func:`mtlsynth.speech.corpus.read_corpus`, possibly a subset).
         y : None
             Ignored.
+        held_out : Corpus, optional
+            The utterances kept out of training for evaluation (the test part
+            of :func:`~mtlsynth.speech.corpus.split_corpus`; empty if none
+            were); default unknown.
 
         Returns
         -------
         self : ParametricSynthesizer
             The trained synthesizer.
+
+        Raises
+        ------
+        ValueError
+            If ``held_out`` shares utterances with ``corpus``.
         """
         self._check_params()
         if not isinstance(corpus, Corpus) or len(corpus) == 0:
             raise ValueError("fit needs a non-empty Corpus")
+        held = held_out_names(corpus, held_out)
         dur, ac, _ = self._default_models()
         stride = 1
         if hasattr(ac, "fit_statistics"):
@@ -351,7 +379,9 @@ class ParametricSynthesizer(BaseEstimator):
             duration_statistics=hasattr(dur, "fit_statistics"),
             acoustic_statistics=hasattr(ac, "fit_statistics"),
         )
-        return self.fit_training_data(data)
+        self.fit_training_data(data)
+        self.training_utterances_, self.held_out_ = utterance_names(corpus), held
+        return self
 
     def collect(
         self,
@@ -420,6 +450,9 @@ class ParametricSynthesizer(BaseEstimator):
     def fit_training_data(self, data: TrainingData) -> ParametricSynthesizer:
         """Train every model on summarized training data.
 
+        The data do not name their utterances: ``training_utterances_`` and
+        ``held_out_`` are None.
+
         Parameters
         ----------
         data : TrainingData
@@ -431,6 +464,7 @@ class ParametricSynthesizer(BaseEstimator):
             The trained synthesizer.
         """
         self._check_params()
+        self.training_utterances_ = self.held_out_ = None
         with reporting(bool(self.progress)):  # the long fits show their progress
             return self._fit_models(data)
 
@@ -749,6 +783,9 @@ class ParametricSynthesizer(BaseEstimator):
         labels) and compared frame by frame on non-silence frames; duration
         RMSE compares the duration model's predictions with the reference
         durations of non-silence phones. See :mod:`mtlsynth.speech.metrics`.
+        A :class:`~mtlsynth.speech.CorpusWarning` says how many utterances
+        the voice was trained on, if any (when ``training_utterances_`` is
+        known): their measures are optimistic.
 
         Parameters
         ----------
@@ -775,6 +812,7 @@ class ParametricSynthesizer(BaseEstimator):
                 f"{corpus.root}: the corpus is sampled at {corpus.fs} Hz but the "
                 f"voice at {self.fs_} Hz; evaluate it on speech at {self.fs_} Hz"
             )
+        warn_if_trained_on(corpus, getattr(self, "training_utterances_", None))
         return evaluate_voice(self, corpus, self._vocoder_features(corpus, lazy=True))
 
     # ----------------------------------------------------------- save/load

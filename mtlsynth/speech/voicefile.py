@@ -2,7 +2,8 @@
 
 A voice file is a NumPy ``.npz`` archive. The entry ``__meta__`` holds a
 JSON string (format name and version, class names and hyper-parameters of
-the models, feature settings, normalization, signal settings); every other
+the models, feature settings, normalization, signal settings, the names of
+the utterances trained on and held out); every other
 entry is a plain numeric or string array, read back with
 ``np.load(allow_pickle=False)``. Estimators are rebuilt only from a fixed
 registry of classes, so loading a file cannot run code.
@@ -15,13 +16,27 @@ import math
 import os
 import re
 import zipfile
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from mtlsynth.speech._fields import (
+    ANY,
+    POSITIVE,
+    FieldError,
+    Flag,
+    ListOf,
+    MapOf,
+    Nullable,
+    Number,
+    Record,
+    Text,
+    show,
+    whole,
+)
+from mtlsynth.speech.errors import VoiceFileError
 from mtlsynth.speech.phonesets import PhoneSet
 from mtlsynth.utils.files import atomic_open, remove_stale_temporaries
 
@@ -39,178 +54,9 @@ FORMAT_NAME = "mtlsynth-voice"
 FORMAT_VERSION = 3
 
 
-class VoiceFileError(ValueError):
-    """A voice file that cannot be read: corrupted, foreign or too new.
-
-    The message is one line that names the file and, for metadata that
-    breaks the schema, the field at fault (``models.acoustic.params``,
-    ``signal.fs``, ``array 'variance'``).
-    """
-
-
-class _FieldError(VoiceFileError):
-    """A field of a voice file's metadata or arrays that breaks the schema."""
-
-    def __init__(self, field: str, problem: str):
-        super().__init__(f"{field}: {problem}")
-
-
 def _one_line(error: BaseException) -> str:
     """An exception's message on one line."""
     return " ".join(str(error).split())
-
-
-def _show(value: Any) -> str:
-    """A short JSON rendering of a value, for messages."""
-    try:
-        text = json.dumps(value)
-    except (TypeError, ValueError):
-        text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _join(parent: str, key: str) -> str:
-    return f"{parent}.{key}" if parent else key
-
-
-# ------------------------------------------------------------------ schema
-# A spec checks a JSON value in place: ``spec.check(value, field)`` raises a
-# _FieldError naming ``field`` (dotted keys, ``[i]`` list items) if it does
-# not conform.
-
-
-@dataclass(frozen=True)
-class _Number:
-    """A finite number (``whole``: of integer value) in a range."""
-
-    low: float = -math.inf
-    high: float = math.inf
-    whole: bool = False
-    open_low: bool = False
-    open_high: bool = False
-
-    def _range(self) -> str:
-        low = "-inf" if self.low == -math.inf else f"{self.low:g}"
-        high = "inf" if self.high == math.inf else f"{self.high:g}"
-        left = "(" if self.open_low or self.low == -math.inf else "["
-        right = ")" if self.open_high or self.high == math.inf else "]"
-        return f"in {left}{low}, {high}{right}"
-
-    def _fits(self, value: Any) -> bool:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return False
-        if not math.isfinite(value) or (self.whole and not float(value).is_integer()):
-            return False
-        above = value > self.low if self.open_low else value >= self.low
-        below = value < self.high if self.open_high else value <= self.high
-        return above and below
-
-    def check(self, value: Any, field: str) -> None:
-        if not self._fits(value):
-            kind = "a whole number" if self.whole else "a number"
-            raise _FieldError(
-                field, f"must be {kind} {self._range()}, got {_show(value)}"
-            )
-
-
-@dataclass(frozen=True)
-class _Text:
-    """A non-empty string, one of ``choices`` if given."""
-
-    choices: tuple[str, ...] = ()
-
-    def check(self, value: Any, field: str) -> None:
-        if not isinstance(value, str) or not value:
-            raise _FieldError(field, f"must be a non-empty string, got {_show(value)}")
-        if self.choices and value not in self.choices:
-            allowed = ", ".join(map(repr, self.choices))
-            raise _FieldError(field, f"must be one of {allowed}, got {_show(value)}")
-
-
-@dataclass(frozen=True)
-class _Flag:
-    """A boolean."""
-
-    def check(self, value: Any, field: str) -> None:
-        if not isinstance(value, bool):
-            raise _FieldError(field, f"must be true or false, got {_show(value)}")
-
-
-@dataclass(frozen=True)
-class _Any:
-    """Any JSON value."""
-
-    def check(self, value: Any, field: str) -> None:
-        pass
-
-
-@dataclass(frozen=True)
-class _Nullable:
-    """``null`` or what ``inner`` accepts."""
-
-    inner: Any
-
-    def check(self, value: Any, field: str) -> None:
-        if value is not None:
-            self.inner.check(value, field)
-
-
-@dataclass(frozen=True)
-class _List:
-    """A list of ``item``, of ``length`` items in a range, maybe unique."""
-
-    item: Any
-    min_len: int = 0
-    max_len: int = 1_000_000
-    unique: bool = False
-
-    def check(self, value: Any, field: str) -> None:
-        if not isinstance(value, list):
-            raise _FieldError(field, f"must be a list, got {_show(value)}")
-        if not self.min_len <= len(value) <= self.max_len:
-            raise _FieldError(
-                field,
-                f"must have {self.min_len} to {self.max_len} items, got {len(value)}",
-            )
-        for i, item in enumerate(value):
-            self.item.check(item, f"{field}[{i}]")
-        if self.unique and len({json.dumps(v) for v in value}) < len(value):
-            raise _FieldError(field, "must not repeat an item")
-
-
-@dataclass(frozen=True)
-class _Map:
-    """An object of any string keys to what ``value`` accepts."""
-
-    value: Any
-
-    def check(self, value: Any, field: str) -> None:
-        if not isinstance(value, dict):
-            raise _FieldError(field, f"must be an object, got {_show(value)}")
-        for key, item in value.items():
-            self.value.check(item, _join(field, key))
-
-
-@dataclass(frozen=True, eq=False)
-class _Record:
-    """An object with these keys, each checked by its spec; no others."""
-
-    fields: Mapping[str, Any]
-    optional: frozenset = field(default_factory=frozenset)
-
-    def check(self, value: Any, where: str) -> None:
-        if not isinstance(value, dict):
-            raise _FieldError(
-                where or "metadata", f"must be an object, got {_show(value)}"
-            )
-        for key, spec in self.fields.items():
-            if key in value:
-                spec.check(value[key], _join(where, key))
-            elif key not in self.optional:
-                raise _FieldError(_join(where, key), "missing (incomplete voice file)")
-        for key in value:
-            if key not in self.fields:
-                raise _FieldError(_join(where, key), "unknown field")
 
 
 @dataclass(frozen=True)
@@ -219,7 +65,7 @@ class _Frontend:
 
     def check(self, value: Any, field: str) -> None:
         if value is not None and not isinstance(value, str):
-            _Map(_Text()).check(value, field)
+            MapOf(Text()).check(value, field)
 
 
 @dataclass(frozen=True)
@@ -233,17 +79,10 @@ class _PhoneSetData:
             raise VoiceFileError(str(error)) from None
 
 
-def _whole(low: float, high: float) -> _Number:
-    return _Number(low, high, whole=True)
-
-
-_POSITIVE = _Number(0, math.inf, open_low=True)
-_ANY = _Any()
-
 #: Specs of the scalar fitted attributes stored as JSON values.
 _SCALARS = {
-    "n_features_in_": _Number(1, 1e9, whole=True),
-    "_single_output": _Flag(),
+    "n_features_in_": Number(1, 1e9, whole=True),
+    "_single_output": Flag(),
 }
 
 
@@ -252,22 +91,23 @@ class _ModelHead:
 
     def check(self, value: Any, field: str) -> None:
         if not isinstance(value, dict):
-            raise _FieldError(field, f"must be an object, got {_show(value)}")
+            raise FieldError(field, f"must be an object, got {show(value)}")
         if "class" not in value:
-            raise _FieldError(f"{field}.class", "missing (incomplete voice file)")
+            raise FieldError(f"{field}.class", "missing (incomplete voice file)")
         known = [*_registry(), "sklearn.pipeline.Pipeline"]
         if value["class"] is not None and value["class"] not in known:
-            raise _FieldError(
+            raise FieldError(
                 f"{field}.class",
-                f"unknown estimator class {_show(value['class'])}; "
+                f"unknown estimator class {show(value['class'])}; "
                 f"known: {', '.join(known)}",
             )
 
 
 _MODEL = _ModelHead()
-_STEP = _Record({"name": _Text(), "estimator": _Map(_ANY)})
-_PIPELINE = _Record({"class": _Text(), "steps": _List(_STEP, min_len=1, max_len=100)})
-_ESTIMATOR = _Record({"class": _Text(), "params": _Map(_ANY), "attributes": _Map(_ANY)})
+_STEP = Record({"name": Text(), "estimator": MapOf(ANY)})
+_PIPELINE = Record({"class": Text(), "steps": ListOf(_STEP, min_len=1, max_len=100)})
+_ESTIMATOR = Record({"class": Text(), "params": MapOf(ANY), "attributes": MapOf(ANY)})
+_NAMES = Nullable(MapOf(ListOf(Text(), unique=True)))  # per dialect; null: unknown
 
 
 def _registry() -> dict[str, tuple[type, tuple[str, ...]]]:
@@ -479,7 +319,7 @@ def load_estimator(meta: Any, arrays: Any, field: str = "model") -> Any:
             else:
                 est = load_estimator(inner, arrays, where)
             if est is None:
-                raise _FieldError(f"{where}.class", "a step cannot be null")
+                raise FieldError(f"{where}.class", "a step cannot be null")
             steps.append((step["name"], est))
         return Pipeline(steps)
     _ESTIMATOR.check(meta, field)
@@ -488,13 +328,13 @@ def load_estimator(meta: Any, arrays: Any, field: str = "model") -> Any:
     for name, spec in meta["attributes"].items():
         where = f"{field}.attributes.{name}"
         if name not in names:
-            raise _FieldError(where, f"not an attribute of {cls.__name__}")
+            raise FieldError(where, f"not an attribute of {cls.__name__}")
         setattr(estimator, name, _attribute(name, spec, arrays, where))
     if cls_name in _SUMMED_COEF:
         try:
             estimator.coef_ = estimator.coef_shared_ + estimator.coef_task_
         except (AttributeError, TypeError, ValueError) as error:
-            raise _FieldError(
+            raise FieldError(
                 f"{field}.attributes",
                 f"coef_shared_ and coef_task_ do not add up ({_one_line(error)})",
             ) from None
@@ -504,12 +344,12 @@ def load_estimator(meta: Any, arrays: Any, field: str = "model") -> Any:
 def _attribute(name: str, spec: Any, arrays: Any, field: str) -> Any:
     """The value of a fitted attribute: a stored array or a JSON value."""
     if not isinstance(spec, dict) or len(spec) != 1 or set(spec) - {"array", "value"}:
-        raise _FieldError(field, 'must be {"array": name} or {"value": value}')
+        raise FieldError(field, 'must be {"array": name} or {"value": value}')
     if "value" in spec:
-        _SCALARS.get(name, _ANY).check(spec["value"], f"{field}.value")
+        _SCALARS.get(name, ANY).check(spec["value"], f"{field}.value")
         return spec["value"]
     key = spec["array"]
-    _Text().check(key, f"{field}.array")
+    Text().check(key, f"{field}.array")
     return _stored_array(arrays, key)
 
 
@@ -517,12 +357,12 @@ def _stored_array(arrays: Any, key: str) -> np.ndarray:
     """An array of the archive: present and, if numeric, finite."""
     field = f"array {key!r}"
     if key not in arrays:
-        raise _FieldError(field, "missing (incomplete voice file)")
+        raise FieldError(field, "missing (incomplete voice file)")
     value = arrays[key]
     if value.dtype.kind not in "biufU":
-        raise _FieldError(field, f"has dtype {value.dtype}, not numbers or text")
+        raise FieldError(field, f"has dtype {value.dtype}, not numbers or text")
     if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
-        raise _FieldError(field, "holds NaN or infinite values")
+        raise FieldError(field, "holds NaN or infinite values")
     return value
 
 
@@ -532,7 +372,7 @@ def _build(cls: type, params: dict, field: str) -> Any:
     values = {}
     for key, value in params.items():
         if key not in known:
-            raise _FieldError(f"{field}.{key}", f"not a parameter of {cls.__name__}")
+            raise FieldError(f"{field}.{key}", f"not a parameter of {cls.__name__}")
         values[key] = _from_json(value, f"{field}.{key}")
     estimator = cls(**values)
     validate = getattr(estimator, "_validate_params", None)
@@ -543,7 +383,7 @@ def _build(cls: type, params: dict, field: str) -> Any:
             # scikit-learn names the parameter: "The 'alpha' parameter of ..."
             name = re.match(r"The '(\w+)' parameter", str(error))
             where = f"{field}.{name.group(1)}" if name else field
-            raise _FieldError(where, _one_line(error)) from None
+            raise FieldError(where, _one_line(error)) from None
     return estimator
 
 
@@ -554,26 +394,26 @@ def _from_json(value: Any, field: str = "params") -> Any:
         try:
             return np.asarray(value["ndarray"], dtype=np.float64)
         except (TypeError, ValueError):
-            raise _FieldError(field, "must be a numeric array") from None
+            raise FieldError(field, "must be a numeric array") from None
     if isinstance(value, dict) and set(value) == {"part", "params"}:
         parts = _parts()
         if not isinstance(value["part"], str) or value["part"] not in parts:
-            raise _FieldError(
-                f"{field}.part", f"unknown model part {_show(value['part'])}"
+            raise FieldError(
+                f"{field}.part", f"unknown model part {show(value['part'])}"
             )
         if not isinstance(value["params"], dict):
-            raise _FieldError(f"{field}.params", "must be an object")
+            raise FieldError(f"{field}.params", "must be an object")
         return _build(parts[value["part"]], value["params"], f"{field}.params")
     if isinstance(value, dict):  # per-dialect penalties, class weights
         for key, item in value.items():
-            _POSITIVE.check(item, f"{field}.{key}")
+            POSITIVE.check(item, f"{field}.{key}")
     return value
 
 
 def _finite(value: Any, field: str) -> None:
     """Reject NaN and infinities anywhere in a JSON value."""
     if isinstance(value, float) and not math.isfinite(value):
-        raise _FieldError(field, f"must be finite, got {value}")
+        raise FieldError(field, f"must be finite, got {value}")
     if isinstance(value, list):
         for i, item in enumerate(value):
             _finite(item, f"{field}[{i}]")
@@ -691,50 +531,50 @@ def _phone_fields(version: int) -> dict[str, Any]:
     """Format 3 keeps the phone set and whether stress was seen; older
     formats have a table of classes (null: eSpeak NG's English)."""
     if version < 3:
-        return {"phone_table": _Nullable(_Map(_List(_Text(), max_len=1000)))}
-    return {"phone_set": _PhoneSetData(), "stressed": _Flag()}
+        return {"phone_table": Nullable(MapOf(ListOf(Text(), max_len=1000)))}
+    return {"phone_set": _PhoneSetData(), "stressed": Flag()}
 
 
-def _voice_schema(version: int) -> _Record:
+def _voice_schema(version: int) -> Record:
     """Schema of a ParametricSynthesizer's metadata in a voice file."""
-    kernels = _List(_Number(0, 1e4, open_low=True), max_len=16)
-    modes = _Text(("dialect", "global"))
+    kernels = ListOf(Number(0, 1e4, open_low=True), max_len=16)
+    modes = Text(("dialect", "global"))
     model = _MODEL
-    return _Record(
+    return Record(
         {
-            "format": _Text((FORMAT_NAME,)),
-            "version": _whole(1, FORMAT_VERSION),
-            "synthesizer": _Record(
+            "format": Text((FORMAT_NAME,)),
+            "version": whole(1, FORMAT_VERSION),
+            "synthesizer": Record(
                 {
-                    "postfilter": _Number(0, 4, open_low=True),
+                    "postfilter": Number(0, 4, open_low=True),
                     "normalize": modes,
                     "variance": modes,
-                    "frame_period": _Number(1, 50),
-                    "f0_method": _Text(("dio", "harvest")),
-                    "mcep_order": _Nullable(_whole(0, 1024)),
-                    "mcep_alpha": _Nullable(
-                        _Number(-1, 1, open_low=True, open_high=True)
+                    "frame_period": Number(1, 50),
+                    "f0_method": Text(("dio", "harvest")),
+                    "mcep_order": Nullable(whole(0, 1024)),
+                    "mcep_alpha": Nullable(
+                        Number(-1, 1, open_low=True, open_high=True)
                     ),
-                    "use_words": _Flag(),
+                    "use_words": Flag(),
                     "frontend": _Frontend(),
-                    "max_voicing_frames": _whole(2, 1e12),
-                    "chunk_utterances": _whole(1, 1e9),
+                    "max_voicing_frames": whole(2, 1e12),
+                    "chunk_utterances": whole(1, 1e9),
                 },
                 frozenset({"frontend"} if version < 3 else ()),
             ),
-            "features": _Record(
+            "features": Record(
                 {
-                    "context": _whole(0, 10),
-                    "n_bumps": _whole(2, 64),
-                    "interaction_context": _whole(0, 10),
+                    "context": whole(0, 10),
+                    "n_bumps": whole(2, 64),
+                    "interaction_context": whole(0, 10),
                     "edge_kernels": kernels,
                     "diphone_kernels": kernels,
-                    "diphone_min_count": _whole(1, 1e12),
-                    "neighbour_identity": _Flag(),
-                    "n_identity_bumps": _whole(0, 64),
+                    "diphone_min_count": whole(1, 1e12),
+                    "neighbour_identity": Flag(),
+                    "n_identity_bumps": whole(0, 64),
                     **_phone_fields(version),
-                    "inventory": _List(_Text(), 1, 100_000, unique=True),
-                    "diphones": _List(_List(_Text(), 2, 2), unique=True),
+                    "inventory": ListOf(Text(), 1, 100_000, unique=True),
+                    "diphones": ListOf(ListOf(Text(), 2, 2), unique=True),
                 },
                 # format 1 has no diphone columns
                 frozenset(
@@ -743,19 +583,22 @@ def _voice_schema(version: int) -> _Record:
                     else ()
                 ),
             ),
-            "signal": _Record(
+            "signal": Record(
                 {
-                    "fs": _whole(8000, 192000),
-                    "alpha": _Number(-1, 1, open_low=True, open_high=True),
-                    "fft_size": _whole(64, 65536),
-                    "order": _whole(0, 1024),
-                    "n_bap": _whole(1, 64),
-                    "voiced_default": _Number(0, 1),
+                    "fs": whole(8000, 192000),
+                    "alpha": Number(-1, 1, open_low=True, open_high=True),
+                    "fft_size": whole(64, 65536),
+                    "order": whole(0, 1024),
+                    "n_bap": whole(1, 64),
+                    "voiced_default": Number(0, 1),
                 }
             ),
-            "dialects": _List(_Text(), 1, 10_000, unique=True),
-            "models": _Record({"duration": model, "acoustic": model, "voicing": model}),
-        }
+            "dialects": ListOf(Text(), 1, 10_000, unique=True),
+            "models": Record({"duration": model, "acoustic": model, "voicing": model}),
+            "utterances": Record({"trained": _NAMES, "held_out": _NAMES}),
+        },
+        # formats 1 and 2 do not record the utterances trained on and held out
+        frozenset({"utterances"} if version < 3 else ()),
     )
 
 
@@ -765,43 +608,43 @@ def _check_relations(meta: dict) -> None:
 
     f, sig, syn = meta["features"], meta["signal"], meta["synthesizer"]
     if f["interaction_context"] > f["context"]:
-        raise _FieldError(
+        raise FieldError(
             "features.interaction_context",
             f"must not exceed features.context ({f['context']}), "
             f"got {f['interaction_context']}",
         )
     if f["n_identity_bumps"] == 1:
-        raise _FieldError("features.n_identity_bumps", "must be 0 or at least 2, got 1")
+        raise FieldError("features.n_identity_bumps", "must be 0 or at least 2, got 1")
     inventory = set(f["inventory"])
     for i, pair in enumerate(f.get("diphones", ())):
         if not set(pair) <= inventory:
-            raise _FieldError(
+            raise FieldError(
                 f"features.diphones[{i}]",
-                f"{_show(pair)} has a phone outside inventory",
+                f"{show(pair)} has a phone outside inventory",
             )
     fft = int(sig["fft_size"])
     if fft & (fft - 1):
-        raise _FieldError("signal.fft_size", f"must be a power of 2, got {fft}")
+        raise FieldError("signal.fft_size", f"must be a power of 2, got {fft}")
     if sig["order"] > fft // 2:
-        raise _FieldError(
+        raise FieldError(
             "signal.order",
             f"must be at most fft_size / 2 = {fft // 2}, got {sig['order']}",
         )
     bands = vocoder.aperiodicity_bands(int(sig["fs"]))
     if sig["n_bap"] != bands:
-        raise _FieldError(
+        raise FieldError(
             "signal.n_bap",
             f"must be {bands} at signal.fs = {sig['fs']} Hz, got {sig['n_bap']}",
         )
     for setting, name in (("mcep_order", "order"), ("mcep_alpha", "alpha")):
         if syn[setting] is not None and syn[setting] != sig[name]:
-            raise _FieldError(
+            raise FieldError(
                 f"signal.{name}",
                 f"differs from synthesizer.{setting} ({syn[setting]}): {sig[name]}",
             )
     for which in ("duration", "acoustic"):
         if meta["models"][which]["class"] is None:
-            raise _FieldError(f"models.{which}.class", "must name a model, got null")
+            raise FieldError(f"models.{which}.class", "must name a model, got null")
 
 
 def _check_statistics(meta: dict, arrays: Any) -> None:
@@ -811,13 +654,13 @@ def _check_statistics(meta: dict, arrays: Any) -> None:
     for key in ("target_mean", "target_std", "variance"):
         value = _stored_array(arrays, key)
         if value.shape != shape or value.dtype.kind != "f":
-            raise _FieldError(
+            raise FieldError(
                 f"array {key!r}",
                 f"must be floats of shape {shape} (dialects + 1, parameters with "
                 f"deltas), got {value.dtype} of shape {value.shape}",
             )
         if key != "target_mean" and not np.all(value > 0):
-            raise _FieldError(f"array {key!r}", "must be positive")
+            raise FieldError(f"array {key!r}", "must be positive")
 
 
 def check_voice(meta: Any, arrays: Any) -> None:
@@ -841,7 +684,7 @@ def check_voice(meta: Any, arrays: Any) -> None:
         If a field breaks the schema; the message begins with the field.
     """
     if not isinstance(meta, dict):
-        raise _FieldError("metadata", f"must be an object, got {_show(meta)}")
+        raise FieldError("metadata", f"must be an object, got {show(meta)}")
     version = meta.get("version")
     _voice_schema(version if isinstance(version, int) else FORMAT_VERSION).check(
         meta, ""
@@ -894,16 +737,16 @@ def check_model(
 
     n_in = getattr(model, "n_features_in_", n_features)
     if n_in != n_features:
-        raise _FieldError(
+        raise FieldError(
             f"{field}.attributes.n_features_in_",
             f"the model reads {n_in} features but the voice's features have "
             f"{n_features}",
         )
     classes = np.asarray(getattr(model, "classes_", [])).tolist()
     if voicing and sorted(classes) != [0, 1]:
-        raise _FieldError(
+        raise FieldError(
             f"{field}.attributes.classes_",
-            f"must be [0, 1] for a voicing model, got {_show(classes)}",
+            f"must be [0, 1] for a voicing model, got {show(classes)}",
         )
     predict = voiced_probability if voicing else predict_dialect
     X = np.zeros((1, n_features))
@@ -912,10 +755,10 @@ def check_model(
             try:
                 out = np.asarray(predict(model, X, dialect, strength), dtype=float)
             except (AttributeError, IndexError, KeyError, TypeError, ValueError) as e:
-                raise _FieldError(field, f"cannot predict ({_one_line(e)})") from None
+                raise FieldError(field, f"cannot predict ({_one_line(e)})") from None
             width = 1 if voicing else n_outputs
             if out.size != width or not np.all(np.isfinite(out)):
-                raise _FieldError(
+                raise FieldError(
                     field,
                     f"predicts {out.size} values per row, not {width} finite ones",
                 )
