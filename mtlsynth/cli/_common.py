@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
-__all__ = ["count", "holdout", "jobs", "log", "table"]
+__all__ = ["count", "frontends", "holdout", "jobs", "log", "phone_set", "table"]
 
 _COLUMNS = (
     ("mcd_db", "MCD dB"),
@@ -122,3 +123,70 @@ def jobs(value: str) -> int:
             f"expected a number of processes of at least 1, or -1 for every core, "
             f"got {value!r}"
         ) from None
+
+
+def phone_set(value: str) -> Any:
+    """The ``--phone-set`` option: a shipped set's name or a table file.
+
+    Parameters
+    ----------
+    value : str
+        A name of :data:`mtlsynth.speech.phonesets.PHONE_SETS`, or the path
+        of a TSV or JSON table.
+
+    Returns
+    -------
+    PhoneSet
+        The set.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        If it is neither a shipped set nor a readable table.
+    """
+    from mtlsynth.speech.phonesets import PHONE_SETS, read_phone_set
+
+    if value in PHONE_SETS:
+        return PHONE_SETS[value]
+    try:
+        return read_phone_set(value)
+    except (OSError, ValueError) as error:
+        raise argparse.ArgumentTypeError(
+            f"{error} (shipped sets: {', '.join(PHONE_SETS)})"
+        ) from None
+
+
+def frontends(value: str) -> str | dict[str, str]:
+    """The ``--frontend`` option: ``en-US``, or ``kal=en-US,rab=en-GB-x-rp``.
+
+    Parameters
+    ----------
+    value : str
+        One eSpeak NG dialect for every dialect, or ``DIALECT=ESPEAK`` pairs
+        separated by commas.
+
+    Returns
+    -------
+    str or dict of str to str
+        The voice's ``frontend`` setting.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        If a pair is malformed or names no eSpeak NG dialect.
+    """
+    from mtlsynth.speech.inputs import check_frontend
+
+    if "=" in value:
+        pairs = [item.partition("=") for item in value.split(",")]
+        if any(not d or not sep or not e for d, sep, e in pairs):
+            raise argparse.ArgumentTypeError(
+                f"expected DIALECT=ESPEAK pairs separated by commas, got {value!r}"
+            )
+        setting: str | dict[str, str] = {d: e for d, _, e in pairs}
+    else:
+        setting = value
+    try:
+        return check_frontend(setting)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from mtlsynth.cli._common import count, jobs
+from mtlsynth.cli._common import count, jobs, phone_set
 from mtlsynth.speech.builtin import build_corpus
 from mtlsynth.speech.corpus import read_corpus
+from mtlsynth.speech.inventory import corpus_phones
 
 __all__ = ["add_parser", "run_build", "run_check"]
 
@@ -46,27 +47,30 @@ def run_check(args: Any) -> int:
     Parameters
     ----------
     args : argparse.Namespace
-        Parsed options: ``root``.
+        Parsed options: ``root``, ``phone_set``.
 
     Returns
     -------
     status : int
-        Exit status, 0 on success.
+        Exit status: 0, or 1 if phones are outside the phone set.
     """
     corpus = read_corpus(args.root)
     for dialect in corpus.dialects:
         utts = corpus.by_dialect(dialect)
         seconds = sum(u.n_samples for u in utts) / corpus.fs
         print(f"{dialect}: {len(utts)} utterances, {seconds:.1f} s")
-    return 0
+    report = corpus_phones(corpus, args.phone_set)
+    print(report.summary())
+    return 1 if report.unknown else 0
 
 
 def add_parser(subparsers: Any) -> Any:
     """Register the ``corpus`` command on an argparse subparsers object.
 
     Adds ``corpus build OUT [--dialects D ...] [--utterances N] [--seed S]
-    [--jobs J]`` and ``corpus check ROOT``; each sets ``func`` (taking the
-    parsed arguments, returning an exit code) through ``set_defaults``.
+    [--jobs J]`` and ``corpus check ROOT [--phone-set SET]``; each sets
+    ``func`` (taking the parsed arguments, returning an exit code) through
+    ``set_defaults``.
 
     Parameters
     ----------
@@ -104,5 +108,11 @@ def add_parser(subparsers: Any) -> Any:
     build.set_defaults(func=run_build)
     check = sub.add_parser("check", help="check a corpus and summarise it")
     check.add_argument("root", help="corpus folder")
+    check.add_argument(
+        "--phone-set",
+        type=phone_set,
+        default=None,
+        help="the labels' phone set (a shipped name or a table); default detected",
+    )
     check.set_defaults(func=run_check)
     return parser

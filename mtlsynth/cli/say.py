@@ -1,9 +1,10 @@
-"""The ``mtlsynth say`` command: speak text with a trained voice."""
+"""The ``mtlsynth say`` command: speak text or phones with a trained voice."""
 
 from __future__ import annotations
 
 import argparse
 
+from mtlsynth.cli._common import frontends
 from mtlsynth.speech.synthesizer import ACCENT_STRENGTH_RANGE
 from mtlsynth.utils.files import check_output_path
 
@@ -11,13 +12,13 @@ __all__ = ["add_parser", "run"]
 
 
 def run(args: argparse.Namespace) -> int:
-    """Speak text with a trained voice.
+    """Speak text, or phones in the voice's phone set, with a trained voice.
 
     Parameters
     ----------
     args : argparse.Namespace
-        Parsed options: ``text``, ``voice``, ``dialect``, ``accent_strength``,
-        ``output``.
+        Parsed options: ``text``, ``phones``, ``voice``, ``dialect``,
+        ``frontend``, ``accent_strength``, ``output``.
 
     Returns
     -------
@@ -27,10 +28,15 @@ def run(args: argparse.Namespace) -> int:
     from mtlsynth.speech.audio import write_wav
     from mtlsynth.speech.synthesizer import ParametricSynthesizer
 
+    if (args.text is None) == (args.phones is None):
+        raise ValueError("say needs either TEXT or --phones, not both")
     check_output_path(args.output)
     synth = ParametricSynthesizer.load(args.voice)
+    if args.frontend is not None:
+        synth.frontend = args.frontend
+    utterance = args.text if args.phones is None else args.phones.split()
     wave, fs = synth.synthesize(
-        args.text, dialect=args.dialect, accent_strength=args.accent_strength
+        utterance, dialect=args.dialect, accent_strength=args.accent_strength
     )
     write_wav(args.output, wave, fs)
     print(f"Wrote {len(wave) / fs:.2f} s of {args.dialect} speech to {args.output}")
@@ -52,7 +58,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     """
     low, high = ACCENT_STRENGTH_RANGE
     say = subparsers.add_parser("say", help="speak text with a trained voice")
-    say.add_argument("text", help="text to speak")
+    say.add_argument("text", nargs="?", help="text to speak")
+    say.add_argument(
+        "--phones",
+        default=None,
+        help="speak these phones of the voice's set instead, separated by "
+        'spaces ("pau hh ax l ow pau")',
+    )
+    say.add_argument(
+        "--frontend",
+        type=frontends,
+        default=None,
+        help="the eSpeak NG dialect that transcribes the text, instead of the "
+        "voice's (en-US, or DIALECT=ESPEAK pairs)",
+    )
     say.add_argument("--voice", required=True, help="voice file")
     say.add_argument("--dialect", required=True, help="dialect to speak")
     say.add_argument(

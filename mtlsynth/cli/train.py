@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from mtlsynth.cli._common import count, holdout, jobs, log
+from mtlsynth.cli._common import count, frontends, holdout, jobs, log, phone_set
 from mtlsynth.utils.files import check_output_path
 
 __all__ = ["add_parser", "run"]
@@ -22,7 +22,8 @@ def run(args: argparse.Namespace) -> int:
     ----------
     args : argparse.Namespace
         Parsed options: ``corpus``, ``output``, ``dialects``, ``holdout``,
-        ``f0_method``, ``voicing_frames``, ``jobs``.
+        ``f0_method``, ``voicing_frames``, ``phone_set``, ``frontend``,
+        ``jobs``.
 
     Returns
     -------
@@ -35,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
         If the voice file cannot be written there, before any training.
     """
     from mtlsynth.speech.corpus import Corpus, read_corpus, split_corpus
+    from mtlsynth.speech.features import LinguisticFeatures
     from mtlsynth.speech.synthesizer import ParametricSynthesizer
 
     check_output_path(args.output)
@@ -47,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
     synth = ParametricSynthesizer(
         f0_method=args.f0_method,
         max_voicing_frames=args.voicing_frames,
+        features=LinguisticFeatures(phone_set=args.phone_set),
+        frontend=args.frontend,
         n_jobs=args.jobs,
     )
     synth.fit(corpus, held_out=test)
@@ -96,6 +100,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "change of voicing (default 250000; each takes 8 bytes per frame "
         "feature, about 35 kB with the default features on the built-in "
         "corpus: lower it on machines with less than 16 GB of memory)",
+    )
+    train.add_argument(
+        "--phone-set",
+        type=phone_set,
+        default=None,
+        help="the labels' phone set: espeak, arpabet, radio, mfa, xsampa, or a "
+        "TSV/JSON table (symbol, IPA, optional features); default detected",
+    )
+    train.add_argument(
+        "--frontend",
+        type=frontends,
+        default=None,
+        help="the eSpeak NG dialect that transcribes text for say: one for "
+        "every dialect (en-US) or DIALECT=ESPEAK pairs (kal=en-US,rab=en-GB-x-rp); "
+        "dialects named like eSpeak NG dialects are their own by default",
     )
     train.add_argument("--jobs", type=jobs, default=1, help="parallel processes")
     train.set_defaults(func=run)

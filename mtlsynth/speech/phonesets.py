@@ -522,14 +522,15 @@ def _counterpart(
 ) -> tuple[str, int]:
     """The symbol of ``speech`` nearest to a source phone, and its distance:
     the same symbol of the same IPA, else one of the same IPA, else the
-    nearest by classes (over every IPA a target symbol stands for)."""
+    nearest by the classes the target set tells apart (over every IPA a
+    target symbol stands for)."""
     spellings = source.spellings(base)
     if base in speech and target.spellings(base) == spellings:
         return base, 0
     for p in speech:
         if set(spellings) & set(target.spellings(p)):
             return p, 0
-    wanted = source.classes(base)
+    wanted = source.classes(base) & frozenset(target.all_classes())
 
     def distance(p: str) -> int:
         others = (ipa_features(x) for x in target.also.get(p, ()))

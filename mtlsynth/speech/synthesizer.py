@@ -54,6 +54,7 @@ from mtlsynth.speech.evaluation import (
 )
 from mtlsynth.speech.features import LinguisticFeatures
 from mtlsynth.speech.inputs import check_frontend, voice_sequence
+from mtlsynth.speech.inventory import check_corpus_phones
 from mtlsynth.speech.models import (
     fit_model,
     predict_dialect,
@@ -361,11 +362,17 @@ class ParametricSynthesizer(BaseEstimator):
         ------
         ValueError
             If ``held_out`` shares utterances with ``corpus``.
+        CorpusError
+            If the labels have phones outside the phone set of ``features``
+            (by default the shipped set that knows most of them), naming
+            each with the first file and line where it occurs.
         """
         self._check_params()
         if not isinstance(corpus, Corpus) or len(corpus) == 0:
             raise ValueError("fit needs a non-empty Corpus")
         held = held_out_names(corpus, held_out)
+        features = self.features or LinguisticFeatures()
+        check_corpus_phones(corpus, features._given_phone_set())
         dur, ac, _ = self._default_models()
         stride = 1
         if hasattr(ac, "fit_statistics"):
