@@ -27,6 +27,7 @@ from mtlsynth.speech import (
 )
 from mtlsynth.speech.evaluation import utterance_names
 from mtlsynth.speech.phonesets import _ESPEAK_FORMAT2
+from mtlsynth.speech.synthesizer import _limited
 from mtlsynth.speech.training import size_scaled_penalties
 from mtlsynth.speech.voicefile import FORMAT_VERSION
 
@@ -505,3 +506,17 @@ def test_voicing_rows_keep_every_change_of_voicing_with_honest_weights(
     # every row stands for as many frames as were skipped like it
     assert abs(kept_weight.sum() - n_frames) < 0.02 * n_frames
     assert abs(np.average(kept_voiced, weights=kept_weight) - voiced.mean()) < 0.02
+
+
+def test_a_loud_burst_is_limited_without_quieting_the_rest():
+    t = np.arange(22050) / 22050
+    wave = 0.2 * np.sin(2 * np.pi * 220 * t)
+    wave[1000:1100] *= 20  # a 5 ms burst far beyond full scale
+    out = _limited(wave)
+    quiet = np.abs(wave) <= 0.9
+    np.testing.assert_array_equal(out[quiet], wave[quiet])
+    assert np.abs(out).max() <= 0.99
+    order = np.argsort(wave)
+    assert np.all(np.diff(out[order]) >= 0)  # monotone: no folding
+    with pytest.warns(CorpusWarning, match="limited"):
+        _limited(5 * wave)

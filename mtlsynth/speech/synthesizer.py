@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from typing import Any
 
 import numpy as np
@@ -46,6 +47,7 @@ from sklearn.base import BaseEstimator, clone
 
 from mtlsynth.speech import vocoder
 from mtlsynth.speech.corpus import Corpus, extract_features
+from mtlsynth.speech.errors import CorpusWarning
 from mtlsynth.speech.evaluation import (
     evaluate_voice,
     held_out_names,
@@ -112,6 +114,27 @@ def _frames_from_durations(log_frames: np.ndarray) -> np.ndarray:
     bounds = np.round(np.cumsum(cont)).astype(np.int64)
     frames = np.diff(bounds, prepend=0)
     return np.maximum(frames, 1)
+
+
+_KNEE, _CEILING = 0.9, 0.99
+
+
+def _limited(wave: np.ndarray) -> np.ndarray:
+    """Samples beyond the knee compressed smoothly below the ceiling; the
+    rest untouched, so that loudness stays what the models predict."""
+    over = np.abs(wave) > _KNEE
+    if len(wave) and over.mean() > 0.01:
+        warnings.warn(
+            f"{over.mean():.1%} of the samples were limited: the voice is asked "
+            "for sounds far outside what it was trained on",
+            CorpusWarning,
+            stacklevel=3,
+        )
+    room = _CEILING - _KNEE
+    excess = np.tanh((np.abs(wave[over]) - _KNEE) / room) * room
+    wave = wave.copy()
+    wave[over] = np.sign(wave[over]) * (_KNEE + excess)
+    return wave
 
 
 def _postfilter(mcep: np.ndarray, beta: float, alpha: float, fft_size: int):
@@ -749,8 +772,10 @@ class ParametricSynthesizer(BaseEstimator):
         Returns
         -------
         waveform : ndarray of shape (n_samples,)
-            Float64 samples; scaled down to a peak of 0.99 if the vocoder's
-            output would exceed [-1, 1].
+            Float64 samples at the loudness the models predict; samples
+            beyond 0.9 are compressed smoothly to stay within 0.99, rather
+            than the whole file scaled to its peak (a warning says when more
+            than 1 % of them are).
         fs : int
             Sample rate in Hz.
         """
@@ -761,11 +786,7 @@ class ParametricSynthesizer(BaseEstimator):
             durations=durations,
             postfilter=True,
         )
-        wave = vocoder.synthesize(params)
-        peak = float(np.max(np.abs(wave))) if len(wave) else 0.0
-        if peak > 0.99:
-            wave *= 0.99 / peak
-        return wave, self.fs_
+        return _limited(vocoder.synthesize(params)), self.fs_
 
     # ------------------------------------------------------------ evaluate
 
