@@ -379,3 +379,32 @@ def test_wav_truncated_after_the_check_leaves_no_cache_entry(tmp_path):
     assert "\n" not in str(info.value)
     assert not list(tmp_path.rglob("*.tmp"))
     assert not list(tmp_path.rglob("u1.npz"))
+
+
+def test_phones_outside_the_set_are_named_by_check_and_refused_by_train(
+    tmp_path, capsys
+):
+    root = _make_corpus(tmp_path / "c", seconds=0.6)  # "pau a pau": eSpeak's
+    lab = root / "b" / "lab" / "u1.lab"
+    lines = lab.read_text().splitlines()
+    lines[1] = lines[1].rsplit(" ", 1)[0] + " qq"
+    lab.write_text("\n".join(lines) + "\n")
+    grid = root / "a" / "lab" / "u0.TextGrid"
+    grid.write_text(LONG_TEXTGRID.replace('"aI"', '"xx"'))
+    (root / "a" / "lab" / "u0.lab").unlink()
+    assert main(["corpus", "check", str(root)]) == 1
+    out = capsys.readouterr().out
+    assert "phone set: espeak (detected);" in out and ", 2 outside it" in out
+    assert f"{lab}:2: phone 'qq' (1x) is not in the set" in out
+    assert f"{grid}:" in out and "phone 'xx'" in out
+    voice = tmp_path / "voice.npz"
+    assert main(["train", str(root), "-o", str(voice), "--holdout", "0"]) == 1
+    err = capsys.readouterr().err
+    assert "phones outside the phone set" in err and f"{lab}:2:" in err
+    assert not voice.exists()
+    table = tmp_path / "extra.tsv"
+    table.write_text("a\tä\nh\th\nqq\tq\nxx\t\tconsonant, velar, fricative\n")
+    args = ["corpus", "check", str(root), "--phone-set", str(table)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "phone set: extra (given);" in out and ", 0 outside it" in out
