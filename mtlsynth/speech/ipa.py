@@ -146,13 +146,15 @@ _MODIFIERS = {
     "\u030a": "-voiced",
     "\u032c": "+voiced",
     "\u032a": "@dental",
+    "\u0306": "+reduced",
 }
 # marks that change no class: non-syllabic, palatalized, velarized,
 # unreleased, nasalized, advanced, retracted, raised, lowered, centralized,
-# more/less rounded, creaky, breathy, extra-short, ejective, schwa offglide
+# more/less rounded, creaky, breathy, ejective, schwa offglide (the breve,
+# extra-short, marks a reduced vowel)
 _IGNORED = set(
     "\u032f\u0311ʲˠ\u031a\u0303\u031f\u0320\u031d\u031e\u0308\u0339\u031c"
-    "\u0330\u0324\u0306ʼᵊ\u0334"
+    "\u0330\u0324ʼᵊ\u0334"
 )
 _REMOVED = set("ˈˌ.\u0361\u035c")  # stress, syllable break, tie bars
 
