@@ -14,6 +14,7 @@ from mtlsynth.speech.errors import CorpusError, CorpusWarning
 from mtlsynth.utils.files import atomic_open
 
 __all__ = [
+    "limit_peaks",
     "read_wav",
     "write_wav",
 ]
@@ -112,3 +113,48 @@ def write_wav(path: str | os.PathLike, x: np.ndarray, fs: int) -> None:
         x = np.round(np.clip(x, -1.0, 32767 / 32768) * 32768.0).astype(np.int16)
     with atomic_open(path, "wb") as f:
         scipy.io.wavfile.write(f, int(fs), x)
+
+
+def limit_peaks(
+    wave: np.ndarray, *, knee: float = 0.9, ceiling: float = 0.99
+) -> np.ndarray:
+    """Compress the samples beyond ``knee`` smoothly to stay within ``ceiling``.
+
+    The other samples are untouched, so the loudness stays what produced
+    the wave (rather than the whole file scaled to its peak, which lets one
+    burst silence the rest).
+
+    Parameters
+    ----------
+    wave : ndarray of shape (n_samples,)
+        Float samples.
+    knee : float, default=0.9
+        Largest magnitude left as it is.
+    ceiling : float, default=0.99
+        Magnitude that no sample reaches.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+        The limited samples (a new array); monotone in the input.
+
+    Warns
+    -----
+    CorpusWarning
+        When more than 1 % of the samples were beyond the knee: a voice asked
+        for sounds far outside what it was trained on.
+    """
+    over = np.abs(wave) > knee
+    if len(wave) and over.mean() > 0.01:
+        warnings.warn(
+            f"{over.mean():.1%} of the samples were limited: the voice is asked "
+            "for sounds far outside what it was trained on",
+            CorpusWarning,
+            stacklevel=3,
+        )
+    room = ceiling - knee
+    out = np.array(wave, dtype=np.float64)
+    out[over] = np.sign(out[over]) * (
+        knee + room * np.tanh((np.abs(out[over]) - knee) / room)
+    )
+    return out

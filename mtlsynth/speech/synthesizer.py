@@ -39,15 +39,14 @@ from __future__ import annotations
 
 import os
 import sys
-import warnings
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
 
 from mtlsynth.speech import vocoder
+from mtlsynth.speech.audio import limit_peaks
 from mtlsynth.speech.corpus import Corpus, extract_features
-from mtlsynth.speech.errors import CorpusWarning
 from mtlsynth.speech.evaluation import (
     evaluate_voice,
     held_out_names,
@@ -114,27 +113,6 @@ def _frames_from_durations(log_frames: np.ndarray) -> np.ndarray:
     bounds = np.round(np.cumsum(cont)).astype(np.int64)
     frames = np.diff(bounds, prepend=0)
     return np.maximum(frames, 1)
-
-
-_KNEE, _CEILING = 0.9, 0.99
-
-
-def _limited(wave: np.ndarray) -> np.ndarray:
-    """Samples beyond the knee compressed smoothly below the ceiling; the
-    rest untouched, so that loudness stays what the models predict."""
-    over = np.abs(wave) > _KNEE
-    if len(wave) and over.mean() > 0.01:
-        warnings.warn(
-            f"{over.mean():.1%} of the samples were limited: the voice is asked "
-            "for sounds far outside what it was trained on",
-            CorpusWarning,
-            stacklevel=3,
-        )
-    room = _CEILING - _KNEE
-    excess = np.tanh((np.abs(wave[over]) - _KNEE) / room) * room
-    wave = wave.copy()
-    wave[over] = np.sign(wave[over]) * (_KNEE + excess)
-    return wave
 
 
 def _postfilter(mcep: np.ndarray, beta: float, alpha: float, fft_size: int):
@@ -786,7 +764,7 @@ class ParametricSynthesizer(BaseEstimator):
             durations=durations,
             postfilter=True,
         )
-        return _limited(vocoder.synthesize(params)), self.fs_
+        return limit_peaks(vocoder.synthesize(params)), self.fs_
 
     # ------------------------------------------------------------ evaluate
 
