@@ -191,6 +191,10 @@ _REQUIRED = [
     ("utterances",),
     ("utterances", "trained"),
     ("utterances", "held_out"),
+    ("features", "phone_set"),
+    ("features", "phone_set", "phones"),
+    ("features", "stressed"),
+    ("synthesizer", "frontend"),
 ]
 
 
@@ -300,6 +304,28 @@ def test_edited_voice_files_name_the_file_and_field(pristine, edits, edit, field
 def test_utterance_names_that_are_not_lists_of_names_are_refused(
     pristine, edits, keys, value
 ):
+    path = _write(edits, *_edited(pristine, keys, value))
+    message = _load_error(path)
+    _assert_one_clear_line(message, path, ".".join(keys[:2]))
+
+
+@pytest.mark.parametrize(
+    "keys, value",
+    [
+        (("features", "phone_set"), "espeak"),
+        (("features", "phone_set", "phones"), ["a"]),
+        (("features", "phone_set", "phones", "a"), 3),
+        (("features", "phone_set", "phones", "a"), "Q"),
+        (("features", "phone_set", "phones", "a"), "st"),
+        (("features", "phone_set", "phones", "a"), {"ipa": "", "features": "x"}),
+        (("features", "phone_set", "silences"), "pau"),
+        (("features", "phone_set", "stress_marks"), {"''": 3}),
+        (("features", "stressed"), "yes"),
+        (("synthesizer", "frontend"), ["en-US"]),
+        (("synthesizer", "frontend"), {"en-US": 1}),
+    ],
+)
+def test_malformed_phone_sets_and_front_ends_are_refused(pristine, edits, keys, value):
     path = _write(edits, *_edited(pristine, keys, value))
     message = _load_error(path)
     _assert_one_clear_line(message, path, ".".join(keys[:2]))

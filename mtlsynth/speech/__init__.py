@@ -11,8 +11,14 @@ ones, never the reverse:
   diphone coverage) and :mod:`~mtlsynth.speech.builtin` (the built-in corpus);
 * :mod:`~mtlsynth.speech.corpus` (reading a corpus, caching its analysis) and
   :mod:`~mtlsynth.speech.vocoder` (WORLD analysis and synthesis);
-* :mod:`~mtlsynth.speech.phones` and :mod:`~mtlsynth.speech.features`
-  (linguistic features), :mod:`~mtlsynth.speech.paramgen` (deltas, MLPG);
+* :mod:`~mtlsynth.speech.ipa` (articulatory classes of IPA),
+  :mod:`~mtlsynth.speech.phonesets` (phone sets as data: eSpeak NG,
+  ARPAbet, MFA, radio, X-SAMPA, users' tables),
+  :mod:`~mtlsynth.speech.inventory` (a corpus's phones against its set),
+  :mod:`~mtlsynth.speech.phones` and :mod:`~mtlsynth.speech.features`
+  (linguistic features), :mod:`~mtlsynth.speech.inputs` (what a voice is
+  asked to speak, in its phones), :mod:`~mtlsynth.speech.paramgen` (deltas,
+  MLPG);
 * :mod:`~mtlsynth.speech.training` (what a voice is trained on),
   :mod:`~mtlsynth.speech.models` (how it fits and asks any model),
   :mod:`~mtlsynth.speech.evaluation` and :mod:`~mtlsynth.speech.metrics`
@@ -35,11 +41,13 @@ from mtlsynth.speech.errors import CorpusError, CorpusWarning
 from mtlsynth.speech.features import LinguisticFeatures
 from mtlsynth.speech.labels import SILENCE, Label, read_label, write_textgrid
 from mtlsynth.speech.phones import PhoneSequence
+from mtlsynth.speech.phonesets import PHONE_SETS, PhoneSet, read_phone_set
 from mtlsynth.speech.synthesizer import ParametricSynthesizer
 from mtlsynth.speech.training import TrainingData
 from mtlsynth.speech.voicefile import VoiceFileError
 
 __all__ = [
+    "PHONE_SETS",
     "SILENCE",
     "Corpus",
     "CorpusError",
@@ -48,6 +56,7 @@ __all__ = [
     "LinguisticFeatures",
     "ParametricSynthesizer",
     "PhoneSequence",
+    "PhoneSet",
     "TrainingData",
     "Utterance",
     "VoiceFileError",
@@ -55,6 +64,7 @@ __all__ = [
     "extract_features",
     "read_corpus",
     "read_label",
+    "read_phone_set",
     "read_wav",
     "split_corpus",
     "write_textgrid",

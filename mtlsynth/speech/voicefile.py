@@ -70,9 +70,21 @@ class _Frontend:
 
 @dataclass(frozen=True)
 class _PhoneSetData:
-    """A phone set as :meth:`PhoneSet.to_dict` writes it."""
+    """A phone set as :meth:`PhoneSet.to_dict` writes it: its layout, then
+    what :meth:`PhoneSet.from_dict` checks (every phone's IPA)."""
+
+    layout = Record(
+        {
+            "name": Text(),
+            "stress_marks": MapOf(whole(1, 2)),
+            "stress_digits": Flag(),
+            "silences": ListOf(Text(), unique=True),
+            "phones": MapOf(ANY),
+        }
+    )
 
     def check(self, value: Any, field: str) -> None:
+        self.layout.check(value, field)
         try:
             PhoneSet.from_dict(value, field)
         except ValueError as error:
