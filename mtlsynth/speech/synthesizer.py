@@ -154,7 +154,9 @@ class ParametricSynthesizer(BaseEstimator):
         ``MaxEntClassifier(alpha_shared=1, alpha_task=10, max_iter=300,
         unseen_tasks="shared")``.
     features : LinguisticFeatures, optional
-        The feature extractor (cloned); default ``LinguisticFeatures()``.
+        The feature extractor (cloned); default ``LinguisticFeatures()``,
+        which detects the labels' phone set (pass
+        ``LinguisticFeatures(phone_set=...)`` for another).
     postfilter : float, default=1.2
         Factor applied to mel-cepstral coefficients ``c_2`` and above in
         :meth:`synthesize` (formant emphasis against the over-smoothing of
