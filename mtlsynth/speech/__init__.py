@@ -22,7 +22,8 @@ ones, never the reverse:
 * :mod:`~mtlsynth.speech.training` (what a voice is trained on),
   :mod:`~mtlsynth.speech.models` (how it fits and asks any model),
   :mod:`~mtlsynth.speech.evaluation` and :mod:`~mtlsynth.speech.metrics`
-  (measures as Merlin computes them), :mod:`~mtlsynth.speech.voicefile`
+  (measures as Merlin computes them), :mod:`~mtlsynth.speech.relabel` (a
+  corpus written again in another phone set), :mod:`~mtlsynth.speech.voicefile`
   (the voice file format, without pickle), :mod:`~mtlsynth.speech.saving`
   (a voice's state in that format) and :mod:`~mtlsynth.speech.synthesizer`
   (the voice).
@@ -42,6 +43,7 @@ from mtlsynth.speech.features import LinguisticFeatures
 from mtlsynth.speech.labels import SILENCE, Label, read_label, write_textgrid
 from mtlsynth.speech.phones import PhoneSequence
 from mtlsynth.speech.phonesets import PHONE_SETS, PhoneSet, read_phone_set
+from mtlsynth.speech.relabel import relabel_corpus
 from mtlsynth.speech.synthesizer import ParametricSynthesizer
 from mtlsynth.speech.training import TrainingData
 from mtlsynth.speech.voicefile import VoiceFileError
@@ -66,6 +68,7 @@ __all__ = [
     "read_label",
     "read_phone_set",
     "read_wav",
+    "relabel_corpus",
     "split_corpus",
     "write_textgrid",
     "write_wav",

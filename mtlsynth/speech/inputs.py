@@ -3,10 +3,13 @@
 Text goes through a dialect's text front end (an eSpeak NG voice) and its
 phones are translated into the voice's phone set through their IPA
 (:func:`~mtlsynth.speech.phonesets.translate`); phones given directly are
-read in the voice's own set. A phone the voice never saw becomes the seen
-phone nearest by articulatory classes, reported once per call in a
-:class:`~mtlsynth.speech.errors.CorpusWarning`; when more than
-:data:`MAX_SUBSTITUTED` of the phones would need that, the voice refuses.
+read in the voice's own set. A phone the voice's set has no twin for
+becomes the set's nearest phone, as it does in a corpus relabelled into
+the set (:func:`~mtlsynth.speech.relabel.relabel_corpus`). A phone the
+voice never saw becomes the seen phone nearest by articulatory classes,
+reported once per call in a :class:`~mtlsynth.speech.errors.CorpusWarning`;
+when more than :data:`MAX_SUBSTITUTED` of the phones would need that, the
+voice refuses.
 """
 
 from __future__ import annotations
@@ -153,6 +156,12 @@ def voice_sequence(
         features.inventory_.tolist(),
         stress=features.stressed_,
     )
+    if substitutions:
+        # a phone the set itself has no twin for (eSpeak's ``A@`` in ARPAbet)
+        # becomes what it became in a corpus relabelled into the set: the
+        # voice saw that; only a phone spoken otherwise is news
+        _, by_set = translate(seq.phones, source, phone_set, stress=False)
+        substitutions = {b: p for b, p in substitutions.items() if by_set.get(b) != p}
     _report(seq.phones, source, substitutions)
     return PhoneSequence(tuple(phones), seq.frames, seq.word_index, seq.question)
 

@@ -446,14 +446,46 @@ _KINDS = frozenset({"vowel", "consonant", SILENCE_CLASS})
 _MANNERS = frozenset(
     {"stop", "nasal", "trill", "tap", "fricative", "affricate", "approximant"}
 )
+# places from the lips back, heights from close to open (a step counts
+# twice), front to back, and where a diphthong glides: a difference along one
+# of them costs its distance in steps
+_SCALES = (
+    (
+        "bilabial",
+        "labiodental",
+        "dental",
+        "alveolar",
+        "postalveolar",
+        "retroflex",
+        "palatal",
+        "velar",
+        "uvular",
+        "pharyngeal",
+        "glottal",
+    ),
+    ("high", "", "mid", "", "low"),
+    ("front", "central", "back"),
+    ("glide-front", "glide-central", "glide-back"),
+)
+
+
+def _steps(a: frozenset[str], b: frozenset[str], scale: tuple[str, ...]) -> int:
+    """Fewest steps along ``scale`` between a class of ``a`` and one of ``b``
+    (0 if either has none)."""
+    ia = [scale.index(c) for c in a if c in scale]
+    ib = [scale.index(c) for c in b if c in scale]
+    return min((abs(i - j) for i in ia for j in ib), default=0)
 
 
 def _distance(a: frozenset[str], b: frozenset[str]) -> int:
-    """Classes that differ, a manner twice (a nasal is nearer a nasal of
-    another place than a stop of its own); a vowel is never near a
-    consonant or a pause."""
-    differ = a ^ b
-    return len(differ) + len(differ & _MANNERS) + 100 * bool(differ & _KINDS)
+    """How far two phones are apart: steps along the scales, one for every
+    other class that differs, two for a manner or for being a diphthong, and
+    far for a vowel against a consonant or a pause."""
+    scaled = {c for scale in _SCALES for c in scale if c}
+    differ = (a ^ b) - scaled
+    weighted = differ & (_MANNERS | {"diphthong"})
+    far = 100 * bool(differ & _KINDS)
+    return len(differ) + len(weighted) + far + sum(_steps(a, b, s) for s in _SCALES)
 
 
 def translate(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import stat
 import tempfile
 import time
@@ -20,6 +21,7 @@ from typing import IO, Any
 __all__ = [
     "atomic_open",
     "check_output_path",
+    "link_or_copy",
     "remove_stale_temporaries",
 ]
 
@@ -80,6 +82,55 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def link_or_copy(src: str | os.PathLike, dst: str | os.PathLike) -> bool:
+    """Put ``src`` at ``dst`` atomically: a hard link, else a copy.
+
+    The link (or the copy, flushed to disk, with the source's permissions
+    and times) is made under a temporary name beside ``dst`` and moved over
+    it, so ``dst`` holds either its old file or the whole new one. A copy is
+    made where a hard link is refused (another file system, a file system
+    without links, no permission).
+
+    Parameters
+    ----------
+    src : str or path-like
+        The file to link or copy.
+    dst : str or path-like
+        Destination; its folder is created if needed.
+
+    Returns
+    -------
+    bool
+        True for a hard link (or ``dst`` already one of ``src``), False for
+        a copy.
+    """
+    src, dst = Path(src), Path(dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):
+        if os.path.samefile(src, dst):
+            return True  # renaming a link over its twin would leave it behind
+    fd, tmp = _temporary(dst, dst.parent)
+    os.close(fd)
+    try:
+        os.unlink(tmp)
+        try:
+            os.link(src, tmp)
+            linked = True
+        except OSError:
+            with open(src, "rb") as fin, open(tmp, "xb") as fout:
+                shutil.copyfileobj(fin, fout)
+                fout.flush()
+                os.fsync(fout.fileno())
+            shutil.copystat(src, tmp)
+            linked = False
+        os.replace(tmp, dst)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return linked
 
 
 def remove_stale_temporaries(
