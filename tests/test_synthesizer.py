@@ -518,5 +518,3 @@ def test_a_loud_burst_is_limited_without_quieting_the_rest():
     assert np.abs(out).max() <= 0.99
     order = np.argsort(wave)
     assert np.all(np.diff(out[order]) >= 0)  # monotone: no folding
-    with pytest.warns(CorpusWarning, match="limited"):
-        limit_peaks(5 * wave)

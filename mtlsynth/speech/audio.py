@@ -137,23 +137,10 @@ def limit_peaks(
     -------
     ndarray of shape (n_samples,)
         The limited samples (a new array); monotone in the input.
-
-    Warns
-    -----
-    CorpusWarning
-        When more than 1 % of the samples were beyond the knee: a voice asked
-        for sounds far outside what it was trained on.
     """
-    over = np.abs(wave) > knee
-    if len(wave) and over.mean() > 0.01:
-        warnings.warn(
-            f"{over.mean():.1%} of the samples were limited: the voice is asked "
-            "for sounds far outside what it was trained on",
-            CorpusWarning,
-            stacklevel=3,
-        )
     room = ceiling - knee
     out = np.array(wave, dtype=np.float64)
+    over = np.abs(out) > knee
     out[over] = np.sign(out[over]) * (
         knee + room * np.tanh((np.abs(out[over]) - knee) / room)
     )

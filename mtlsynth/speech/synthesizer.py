@@ -752,10 +752,11 @@ class ParametricSynthesizer(BaseEstimator):
         Returns
         -------
         waveform : ndarray of shape (n_samples,)
-            Float64 samples at the loudness the models predict; samples
-            beyond 0.9 are compressed smoothly to stay within 0.99, rather
-            than the whole file scaled to its peak (a warning says when more
-            than 1 % of them are).
+            Float64 samples at the loudness the models predict (within the
+            ranges of the training data); the peaks of the vocoder's pulses
+            beyond 0.9 are compressed smoothly to stay within 0.99 (see
+            :func:`~mtlsynth.speech.audio.limit_peaks`), rather than the
+            whole file scaled to its peak.
         fs : int
             Sample rate in Hz.
         """
