@@ -10,7 +10,12 @@ from voices import older_format
 
 from mtlsynth import __version__
 from mtlsynth.cli import main
-from mtlsynth.speech import ParametricSynthesizer, build_corpus, read_wav
+from mtlsynth.speech import (
+    ParametricSynthesizer,
+    build_corpus,
+    read_wav,
+    relabel_corpus,
+)
 
 
 @pytest.fixture(scope="module")
@@ -241,3 +246,33 @@ def test_a_closed_pipe_ends_quietly(demo_run):
     err = child.stderr.read().decode()
     assert child.wait() in (0, 141)
     assert "Broken pipe" not in err and "Traceback" not in err
+
+
+def test_a_voice_of_another_phone_set_speaks_text_and_phones(tmp_path, capsys):
+    source = build_corpus(
+        tmp_path / "espeak", dialects=["en-US"], n_utterances=4, progress=False
+    )
+    corpus = tmp_path / "radio"
+    relabel_corpus(source, corpus, "radio", rename={"en-US": "slt"})
+    plain, fronted = tmp_path / "plain.npz", tmp_path / "fronted.npz"
+    train = ["train", str(corpus), "--holdout", "0", "--jobs", "1"]
+    assert main([*train, "-o", str(plain)]) == 0
+    assert main([*train, "-o", str(fronted), "--frontend", "slt=en-US"]) == 0
+    assert ParametricSynthesizer.load(fronted).frontend == {"slt": "en-US"}
+    capsys.readouterr()
+    say = ["say", "Hello there.", "--dialect", "slt", "-o", str(tmp_path / "a.wav")]
+    assert main([*say, "--voice", str(plain)]) == 1
+    assert "dialect 'slt' has no text front end" in capsys.readouterr().err
+    assert main([*say, "--voice", str(plain), "--frontend", "en-US"]) == 0
+    assert main([*say, "--voice", str(fronted)]) == 0
+    phones = ["say", "--phones", "pau hh ax l ow pau", "--voice", str(plain)]
+    out = str(tmp_path / "b.wav")
+    assert main([*phones, "--dialect", "slt", "-o", out]) == 0
+    assert read_wav(out)[0].size > 0
+    capsys.readouterr()
+    bad = ["say", "--phones", "pau hh ZZ pau", "--voice", str(plain)]
+    assert main([*bad, "--dialect", "slt", "-o", out]) == 1
+    assert "phone 'ZZ' is not in the phone set 'radio'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([*train, "-o", str(plain), "--frontend", "slt=klingon"])
+    assert "unknown text front end 'klingon'" in capsys.readouterr().err
