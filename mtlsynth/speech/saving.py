@@ -160,7 +160,11 @@ def _phone_set(features: dict) -> PhoneSet:
         return _ESPEAK_FORMAT2
     phones = {k: {"features": list(v)} for k, v in table.items() if v != ["silence"]}
     silences = [k for k, v in table.items() if v == ["silence"]]
-    return PhoneSet.from_dict({"name": "table", "phones": phones, "silences": silences})
+    # those formats read stress as eSpeak NG's marks, whatever the table
+    marks = {"'": 2, ",": 1}
+    return PhoneSet.from_dict(
+        {"name": "table", "phones": phones, "silences": silences, "stress_marks": marks}
+    )
 
 
 def _restore_models(voice: Any, meta: dict, arrays: dict, version: int) -> None:
