@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from mtlsynth.bench.methods import COMPACT_FEATURES
 from mtlsynth.speech import (
     Corpus,
     CorpusError,
@@ -38,14 +39,6 @@ SETS = ["arpabet", "mfa", "radio"]
 TEXT = "some text"
 # a third of its eSpeak phones have no ARPAbet twin (O:, o@, 0, @L, ...)
 NO_TWINS = "Paul saw four tall horses on the lawn."
-SMALL = {
-    "context": 1,
-    "interaction_context": 0,
-    "neighbour_identity": False,
-    "n_identity_bumps": 0,
-    "edge_kernels": (),
-    "diphone_kernels": (),
-}
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +72,7 @@ def _voice(root, held_out, cache_dir, **params):
     # few columns: 8 sentences a dialect fit the default ~4,000 only by
     # overfitting them, and held-out measures would say little
     synth = ParametricSynthesizer(
-        features=LinguisticFeatures(**SMALL),
+        features=LinguisticFeatures(**COMPACT_FEATURES),
         cache_dir=cache_dir,
         progress=False,
         **params,

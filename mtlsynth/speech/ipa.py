@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import unicodedata
 
-__all__ = ["CLASSES", "SILENCE_CLASS", "ipa_features"]
+__all__ = ["CLASSES", "PLACES", "SILENCE_CLASS", "ipa_features"]
 
 #: The class of silences and pauses.
 SILENCE_CLASS = "silence"
@@ -192,12 +192,13 @@ def _segment_classes(letter: str, marks: set[str]) -> set[str]:
         elif mark.startswith("-"):
             classes.discard(mark[1:])
         else:  # a new place
-            classes -= _PLACES
+            classes -= set(PLACES)
             classes.add(mark[1:])
     return classes
 
 
-_PLACES = {
+#: Places of articulation from the lips back.
+PLACES: tuple[str, ...] = (
     "bilabial",
     "labiodental",
     "dental",
@@ -209,7 +210,7 @@ _PLACES = {
     "uvular",
     "pharyngeal",
     "glottal",
-}
+)
 
 
 def _glide(classes: set[str]) -> str:

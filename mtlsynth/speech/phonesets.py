@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from mtlsynth.speech.errors import CorpusError, read_file_bytes, where
-from mtlsynth.speech.ipa import SILENCE_CLASS, ipa_features
+from mtlsynth.speech.ipa import PLACES, SILENCE_CLASS, ipa_features
 
 __all__ = [
     "PHONE_SETS",
@@ -450,19 +450,7 @@ _MANNERS = frozenset(
 # twice), front to back, and where a diphthong glides: a difference along one
 # of them costs its distance in steps
 _SCALES = (
-    (
-        "bilabial",
-        "labiodental",
-        "dental",
-        "alveolar",
-        "postalveolar",
-        "retroflex",
-        "palatal",
-        "velar",
-        "uvular",
-        "pharyngeal",
-        "glottal",
-    ),
+    PLACES,
     ("high", "", "mid", "", "low"),
     ("front", "central", "back"),
     ("glide-front", "glide-central", "glide-back"),
