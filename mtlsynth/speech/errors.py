@@ -8,6 +8,7 @@ from pathlib import Path
 __all__ = [
     "CorpusError",
     "CorpusWarning",
+    "PhoneSubstitutionWarning",
     "VoiceFileError",
     "where",
     "read_file_bytes",
@@ -27,6 +28,10 @@ class CorpusWarning(UserWarning):
     For example a label that ends long before its audio, or a file that is
     neither a wav nor a label and so is skipped. The message names the file.
     """
+
+
+class PhoneSubstitutionWarning(CorpusWarning):
+    """A voice speaks phones it never saw as the nearest phones it saw."""
 
 
 def where(path: str | os.PathLike | None, line: int | None = None) -> str:

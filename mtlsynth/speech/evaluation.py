@@ -4,13 +4,14 @@ which utterances a voice was trained on or held out from its training."""
 from __future__ import annotations
 
 import warnings
+from collections import Counter
 from typing import Any
 
 import numpy as np
 
 from mtlsynth.speech import metrics
 from mtlsynth.speech.corpus import Corpus
-from mtlsynth.speech.errors import CorpusWarning
+from mtlsynth.speech.errors import CorpusWarning, PhoneSubstitutionWarning
 from mtlsynth.speech.phones import PhoneSequence
 from mtlsynth.speech.training import _aligned_frames, _corpus_words
 from mtlsynth.utils.progress import Progress
@@ -61,24 +62,13 @@ def evaluate_voice(
         else [(None, False)] * len(corpus)
     )
     acc: dict[str, dict[str, list]] = {}
+    _warn_unseen(voice, corpus)
     bar = Progress(len(corpus), "evaluating", enabled=voice.progress)
-    for utt, ref, w in zip(corpus.utterances, feats, words, strict=True):
-        frames = _aligned_frames(utt.label, ref.n_frames, fp)
-        n = int(frames.sum())
-        seq = PhoneSequence(utt.label.phones, frames, *w)
-        pred = voice.predict_parameters(seq, dialect=utt.dialect, durations="label")
-        phone_set = voice.features_.phone_set_
-        speech = np.array(
-            [not phone_set.is_silence(phone_set.split(p)[0]) for p in utt.label.phones]
-        )
-        mask = np.repeat(speech, frames)
-        dur_pred = voice.predict_durations(seq, dialect=utt.dialect) * fp
-        a = acc.setdefault(utt.dialect, {k: [] for k in ("ref", "pred", "m", "d")})
-        a["ref"].append((ref.mcep[:n], ref.f0[:n], ref.bap[:n]))
-        a["pred"].append((pred.mcep, pred.f0, pred.bap))
-        a["m"].append(mask)
-        a["d"].append((utt.label.durations[speech] * 1e3, dur_pred[speech]))
-        bar.update()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PhoneSubstitutionWarning)  # said once
+        for utt, ref, w in zip(corpus.utterances, feats, words, strict=True):
+            _score(voice, utt, ref, w, fp, acc)
+            bar.update()
     out = {}
     for dialect, a in sorted(acc.items()):
         ref_mc, ref_f0, ref_bap = (
@@ -95,6 +85,41 @@ def evaluate_voice(
             "dur_rmse_ms": metrics.duration_rmse(d_ref, d_pred),
         }
     return out
+
+
+def _score(voice: Any, utt: Any, ref: Any, words: Any, fp: float, acc: dict) -> None:
+    """Predict one utterance with its reference timing; keep what the
+    measures need in ``acc``, per dialect."""
+    frames = _aligned_frames(utt.label, ref.n_frames, fp)
+    n = int(frames.sum())
+    seq = PhoneSequence(utt.label.phones, frames, *words)
+    pred = voice.predict_parameters(seq, dialect=utt.dialect, durations="label")
+    phone_set = voice.features_.phone_set_
+    speech = np.array(
+        [not phone_set.is_silence(phone_set.split(p)[0]) for p in utt.label.phones]
+    )
+    mask = np.repeat(speech, frames)
+    dur_pred = voice.predict_durations(seq, dialect=utt.dialect) * fp
+    a = acc.setdefault(utt.dialect, {k: [] for k in ("ref", "pred", "m", "d")})
+    a["ref"].append((ref.mcep[:n], ref.f0[:n], ref.bap[:n]))
+    a["pred"].append((pred.mcep, pred.f0, pred.bap))
+    a["m"].append(mask)
+    a["d"].append((utt.label.durations[speech] * 1e3, dur_pred[speech]))
+
+
+def _warn_unseen(voice: Any, corpus: Corpus) -> None:
+    """One warning naming the phones of ``corpus`` the voice never saw."""
+    phone_set = voice.features_.phone_set_
+    seen = set(voice.features_.inventory_.tolist())
+    bases = (phone_set.split(p)[0] for u in corpus.utterances for p in u.label.phones)
+    unseen = Counter(b for b in bases if b not in seen)
+    if unseen:
+        listed = ", ".join(f"{b} ({n}x)" for b, n in unseen.most_common())
+        warnings.warn(
+            f"phones the voice never saw, scored as the nearest it saw: {listed}",
+            PhoneSubstitutionWarning,
+            stacklevel=3,
+        )
 
 
 # --------------------------------------------------------------------------

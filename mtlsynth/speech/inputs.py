@@ -7,7 +7,7 @@ read in the voice's own set. A phone the voice's set has no twin for
 becomes the set's nearest phone, as it does in a corpus relabelled into
 the set (:func:`~mtlsynth.speech.relabel.relabel_corpus`). A phone the
 voice never saw becomes the seen phone nearest by articulatory classes,
-reported once per call in a :class:`~mtlsynth.speech.errors.CorpusWarning`;
+reported once per call in a :class:`~mtlsynth.speech.errors.PhoneSubstitutionWarning`;
 when more than :data:`MAX_SUBSTITUTED` of the phones would need that, the
 voice refuses.
 """
@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mtlsynth.speech import frontend
-from mtlsynth.speech.errors import CorpusWarning
+from mtlsynth.speech.errors import PhoneSubstitutionWarning
 from mtlsynth.speech.phones import PhoneSequence
 from mtlsynth.speech.phonesets import PHONE_SETS, translate
 
@@ -182,6 +182,6 @@ def _report(phones: tuple[str, ...], source: Any, substitutions: dict) -> None:
         )
     warnings.warn(
         f"phones the voice never saw, spoken as the nearest it saw: {listed}",
-        CorpusWarning,
+        PhoneSubstitutionWarning,
         stacklevel=3,
     )
