@@ -17,6 +17,15 @@ from mtlsynth.speech import (
     relabel_corpus,
 )
 
+UNSEEN = "phones the voice never saw"  # tiny voices lack some held-out phones
+
+
+def _warnings(err):
+    """Warning lines of stderr, but the note on phones the voice never saw."""
+    return [
+        line for line in err.splitlines() if "warning" in line and UNSEEN not in line
+    ]
+
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
@@ -88,7 +97,7 @@ def test_train_say_evaluate_round_trip(held_out_voice, tmp_path, capsys):
     assert "en-GB-scotland" in out and "MCD dB" in out
     assert set(json.loads(report.read_text())) == {"en-US", "en-GB-scotland"}
     # the sentence held out in training, in both dialects, and nothing else
-    assert "Measures on 2 utterances" in out and "warning" not in err
+    assert "Measures on 2 utterances" in out and not _warnings(err)
     held = {d: ["utt0010"] for d in ("en-GB-scotland", "en-US")}
     assert ParametricSynthesizer.load(voice).held_out_ == held
 
@@ -107,8 +116,8 @@ def test_evaluate_scores_the_recorded_held_out_utterances_the_corpus_has(
     assert main(["evaluate", str(shrunk), "--voice", str(voice)]) == 0
     out, err = capsys.readouterr()
     assert "Measures on 1 utterances" in out
-    assert err.startswith("mtlsynth: warning: ") and err.count("warning") == 1
-    assert "lacks 1 of the voice's 2 held-out utterances" in err
+    assert len(_warnings(err)) == 1
+    assert "lacks 1 of the voice's 2 held-out utterances" in _warnings(err)[0]
     args = ["evaluate", str(shrunk), "--voice", str(voice), "--dialects", "en-US"]
     assert main(args) == 1
     assert "none of the voice's 1 held-out utterances" in capsys.readouterr().err
@@ -122,8 +131,7 @@ def test_evaluate_with_another_split_warns_of_training_utterances(
     assert main(["evaluate", corpus, "--voice", str(voice), "--holdout", "2"]) == 0
     out, err = capsys.readouterr()
     assert "Measures on 4 utterances" in out
-    warnings = [line for line in err.splitlines() if "warning" in line]
-    assert warnings == [
+    assert _warnings(err) == [
         "mtlsynth: warning: 2 of the 4 utterances scored were used to train the "
         "voice: their measures are optimistic"
     ]
@@ -140,7 +148,7 @@ def test_old_voice_files_evaluate_with_an_explicit_split(
     assert "--holdout" in err and "--all" in err
     assert main(["evaluate", corpus, "--voice", str(old), "--holdout", "1"]) == 0
     out, err = capsys.readouterr()
-    assert "Measures on 2 utterances" in out and "warning" not in err
+    assert "Measures on 2 utterances" in out and not _warnings(err)
 
 
 def test_a_voice_trained_on_everything_needs_a_split_or_all(tmp_path, capsys):
