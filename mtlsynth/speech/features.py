@@ -56,7 +56,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from mtlsynth.speech.phones import _NONE, _UNKNOWN, PhoneSequence
-from mtlsynth.speech.phonesets import PHONE_SETS, PhoneSet, detect_phone_set
+from mtlsynth.speech.phonesets import PhoneSet, detect_phone_set, get_phone_set
 
 __all__ = [
     "LinguisticFeatures",
@@ -213,14 +213,7 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
 
     def _given_phone_set(self) -> PhoneSet | None:
         """The ``phone_set`` parameter as a PhoneSet (None: detect it)."""
-        if self.phone_set is None or isinstance(self.phone_set, PhoneSet):
-            return self.phone_set
-        if self.phone_set not in PHONE_SETS:
-            raise ValueError(
-                f"unknown phone set {self.phone_set!r}; shipped sets are "
-                f"{list(PHONE_SETS)}, or pass a PhoneSet"
-            )
-        return PHONE_SETS[self.phone_set]
+        return None if self.phone_set is None else get_phone_set(self.phone_set)
 
     def _check_params(self) -> None:
         if int(self.context) != self.context or self.context < 0:

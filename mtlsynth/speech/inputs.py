@@ -160,7 +160,7 @@ def voice_sequence(
         # a phone the set itself has no twin for (eSpeak's ``A@`` in ARPAbet)
         # becomes what it became in a corpus relabelled into the set: the
         # voice saw that; only a phone spoken otherwise is news
-        _, by_set = translate(seq.phones, source, phone_set, stress=False)
+        _, by_set = translate(list(substitutions), source, phone_set, stress=False)
         substitutions = {b: p for b, p in substitutions.items() if by_set.get(b) != p}
     _report(seq.phones, source, substitutions)
     return PhoneSequence(tuple(phones), seq.frames, seq.word_index, seq.question)

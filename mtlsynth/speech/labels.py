@@ -13,6 +13,7 @@ import numpy as np
 
 from mtlsynth.speech._textgrid import read_tiers, textgrid_text
 from mtlsynth.speech.errors import CorpusError, where
+from mtlsynth.speech.phonesets import SILENCES
 from mtlsynth.utils.files import atomic_open
 
 __all__ = [
@@ -42,7 +43,7 @@ _PHONE_TIERS = ("phones", "phone", "phonemes", "segments")
 _WORD_TIERS = ("words", "word")
 
 # word intervals that mark no word; ``<unk>`` is a real, unknown word
-_SILENCE_WORDS = frozenset({"", "<eps>", "sil", "sp", "spn", "<sil>", "pau", "<p:>"})
+_SILENCE_WORDS = SILENCES | {"<sil>", "<p:>"}
 
 
 _FULL_CONTEXT = re.compile(r"^[^\^]*\^[^-]*-(?P<phone>[^+]*)\+[^=]*=")

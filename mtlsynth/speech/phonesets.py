@@ -43,6 +43,7 @@ __all__ = [
     "SILENCES",
     "PhoneSet",
     "detect_phone_set",
+    "get_phone_set",
     "read_phone_set",
     "translate",
 ]
@@ -336,6 +337,36 @@ PHONE_SETS: dict[str, PhoneSet] = {
 
 # the classes of eSpeak NG's English phones in voice files of formats 1 and 2
 _ESPEAK_FORMAT2 = _shipped("espeak_format2")
+
+
+def get_phone_set(value: str | PhoneSet, what: str = "phone set") -> PhoneSet:
+    """A phone set given by its name or as itself.
+
+    Parameters
+    ----------
+    value : str or PhoneSet
+        A name of :data:`PHONE_SETS`, or a set.
+    what : str, default="phone set"
+        What the set is, for the error message.
+
+    Returns
+    -------
+    PhoneSet
+        The set.
+
+    Raises
+    ------
+    ValueError
+        If ``value`` names no shipped set.
+    """
+    if isinstance(value, PhoneSet):
+        return value
+    if value not in PHONE_SETS:
+        raise ValueError(
+            f"unknown {what} {value!r}; shipped sets are {list(PHONE_SETS)}, "
+            "or pass a PhoneSet"
+        )
+    return PHONE_SETS[value]
 
 
 def read_phone_set(path: str | os.PathLike) -> PhoneSet:

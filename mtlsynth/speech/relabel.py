@@ -29,7 +29,12 @@ from mtlsynth.speech.labels import (
     write_htk_label,
     write_textgrid,
 )
-from mtlsynth.speech.phonesets import PHONE_SETS, PhoneSet, detect_phone_set, translate
+from mtlsynth.speech.phonesets import (
+    PhoneSet,
+    detect_phone_set,
+    get_phone_set,
+    translate,
+)
 from mtlsynth.speech.training import _corpus_words
 from mtlsynth.utils.files import atomic_open, check_output_path, link_or_copy
 from mtlsynth.utils.progress import Progress
@@ -38,18 +43,6 @@ __all__ = ["relabel_corpus"]
 
 # stripped from either end of a prompt's words
 _PUNCTUATION = string.punctuation + "“”‘’«»„‚–—…¿¡"
-
-
-def _phone_set(value: str | PhoneSet, what: str) -> PhoneSet:
-    """A phone set given by name or as a PhoneSet."""
-    if isinstance(value, PhoneSet):
-        return value
-    if value not in PHONE_SETS:
-        raise ValueError(
-            f"unknown {what} {value!r}; shipped sets are {list(PHONE_SETS)}, "
-            "or pass a PhoneSet"
-        )
-    return PHONE_SETS[value]
 
 
 def _dialect_folders(
@@ -226,7 +219,7 @@ def relabel_corpus(
     >>> tmp.cleanup()
     """
     source, out = Path(source), Path(out)
-    target = _phone_set(phone_set, "phone set")
+    target = get_phone_set(phone_set)
     if out.resolve() == source.resolve():
         raise ValueError(f"{out}: write the relabelled corpus to another folder")
     corpus = read_corpus(source)
@@ -236,7 +229,7 @@ def relabel_corpus(
     from_set = (
         detect_phone_set(counts)
         if source_phone_set is None
-        else _phone_set(source_phone_set, "source phone set")
+        else get_phone_set(source_phone_set, "source phone set")
     )
     names, substitutions = _relabelled(corpus, from_set, target, textgrid)
     words = _corpus_words(corpus, progress)

@@ -64,6 +64,7 @@ from mtlsynth.speech.models import (
 )
 from mtlsynth.speech.paramgen import DELTA_WINDOWS, mlpg
 from mtlsynth.speech.phones import PhoneSequence
+from mtlsynth.speech.phonesets import get_phone_set
 from mtlsynth.speech.saving import restore_voice, voice_contents
 from mtlsynth.speech.training import (
     TrainingData,
@@ -374,8 +375,8 @@ class ParametricSynthesizer(BaseEstimator):
         if not isinstance(corpus, Corpus) or len(corpus) == 0:
             raise ValueError("fit needs a non-empty Corpus")
         held = held_out_names(corpus, held_out)
-        features = self.features or LinguisticFeatures()
-        check_corpus_phones(corpus, features._given_phone_set())
+        given = None if self.features is None else self.features.phone_set
+        check_corpus_phones(corpus, None if given is None else get_phone_set(given))
         dur, ac, _ = self._default_models()
         stride = 1
         if hasattr(ac, "fit_statistics"):
