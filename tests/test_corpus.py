@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from mtlsynth.speech import CorpusError, read_wav, write_wav
+from mtlsynth.speech.audio import write_wav_stream
 from mtlsynth.speech.corpus import CachedFeatures, extract_features, read_corpus
 from mtlsynth.speech.labels import (
     Label,
@@ -203,6 +204,29 @@ def test_wav_round_trip_and_errors(tmp_path):
         read_wav(tmp_path / "junk.wav")
     with pytest.raises(ValueError, match="1-D"):
         write_wav(path, np.zeros((10, 2)), FS)
+
+
+def test_wav_written_piece_by_piece_is_the_wav_of_the_whole(tmp_path):
+    pieces = [_tone(0.3), np.zeros(0), _tone(0.2, 300.0)]
+    assert write_wav_stream(tmp_path / "s.wav", iter(pieces), FS) == sum(
+        map(len, pieces)
+    )
+    write_wav(tmp_path / "w.wav", np.concatenate(pieces), FS)
+    assert (tmp_path / "s.wav").read_bytes() == (tmp_path / "w.wav").read_bytes()
+
+
+def test_a_failing_piece_leaves_no_wav_behind(tmp_path):
+    def pieces():
+        yield _tone(0.3)
+        raise ValueError("no words to speak")
+
+    (tmp_path / "old.wav").write_bytes(b"old")
+    with pytest.raises(ValueError, match="no words"):
+        write_wav_stream(tmp_path / "old.wav", pieces(), FS)
+    with pytest.raises(ValueError, match="NaN"):
+        write_wav_stream(tmp_path / "new.wav", [_tone(0.1), np.array([np.nan])], FS)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.wav"]
+    assert (tmp_path / "old.wav").read_bytes() == b"old"
 
 
 def test_read_corpus(tmp_path):

@@ -523,3 +523,28 @@ def test_a_loud_burst_is_limited_without_quieting_the_rest():
     assert np.abs(out).max() <= 0.99
     order = np.argsort(wave)
     assert np.all(np.diff(out[order]) >= 0)  # monotone: no folding
+
+
+LONG_TEXT = "The old man sat by the river. Was it cold? " * 3 + "Yes!"
+
+
+def test_text_is_spoken_sentence_by_sentence_each_as_loud_as_alone(synth):
+    pieces = list(synth.synthesize_sentences(LONG_TEXT, dialect="en-GB-scotland"))
+    assert len(pieces) == 7
+    alone = [
+        synth.synthesize(s, dialect="en-GB-scotland")[0]
+        for s in ("The old man sat by the river.", "Was it cold?", "Yes!")
+    ]
+    for i, piece in enumerate(pieces):
+        np.testing.assert_array_equal(piece, alone[2 if i == 6 else i % 2])
+    whole, _ = synth.synthesize(LONG_TEXT, dialect="en-GB-scotland")
+    np.testing.assert_array_equal(whole, np.concatenate(pieces))
+
+
+def test_sentences_are_checked_before_any_is_spoken(synth):
+    with pytest.raises(ValueError, match="unknown dialect"):
+        synth.synthesize_sentences(LONG_TEXT, dialect="xx-YY")
+    with pytest.raises(ValueError, match="no words to speak"):
+        synth.synthesize_sentences("... !? --", dialect="en-US")
+    with pytest.raises(ValueError, match="accent strength"):
+        synth.synthesize_sentences(LONG_TEXT, dialect="en-US", accent_strength=9)

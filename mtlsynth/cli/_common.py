@@ -6,7 +6,16 @@ import argparse
 import sys
 from typing import Any
 
-__all__ = ["count", "frontends", "holdout", "jobs", "log", "phone_set", "table"]
+__all__ = [
+    "count",
+    "frontends",
+    "holdout",
+    "jobs",
+    "log",
+    "peak_memory",
+    "phone_set",
+    "table",
+]
 
 _COLUMNS = (
     ("mcd_db", "MCD dB"),
@@ -19,6 +28,28 @@ _COLUMNS = (
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def peak_memory() -> str:
+    """The peak resident memory of this process and of its largest worker.
+
+    Returns
+    -------
+    str
+        For example ``"peak memory 2.31 GB (largest finished worker 0.84
+        GB)"``; joblib's workers finish only at the exit, so they are counted
+        only when some worker has ended.
+    """
+    import resource
+
+    # ru_maxrss is in kilobytes on Linux, bytes on macOS
+    unit = 1 if sys.platform == "darwin" else 1024
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * unit
+    text = f"peak memory {own / 2**30:.2f} GB"
+    if workers:
+        text += f" (largest finished worker {workers / 2**30:.2f} GB)"
+    return text
 
 
 def table(results: dict[str, dict[str, float]]) -> str:

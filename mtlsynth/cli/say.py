@@ -14,6 +14,9 @@ __all__ = ["add_parser", "run"]
 def run(args: argparse.Namespace) -> int:
     """Speak text, or phones in the voice's phone set, with a trained voice.
 
+    Text is spoken and written sentence by sentence, so its length is not
+    bounded by memory.
+
     Parameters
     ----------
     args : argparse.Namespace
@@ -25,21 +28,22 @@ def run(args: argparse.Namespace) -> int:
     status : int
         Exit status, 0 on success.
     """
-    from mtlsynth.speech.audio import write_wav
+    from mtlsynth.speech.audio import write_wav_stream
     from mtlsynth.speech.synthesizer import ParametricSynthesizer
 
     if (args.text is None) == (args.phones is None):
         raise ValueError("say needs either TEXT or --phones, not both")
     check_output_path(args.output)
     synth = ParametricSynthesizer.load(args.voice)
+    synth.progress = True  # of a long text's sentences
     if args.frontend is not None:
         synth.frontend = args.frontend
     utterance = args.text if args.phones is None else args.phones.split()
-    wave, fs = synth.synthesize(
+    sentences = synth.synthesize_sentences(
         utterance, dialect=args.dialect, accent_strength=args.accent_strength
     )
-    write_wav(args.output, wave, fs)
-    print(f"Wrote {len(wave) / fs:.2f} s of {args.dialect} speech to {args.output}")
+    n = write_wav_stream(args.output, sentences, synth.fs_)
+    print(f"Wrote {n / synth.fs_:.2f} s of {args.dialect} speech to {args.output}")
     return 0
 
 

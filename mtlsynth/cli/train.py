@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 import time
 
-from mtlsynth.cli._common import count, frontends, holdout, jobs, log, phone_set
+from mtlsynth.cli._common import (
+    count,
+    frontends,
+    holdout,
+    jobs,
+    log,
+    peak_memory,
+    phone_set,
+)
 from mtlsynth.utils.files import check_output_path
 
 __all__ = ["add_parser", "run"]
@@ -59,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
         f"Trained on {len(corpus)} utterances of {len(synth.dialects_)} dialects "
         f"in {time.perf_counter() - start:.0f} s; saved {args.output}"
     )
+    log(peak_memory())
     return 0
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import struct
 import warnings
+import wave
+from collections.abc import Iterable
 
 import numpy as np
 import scipy.io.wavfile
@@ -17,6 +19,7 @@ __all__ = [
     "limit_peaks",
     "read_wav",
     "write_wav",
+    "write_wav_stream",
 ]
 
 
@@ -103,16 +106,59 @@ def write_wav(path: str | os.PathLike, x: np.ndarray, fs: int) -> None:
     ValueError
         If ``x`` is not 1-D or not finite.
     """
+    write_wav_stream(path, [x], fs)
+
+
+def write_wav_stream(
+    path: str | os.PathLike, pieces: Iterable[np.ndarray], fs: int
+) -> int:
+    """Write mono waveforms one after another as one 16-bit PCM wav, atomically.
+
+    Each piece is written when it comes, so a long recording never has to
+    be held in memory; the file appears at ``path`` only once it is whole.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Destination file; its folder is created if needed.
+    pieces : iterable of ndarray of shape (n_samples,)
+        Float samples in [-1, 1] (clipped) or int16 samples (written as is).
+    fs : int
+        Sample rate in Hz.
+
+    Returns
+    -------
+    int
+        Number of samples written.
+
+    Raises
+    ------
+    ValueError
+        If a piece is not 1-D or not finite (nothing is written).
+    """
+    n = 0
+    with atomic_open(path, "wb") as f, wave.open(f, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(int(fs))
+        for x in pieces:
+            samples = _pcm16(x)
+            out.writeframes(samples.astype("<i2").tobytes())
+            n += len(samples)
+    return n
+
+
+def _pcm16(x: np.ndarray) -> np.ndarray:
+    """Samples as int16: floats scaled by 32768 and clipped, int16 as they are."""
     x = np.asarray(x)
     if x.ndim != 1:
         raise ValueError(f"waveform must be 1-D, got shape {x.shape}")
-    if x.dtype != np.int16:
-        x = np.asarray(x, dtype=np.float64)
-        if not np.all(np.isfinite(x)):
-            raise ValueError("waveform contains NaN or infinite samples")
-        x = np.round(np.clip(x, -1.0, 32767 / 32768) * 32768.0).astype(np.int16)
-    with atomic_open(path, "wb") as f:
-        scipy.io.wavfile.write(f, int(fs), x)
+    if x.dtype == np.int16:
+        return x
+    x = np.asarray(x, dtype=np.float64)
+    if not np.all(np.isfinite(x)):
+        raise ValueError("waveform contains NaN or infinite samples")
+    return np.round(np.clip(x, -1.0, 32767 / 32768) * 32768.0).astype(np.int16)
 
 
 def limit_peaks(

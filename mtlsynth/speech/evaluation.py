@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import warnings
 from collections import Counter
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -30,7 +31,7 @@ METRICS = ("mcd_db", "f0_rmse_hz", "vuv_error_pct", "bap_db", "dur_rmse_ms")
 
 
 def evaluate_voice(
-    voice: Any, corpus: Corpus, vocoder_features: Any
+    voice: Any, corpus: Corpus, analyze: Callable[[Corpus], Sequence]
 ) -> dict[str, dict[str, float]]:
     """Objective measures of a trained voice on utterances, per dialect.
 
@@ -44,18 +45,33 @@ def evaluate_voice(
     voice : ParametricSynthesizer
         A trained voice.
     corpus : Corpus
-        Utterances to score.
-    vocoder_features : sequence of VocoderFeatures
-        Their WORLD analysis with the voice's settings, in the corpus's order.
+        Utterances to score, at the voice's sample rate.
+    analyze : callable
+        ``analyze(corpus)`` gives the WORLD analysis of the utterances with
+        the voice's settings (a sequence of VocoderFeatures in the corpus's
+        order); called once the corpus is checked.
 
     Returns
     -------
     dict of str to dict of str to float
         For every dialect: ``mcd_db`` (c_0 excluded), ``f0_rmse_hz``,
         ``vuv_error_pct``, ``bap_db`` and ``dur_rmse_ms``.
+
+    Raises
+    ------
+    ValueError
+        If the corpus is empty or not at the voice's sample rate.
     """
+    if not isinstance(corpus, Corpus) or len(corpus) == 0:
+        raise ValueError("evaluate needs a non-empty Corpus")
+    if int(corpus.fs) != voice.fs_:
+        raise ValueError(
+            f"{corpus.root}: the corpus is sampled at {corpus.fs} Hz but the "
+            f"voice at {voice.fs_} Hz; evaluate it on speech at {voice.fs_} Hz"
+        )
+    warn_if_trained_on(corpus, getattr(voice, "training_utterances_", None))
     fp = float(voice.frame_period)
-    feats = vocoder_features
+    feats = analyze(corpus)
     words = (
         _corpus_words(corpus, False)
         if voice.use_words

@@ -14,6 +14,7 @@ voice refuses.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections import Counter
 from collections.abc import Mapping
@@ -24,11 +25,25 @@ from mtlsynth.speech.errors import PhoneSubstitutionWarning
 from mtlsynth.speech.phones import PhoneSequence
 from mtlsynth.speech.phonesets import PHONE_SETS, translate
 
-__all__ = ["MAX_SUBSTITUTED", "check_frontend", "frontend_dialect", "voice_sequence"]
+__all__ = [
+    "MAX_SUBSTITUTED",
+    "MAX_WORDS",
+    "check_frontend",
+    "frontend_dialect",
+    "split_text",
+    "voice_sequence",
+    "voice_sequences",
+]
 
 #: Largest share of an utterance's speech phones that may be replaced by
 #: their nearest seen phones; beyond it a voice refuses to speak.
 MAX_SUBSTITUTED = 1 / 3
+
+#: Most words spoken as one utterance (see :func:`split_text`).
+MAX_WORDS = 60
+
+# after a sentence's final mark and any closing quotes or brackets, or a blank line
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+|\n\s*\n")
 
 
 def check_frontend(frontends: Any) -> dict[str, str] | str | None:
@@ -103,10 +118,52 @@ def frontend_dialect(dialect: str, frontends: Any) -> str:
     )
 
 
+def split_text(text: str, max_words: int = MAX_WORDS) -> list[str]:
+    """The sentences of a text, each short enough to speak as one utterance.
+
+    A sentence ends at ``.``, ``!``, ``?`` or ``…`` (and any closing quotes
+    or brackets) before white space, or at a blank line. A sentence longer
+    than ``max_words`` words is cut after its last comma, semicolon or
+    colon within the limit, or at the limit where it has none.
+
+    Parameters
+    ----------
+    text : str
+        Text of any length.
+    max_words : int, default=MAX_WORDS
+        Most words in one piece.
+
+    Returns
+    -------
+    list of str
+        The pieces, in order, without empty ones.
+
+    Examples
+    --------
+    >>> split_text("Hello there. Is it you?  Yes!")
+    ['Hello there.', 'Is it you?', 'Yes!']
+    >>> split_text("one, two three, four five", max_words=3)
+    ['one, two three,', 'four five']
+    """
+    pieces = []
+    for sentence in _SENTENCE_END.split(text):
+        words = sentence.split()
+        while len(words) > max_words:
+            cut = max(
+                (i + 1 for i, w in enumerate(words[:max_words]) if w[-1] in ",;:"),
+                default=max_words,
+            )
+            pieces.append(" ".join(words[:cut]))
+            words = words[cut:]
+        if words:
+            pieces.append(" ".join(words))
+    return pieces
+
+
 def voice_sequence(
     utterance: Any, *, dialect: str, frontends: Any, features: Any, frame_period: float
 ) -> PhoneSequence:
-    """The phones a voice speaks for text or for phones.
+    """The phones a voice speaks for text or for phones, as one utterance.
 
     Parameters
     ----------
@@ -132,7 +189,64 @@ def voice_sequence(
         If the text is empty, a phone is not in the voice's set, or too many
         phones are outside what the voice saw.
     """
-    phone_set = features.phone_set_
+    source, seq = _read(utterance, dialect, frontends, features, frame_period)
+    translated, substitutions = _translate(seq, source, features)
+    _report(seq.phones, source, substitutions)
+    return translated
+
+
+def voice_sequences(
+    utterance: Any, *, dialect: str, frontends: Any, features: Any, frame_period: float
+) -> list[PhoneSequence]:
+    """The phones a voice speaks, one utterance per sentence of a text.
+
+    Text is cut into sentences (:func:`split_text`), each transcribed on its
+    own; substitutions are reported once for the whole text. Phones or a
+    Label are one utterance.
+
+    Parameters
+    ----------
+    utterance : str, Label, Pronunciation, PhoneSequence or sequence of str
+        Text, or phones in the voice's phone set.
+    dialect : str
+        Dialect to speak.
+    frontends : None, str or mapping of str to str
+        The voice's ``frontend`` setting.
+    features : LinguisticFeatures
+        The voice's fitted features (phone set, inventory, stress).
+    frame_period : float
+        Frame shift in milliseconds (durations of a Label).
+
+    Returns
+    -------
+    list of PhoneSequence
+        One per sentence with words to speak, in order.
+
+    Raises
+    ------
+    ValueError
+        As :func:`voice_sequence`, for the text as a whole.
+    """
+    if not isinstance(utterance, str):
+        utterance = [utterance]
+    else:
+        if not utterance.strip():
+            raise ValueError("text is empty")
+        # a piece of punctuation alone ("...") has nothing to say
+        utterance = [s for s in split_text(utterance) if any(map(str.isalnum, s))]
+        if not utterance:
+            raise ValueError("no words to speak in the text")
+    read = [_read(u, dialect, frontends, features, frame_period) for u in utterance]
+    translated = [_translate(seq, source, features) for source, seq in read]
+    source = read[0][0]
+    phones = tuple(p for _, seq in read for p in seq.phones)
+    substitutions = {b: p for _, subs in translated for b, p in subs.items()}
+    _report(phones, source, substitutions)
+    return [seq for seq, _ in translated]
+
+
+def _read(utterance, dialect, frontends, features, frame_period):
+    """The phone set an input is written in, and its phones (text transcribed)."""
     if isinstance(utterance, str):
         if not utterance.strip():
             raise ValueError("text is empty")
@@ -143,12 +257,16 @@ def voice_sequence(
             raise ValueError(f"no words to speak in {utterance!r}")
         question = utterance.strip().endswith("?")
         seq = PhoneSequence(pron.phones, None, pron.word_index, question)
-        source = PHONE_SETS["espeak"]
-    else:
-        seq = PhoneSequence.coerce(utterance, frame_period=frame_period)
-        if not seq.phones:
-            raise ValueError("the utterance has no phones")
-        source = phone_set
+        return PHONE_SETS["espeak"], seq
+    seq = PhoneSequence.coerce(utterance, frame_period=frame_period)
+    if not seq.phones:
+        raise ValueError("the utterance has no phones")
+    return features.phone_set_, seq
+
+
+def _translate(seq: PhoneSequence, source: Any, features: Any) -> tuple:
+    """Phones in the voice's set and the seen phones that stand in for others."""
+    phone_set = features.phone_set_
     phones, substitutions = translate(
         seq.phones,
         source,
@@ -162,8 +280,8 @@ def voice_sequence(
         # voice saw that; only a phone spoken otherwise is news
         _, by_set = translate(list(substitutions), source, phone_set, stress=False)
         substitutions = {b: p for b, p in substitutions.items() if by_set.get(b) != p}
-    _report(seq.phones, source, substitutions)
-    return PhoneSequence(tuple(phones), seq.frames, seq.word_index, seq.question)
+    translated = PhoneSequence(tuple(phones), seq.frames, seq.word_index, seq.question)
+    return translated, substitutions
 
 
 def _report(phones: tuple[str, ...], source: Any, substitutions: dict) -> None:

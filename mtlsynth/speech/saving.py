@@ -7,15 +7,23 @@ module knows which attributes of a
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
 
+from mtlsynth.speech.errors import VoiceFileError
 from mtlsynth.speech.features import LinguisticFeatures
 from mtlsynth.speech.phonesets import _ESPEAK_FORMAT2, PhoneSet
-from mtlsynth.speech.voicefile import check_model, dump_estimator, load_estimator
+from mtlsynth.speech.voicefile import (
+    check_model,
+    check_voice,
+    dump_estimator,
+    load_estimator,
+    read_voice,
+)
 
-__all__ = ["SETTINGS", "restore_voice", "voice_contents"]
+__all__ = ["SETTINGS", "load_voice", "voice_contents"]
 
 #: The synthesizer's settings a voice file keeps.
 SETTINGS = (
@@ -95,6 +103,43 @@ def voice_contents(voice: Any) -> tuple[dict, dict[str, np.ndarray]]:
     arrays["target_std"] = voice.target_std_
     arrays["variance"] = voice.variance_
     return meta, arrays
+
+
+def load_voice(cls: type, path: str | os.PathLike) -> Any:
+    """A trained voice from its file, checked field by field.
+
+    Parameters
+    ----------
+    cls : type
+        The synthesizer class
+        (:class:`~mtlsynth.speech.synthesizer.ParametricSynthesizer`).
+    path : str or path-like
+        The voice file.
+
+    Returns
+    -------
+    ParametricSynthesizer
+        The trained synthesizer.
+
+    Raises
+    ------
+    VoiceFileError
+        If the file is unreadable or breaks the schema of its format; the
+        one-line message names the file and the field at fault.
+    """
+    meta, arrays = read_voice(path)
+    try:
+        check_voice(meta, arrays)
+        voice = cls(progress=False, **meta["synthesizer"])
+        restore_voice(voice, meta, arrays)
+    except VoiceFileError as error:
+        raise VoiceFileError(f"{path}: {error}") from None
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
+        message = " ".join(str(error).split())
+        raise VoiceFileError(
+            f"{path}: incomplete or inconsistent voice file: {message}"
+        ) from None
+    return voice
 
 
 def restore_voice(voice: Any, meta: dict, arrays: dict) -> None:

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -51,10 +52,9 @@ from mtlsynth.speech.evaluation import (
     evaluate_voice,
     held_out_names,
     utterance_names,
-    warn_if_trained_on,
 )
 from mtlsynth.speech.features import LinguisticFeatures
-from mtlsynth.speech.inputs import check_frontend, voice_sequence
+from mtlsynth.speech.inputs import check_frontend, voice_sequence, voice_sequences
 from mtlsynth.speech.inventory import check_corpus_phones
 from mtlsynth.speech.models import (
     fit_model,
@@ -65,7 +65,7 @@ from mtlsynth.speech.models import (
 from mtlsynth.speech.paramgen import DELTA_WINDOWS, mlpg
 from mtlsynth.speech.phones import PhoneSequence
 from mtlsynth.speech.phonesets import get_phone_set
-from mtlsynth.speech.saving import restore_voice, voice_contents
+from mtlsynth.speech.saving import load_voice, voice_contents
 from mtlsynth.speech.training import (
     TrainingData,
     collect_training_data,
@@ -74,12 +74,9 @@ from mtlsynth.speech.training import (
     target_normalization,
 )
 from mtlsynth.speech.voicefile import (
-    VoiceFileError,
-    check_voice,
-    read_voice,
     write_voice,
 )
-from mtlsynth.utils.progress import reporting
+from mtlsynth.utils.progress import Progress, reporting
 
 __all__ = [
     "ACCENT_STRENGTH_RANGE",
@@ -114,22 +111,6 @@ def _frames_from_durations(log_frames: np.ndarray) -> np.ndarray:
     bounds = np.round(np.cumsum(cont)).astype(np.int64)
     frames = np.diff(bounds, prepend=0)
     return np.maximum(frames, 1)
-
-
-def _postfilter(mcep: np.ndarray, beta: float, alpha: float, fft_size: int):
-    """Multiply ``c_2..`` by ``beta``, then restore each frame's energy via ``c_0``."""
-    if beta == 1.0:
-        return mcep
-    out = mcep.copy()
-    out[:, 2:] *= beta
-    before = vocoder.envelope_from_mcep(mcep, alpha=alpha, fft_size=fft_size)
-    after = vocoder.envelope_from_mcep(out, alpha=alpha, fft_size=fft_size)
-    unit = np.zeros((1, mcep.shape[1]))
-    unit[0, 0] = 1.0
-    per_c0 = np.log(vocoder.envelope_from_mcep(unit, alpha=alpha, fft_size=fft_size))
-    slope = float(per_c0[0, 0])
-    out[:, 0] += np.log(before.sum(axis=1) / after.sum(axis=1)) / slope
-    return out
 
 
 class ParametricSynthesizer(BaseEstimator):
@@ -560,10 +541,11 @@ class ParametricSynthesizer(BaseEstimator):
                 f"{list(frontend.DIALECTS)}"
             )
 
-    def _sequence(self, utterance: Any, dialect: str) -> PhoneSequence:
+    def _sequence(self, utterance: Any, dialect: str, *, sentences: bool = False):
         """Phones of text (through the dialect's front end) or of phones, in
-        the voice's phone set (see :mod:`mtlsynth.speech.inputs`)."""
-        return voice_sequence(
+        the voice's phone set (see :mod:`mtlsynth.speech.inputs`); with
+        ``sentences``, a list of one PhoneSequence per sentence of text."""
+        return (voice_sequences if sentences else voice_sequence)(
             utterance,
             dialect=dialect,
             frontends=check_frontend(self.frontend),
@@ -711,8 +693,8 @@ class ParametricSynthesizer(BaseEstimator):
         else:
             voiced = voiced_probability(self.voicing_model_, X, dialect, s) > 0.5
         if postfilter:
-            mcep = _postfilter(
-                mcep, float(self.postfilter), self.alpha_, self.fft_size_
+            mcep = vocoder.postfilter(
+                mcep, float(self.postfilter), alpha=self.alpha_, fft_size=self.fft_size_
             )
         return vocoder.VocoderFeatures(
             fs=self.fs_,
@@ -738,8 +720,9 @@ class ParametricSynthesizer(BaseEstimator):
         Parameters
         ----------
         text_or_label : str, Label, Pronunciation, PhoneSequence or sequence of str
-            Text (transcribed with eSpeak NG in the dialect; its timing is
-            ignored) or phones.
+            Text (transcribed with eSpeak NG in the dialect, sentence by
+            sentence as :meth:`synthesize_sentences` does) or phones (a
+            Label's timing is ignored unless ``durations="label"``).
         dialect : str
             Dialect to speak: one seen in training, or an eSpeak NG dialect
             spoken with the shared models.
@@ -748,7 +731,8 @@ class ParametricSynthesizer(BaseEstimator):
             dialect, below 0 a move away from it; in
             :data:`ACCENT_STRENGTH_RANGE`.
         durations : array-like of int or "label", optional
-            Frames per phone; default predicted.
+            Frames per phone of the utterance, spoken as one; default
+            predicted.
 
         Returns
         -------
@@ -761,14 +745,63 @@ class ParametricSynthesizer(BaseEstimator):
         fs : int
             Sample rate in Hz.
         """
+        if durations is None:
+            pieces = self.synthesize_sentences(
+                text_or_label, dialect=dialect, accent_strength=accent_strength
+            )
+            return np.concatenate(list(pieces)), self.fs_
+        return self._wave(text_or_label, dialect, accent_strength, durations), self.fs_
+
+    def _wave(self, utterance, dialect, accent_strength, durations) -> np.ndarray:
+        """The waveform of one utterance, postfiltered and peak-limited."""
         params = self.predict_parameters(
-            text_or_label,
+            utterance,
             dialect=dialect,
             accent_strength=accent_strength,
             durations=durations,
             postfilter=True,
         )
-        return limit_peaks(vocoder.synthesize(params)), self.fs_
+        return limit_peaks(vocoder.synthesize(params))
+
+    def synthesize_sentences(
+        self, text_or_label: Any, *, dialect: str, accent_strength: float = 1.0
+    ) -> Iterator[np.ndarray]:
+        """Speak text one sentence at a time, for texts of any length.
+
+        The text is cut into sentences (see
+        :func:`~mtlsynth.speech.inputs.split_text`) and transcribed at once,
+        so that bad input is refused and substitutions are reported before
+        anything is spoken; each sentence is then synthesized when asked
+        for, so memory holds one sentence, and every sentence is as loud as
+        it would be alone.
+
+        Parameters
+        ----------
+        text_or_label : str, Label, Pronunciation, PhoneSequence or sequence of str
+            Text, or phones (one utterance).
+        dialect : str
+            Dialect to speak.
+        accent_strength : float, default=1.0
+            As in :meth:`synthesize`.
+
+        Returns
+        -------
+        iterator of ndarray
+            The waveform of each sentence in turn, at ``fs_``, as
+            :meth:`synthesize` returns it.
+        """
+        self._check_fitted()
+        self._check_dialect(dialect)
+        self._strength(accent_strength)
+        sequences = self._sequence(text_or_label, dialect, sentences=True)
+
+        def waves() -> Iterator[np.ndarray]:
+            bar = Progress(len(sequences), "sentences", enabled=self.progress)
+            for seq in sequences:
+                yield self._wave(seq, dialect, accent_strength, None)
+                bar.update()
+
+        return waves()
 
     # ------------------------------------------------------------ evaluate
 
@@ -815,15 +848,9 @@ class ParametricSynthesizer(BaseEstimator):
             any analysis).
         """
         self._check_fitted()
-        if not isinstance(corpus, Corpus) or len(corpus) == 0:
-            raise ValueError("evaluate needs a non-empty Corpus")
-        if int(corpus.fs) != self.fs_:
-            raise ValueError(
-                f"{corpus.root}: the corpus is sampled at {corpus.fs} Hz but the "
-                f"voice at {self.fs_} Hz; evaluate it on speech at {self.fs_} Hz"
-            )
-        warn_if_trained_on(corpus, getattr(self, "training_utterances_", None))
-        return evaluate_voice(self, corpus, self._vocoder_features(corpus, lazy=True))
+        return evaluate_voice(
+            self, corpus, lambda c: self._vocoder_features(c, lazy=True)
+        )
 
     # ----------------------------------------------------------- save/load
 
@@ -841,8 +868,7 @@ class ParametricSynthesizer(BaseEstimator):
             If a model is of a class voice files cannot store.
         """
         self._check_fitted()
-        meta, arrays = voice_contents(self)
-        write_voice(path, meta, arrays)
+        write_voice(path, *voice_contents(self))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> ParametricSynthesizer:
@@ -866,21 +892,4 @@ class ParametricSynthesizer(BaseEstimator):
             (:func:`~mtlsynth.speech.voicefile.check_voice`); the one-line
             message names the file and the field at fault.
         """
-        meta, arrays = read_voice(path)
-        try:
-            return cls._from_voice(meta, arrays)
-        except VoiceFileError as error:
-            raise VoiceFileError(f"{path}: {error}") from None
-        except (AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
-            message = " ".join(str(error).split())
-            raise VoiceFileError(
-                f"{path}: incomplete or inconsistent voice file: {message}"
-            ) from None
-
-    @classmethod
-    def _from_voice(cls, meta: dict, arrays: dict) -> ParametricSynthesizer:
-        """The synthesizer of checked voice metadata and arrays."""
-        check_voice(meta, arrays)
-        synth = cls(progress=False, **meta["synthesizer"])
-        restore_voice(synth, meta, arrays)
-        return synth
+        return load_voice(cls, path)

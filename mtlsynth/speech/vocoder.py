@@ -48,6 +48,7 @@ __all__ = [
     "default_alpha",
     "envelope_from_mcep",
     "mcep_from_envelope",
+    "postfilter",
     "synthesize",
 ]
 
@@ -391,6 +392,44 @@ class VocoderFeatures:
             vuv=(matrix[:, order + 2] > 0.5).astype(np.float64),
             bap=matrix[:, order + 3 :].copy(),
         )
+
+
+def postfilter(
+    mcep: np.ndarray, beta: float, *, alpha: float, fft_size: int
+) -> np.ndarray:
+    """Sharpen the formants of mel-cepstra, keeping each frame's energy.
+
+    Multiplies ``c_2, c_3, ...`` by ``beta``, then moves ``c_0`` so that
+    every frame's spectral power is what it was.
+
+    Parameters
+    ----------
+    mcep : ndarray of shape (n_frames, order + 1)
+        Mel-cepstra.
+    beta : float
+        Factor of the higher coefficients (1 leaves them).
+    alpha : float
+        Frequency warping of the mel-cepstra.
+    fft_size : int
+        FFT size of the spectral envelope.
+
+    Returns
+    -------
+    ndarray of shape (n_frames, order + 1)
+        The filtered mel-cepstra (``mcep`` itself if ``beta`` is 1).
+    """
+    if beta == 1.0:
+        return mcep
+    out = mcep.copy()
+    out[:, 2:] *= beta
+    before = envelope_from_mcep(mcep, alpha=alpha, fft_size=fft_size)
+    after = envelope_from_mcep(out, alpha=alpha, fft_size=fft_size)
+    unit = np.zeros((1, mcep.shape[1]))
+    unit[0, 0] = 1.0
+    per_c0 = envelope_from_mcep(unit, alpha=alpha, fft_size=fft_size)
+    slope = float(np.log(per_c0[0, 0]))
+    out[:, 0] += np.log(before.sum(axis=1) / after.sum(axis=1)) / slope
+    return out
 
 
 def _as_waveform(x: np.ndarray, fs: int, frame_period: float) -> np.ndarray:
