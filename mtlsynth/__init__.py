@@ -21,6 +21,7 @@ from mtlsynth._proximal_cv import ProximalRegressorCV, proximal_path
 from mtlsynth._shared import SharedLeastSquares
 from mtlsynth._solvers import FISTA
 from mtlsynth._stats import TaskStatistics, accumulate_statistics
+from mtlsynth._task_relations import TaskRelationRegressor, task_similarity
 from mtlsynth._tasks import MultiTaskMixin, stack_tasks, unstack_tasks
 from mtlsynth.model_selection import TaskKFold
 
@@ -35,10 +36,12 @@ __all__ = [
     "ProximalRegressorCV",
     "SharedLeastSquares",
     "TaskKFold",
+    "TaskRelationRegressor",
     "TaskStatistics",
     "__version__",
     "accumulate_statistics",
     "proximal_path",
     "stack_tasks",
+    "task_similarity",
     "unstack_tasks",
 ]

@@ -256,7 +256,7 @@ class ProximalRegressor(_ProximalRegressorBase, BaseEstimator):
     S_t X_t)`` and one iteration costs ``O(n_tasks n_features^2 n_targets)``
     whatever the number of samples. ``partial_fit`` adds a batch to the
     statistics and refits from the previous solution. The solver stops on a
-    duality gap for norm penalties (``L1``, ``L21``, ``TraceNorm``) and on a
+    duality gap for norm penalties (``L1``, ``L21``, ``L1Inf``, ``TraceNorm``) and on a
     KKT residual otherwise.
 
     Parameters

@@ -5,8 +5,14 @@ import pytest
 from scipy.optimize import minimize
 from sklearn.base import clone
 
-from mtlsynth._prox import block_soft_threshold, soft_threshold, svd_shrink
-from mtlsynth.penalties import L1, L2, L21, SumPenalty, TaskGraph, TraceNorm
+from mtlsynth._prox import (
+    block_soft_threshold,
+    linf_shrink,
+    project_l1_ball,
+    soft_threshold,
+    svd_shrink,
+)
+from mtlsynth.penalties import L1, L2, L21, L1Inf, SumPenalty, TaskGraph, TraceNorm
 
 SHAPE = (3, 4, 2)
 
@@ -30,8 +36,8 @@ def _numeric_prox(penalty, v, step):
 
 @pytest.mark.parametrize(
     "penalty",
-    [L1(0.4), L21(0.6), L21(0.4, group="feature_output"), TraceNorm(0.8)],
-    ids=["L1", "L21", "L21-output", "TraceNorm"],
+    [L1(0.4), L21(0.6), L21(0.4, group="feature_output"), TraceNorm(0.8), L1Inf(0.5)],
+    ids=["L1", "L21", "L21-output", "TraceNorm", "L1Inf"],
 )
 def test_prox_minimizes_its_objective(penalty):
     rng = np.random.default_rng(0)
@@ -149,3 +155,114 @@ def test_svd_shrink_matches_the_thin_svd(shape, relative):
     threshold = relative * s[0]
     expected = (U * np.maximum(s - threshold, 0.0)) @ Vt
     np.testing.assert_allclose(svd_shrink(M, threshold), expected, atol=1e-10)
+
+
+def _cvxpy_linf_prox(v, threshold, group):
+    """The l1,inf prox of ``v`` by cvxpy, groups as rows of a matrix."""
+    import cvxpy as cp
+
+    T, d, q = v.shape
+    rows = v.transpose(1, 0, 2).reshape(d, T * q)
+    if group == "feature_output":
+        rows = v.transpose(1, 2, 0).reshape(d * q, T)
+    x = cp.Variable(rows.shape)
+    cost = 0.5 * cp.sum_squares(x - rows) + threshold * cp.sum(cp.max(cp.abs(x), 1))
+    cp.Problem(cp.Minimize(cost)).solve(
+        solver=cp.CLARABEL, tol_gap_abs=1e-14, tol_gap_rel=1e-14, tol_feas=1e-14
+    )
+    if group == "feature_output":
+        return x.value.reshape(d, q, T).transpose(2, 0, 1)
+    return x.value.reshape(d, T, q).transpose(1, 0, 2)
+
+
+@pytest.mark.parametrize("group", ["feature", "feature_output"])
+@pytest.mark.parametrize("threshold", [0.0, 0.3, 1.5, 100.0])
+def test_l1inf_prox_matches_cvxpy(group, threshold):
+    rng = np.random.default_rng(7)
+    v = rng.normal(size=(4, 6, 3))
+    v[:, 0] = 0.0  # an all-zero group
+    v[:, 1, :] = 2.0  # ties
+    ours = L1Inf(threshold / 0.5, group=group).prox(v, 0.5)
+    np.testing.assert_allclose(ours, _cvxpy_linf_prox(v, threshold, group), atol=1e-8)
+
+
+def test_l1_ball_projection_and_moreau_decomposition():
+    rng = np.random.default_rng(8)
+    v = rng.normal(size=(3, 5, 2))
+    for radius in (0.0, 0.5, 2.0, 50.0):
+        p = project_l1_ball(v, radius, axis=(0, 2))
+        norms = np.abs(p).sum(axis=(0, 2))
+        assert np.all(norms <= radius + 1e-12)
+        inside = np.abs(v).sum(axis=(0, 2)) <= radius
+        np.testing.assert_array_equal(p[:, inside], v[:, inside])
+        np.testing.assert_allclose(norms[~inside], radius)
+        # Moreau: <prox, projection> = threshold * ||prox||_inf per group.
+        x = linf_shrink(v, radius, axis=(0, 2))
+        np.testing.assert_allclose(x + p, v)
+        inner = np.sum(x * p, axis=(0, 2))
+        np.testing.assert_allclose(inner, radius * np.abs(x).max(axis=(0, 2)))
+
+
+def test_l1inf_value_and_dual_norm():
+    rng = np.random.default_rng(9)
+    W, V = rng.normal(size=SHAPE), rng.normal(size=SHAPE)
+    expected = sum(np.abs(W[:, j, :]).max() for j in range(SHAPE[1]))
+    assert L1Inf(2.0).value(W) == pytest.approx(2.0 * expected)
+    per_output = np.abs(W).max(axis=0).sum()
+    assert L1Inf(1.0, group="feature_output").value(W) == pytest.approx(per_output)
+    assert L1Inf(1.0).dual_norm(V) == pytest.approx(np.abs(V).sum(axis=(0, 2)).max())
+    for pen in (L1Inf(1.0), L1Inf(1.0, group="feature_output")):
+        assert np.vdot(W, V) <= pen.value(W) * pen.dual_norm(V) + 1e-12
+        # The dual norm is attained: sign pattern on the largest group.
+        assert pen.dual_norm(V) == pytest.approx(
+            max(np.vdot(U, V) for U in _unit_linf_vertices(V, pen))
+        )
+
+
+def _unit_linf_vertices(V, pen):
+    """Points of unit l1,inf norm putting sign(V) on one group at a time."""
+    axes = pen._axes()
+    sums = np.abs(V).sum(axis=axes)
+    for index in np.ndindex(sums.shape):
+        mask = np.zeros(sums.shape, dtype=bool)
+        mask[index] = True
+        mask = np.expand_dims(mask, axes) if np.ndim(axes) == 0 else mask
+        if pen.group == "feature":
+            mask = mask[None, :, None]
+        yield np.where(mask, np.sign(V), 0.0)
+
+
+def test_l1inf_fit_matches_cvxpy_objective():
+    import cvxpy as cp
+
+    from mtlsynth import FISTA, ProximalRegressor
+
+    rng = np.random.default_rng(10)
+    T, n, d = 3, 30, 8
+    X = rng.normal(size=(T * n, d)) + 1.0
+    tasks = np.repeat(np.arange(T), n)
+    truth = np.zeros((T, d))
+    truth[:, :3] = rng.normal(size=(T, 3))
+    y = np.einsum("nd,nd->n", X, truth[tasks]) + 0.1 * rng.normal(size=T * n)
+    alpha = 0.05
+    model = ProximalRegressor(L1Inf(alpha), solver=FISTA(tol=1e-12, max_iter=50000))
+    model.fit(X, y, tasks=tasks)
+    assert model.certificate_ == "duality_gap"
+
+    W = cp.Variable((T, d))
+    b = cp.Variable(T)
+    loss = sum(
+        cp.sum_squares(y[tasks == t] - X[tasks == t] @ W[t] - b[t]) / (2 * n)
+        for t in range(T)
+    )
+    problem = cp.Problem(cp.Minimize(loss + alpha * cp.sum(cp.max(cp.abs(W), 0))))
+    problem.solve(solver=cp.CLARABEL)
+
+    def objective(coef, intercept):
+        resid = y - np.einsum("nd,nd->n", X, coef[tasks]) - intercept[tasks]
+        return np.sum(resid**2) / (2 * n) + alpha * np.abs(coef).max(axis=0).sum()
+
+    ours = objective(model.coef_, model.intercept_)
+    assert ours == pytest.approx(problem.value, rel=1e-5)
+    assert ours <= problem.value + 1e-7
+    np.testing.assert_allclose(model.coef_, W.value, atol=1e-4)
