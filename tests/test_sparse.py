@@ -2,10 +2,13 @@
 
 import numpy as np
 import pytest
-from scipy import sparse
+from scipy import sparse, special
 
-from mtlsynth import SharedLeastSquares
-from mtlsynth._stats import TaskStatistics, chunk_statistics
+from mtlsynth import MaxEntClassifier, SharedLeastSquares
+from mtlsynth._maxent import _merge_sparse_rows, maxent_loss_grad
+from mtlsynth._stats import TaskStatistics, chunk_statistics, task_groups
+
+TIGHT = {"tol": 1e-10, "max_iter": 5000}
 
 MOMENTS = ("count", "weight", "mean_x", "mean_y", "xx", "xy", "yy")
 
@@ -133,3 +136,117 @@ def test_shared_least_squares_partial_fit_mixes_sparse_and_dense():
     model.partial_fit(sparse.csr_matrix(X[:400]), Y[:400], tasks=tasks[:400])
     model.partial_fit(X[400:], Y[400:], tasks=tasks[400:])
     np.testing.assert_allclose(model.coef_, whole.coef_, rtol=1e-7, atol=1e-9)
+
+
+def labelled_frames(rng, n=1200, n_classes=3, distinct=None):
+    """Classes drawn from a softmax of the frame features; ``distinct`` rows
+    per task repeated (categorical inputs) if given."""
+    X, _, tasks = frames(rng, n=n)
+    # The one-hot blocks and two dense columns; no task of one row (its
+    # absent classes would have intercepts going to -inf).
+    X = np.hstack([X[:, :50], 0.1 * rng.normal(size=(n, 2))])
+    tasks[-1] = 0
+    if distinct is not None:
+        X = X[rng.integers(0, distinct, n)]
+    X[:, -1] = np.where(rng.random(n) < 0.5, 0.0, X[:, -1])
+    W = rng.normal(size=(X.shape[1], n_classes))
+    P = special.softmax(X @ W, axis=1)
+    y = (P.cumsum(axis=1) > rng.random(n)[:, None]).argmax(axis=1)
+    return X, y, tasks
+
+
+def assert_same_fit(a, b):
+    """Equal coefficients at L-BFGS's tolerance: with ``tol=1e-10`` dense fits
+    of the same rows in other orders differ by up to about 2e-6 of the
+    largest coefficient."""
+    scale = 1e-5 * max(np.abs(a.coef_).max(), np.abs(a.intercept_).max())
+    np.testing.assert_allclose(b.coef_, a.coef_, rtol=0, atol=scale)
+    np.testing.assert_allclose(b.intercept_, a.intercept_, rtol=0, atol=scale)
+
+
+def fit_both(X, y, tasks, weight=None, **params):
+    dense = MaxEntClassifier(**TIGHT, **params).fit(X, y, tasks, weight)
+    fitted = MaxEntClassifier(**TIGHT, **params).fit(
+        sparse.csr_matrix(X), y, tasks, weight
+    )
+    return dense, fitted
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"fit_intercept": False}, {"shrink_intercepts": True, "alpha_task": 0.3}],
+)
+def test_maxent_equals_dense(n_classes, params):
+    rng = np.random.default_rng(6)
+    X, y, tasks = labelled_frames(rng, n_classes=n_classes)
+    weight = rng.uniform(0.5, 2.0, len(y))
+    dense, fitted = fit_both(X, y, tasks, weight, merge_duplicates=False, **params)
+    assert_same_fit(dense, fitted)
+    Xs = sparse.csr_matrix(X)
+    for method in ("decision_function", "predict_proba", "predict_log_proba"):
+        expected = getattr(dense, method)(X, tasks=tasks)
+        np.testing.assert_allclose(
+            getattr(fitted, method)(Xs, tasks=tasks),
+            expected,
+            rtol=0,
+            atol=1e-5 * np.abs(expected).max(),
+        )
+    np.testing.assert_array_equal(
+        fitted.predict(sparse.coo_matrix(X), tasks=tasks), dense.predict(X, tasks)
+    )
+
+
+@pytest.mark.parametrize("merge", [True, "auto"])
+def test_maxent_merged_sparse_rows_equal_dense(merge):
+    rng = np.random.default_rng(7)
+    X, y, tasks = labelled_frames(rng, n=1500, distinct=40)
+    rng.shuffle(tasks)
+    dense, fitted = fit_both(X, y, tasks, merge_duplicates=merge)
+    reference = MaxEntClassifier(merge_duplicates=False, **TIGHT).fit(X, y, tasks)
+    assert_same_fit(dense, fitted)
+    assert_same_fit(reference, fitted)
+
+
+def test_sparse_rows_merge_exactly_and_by_task():
+    rng = np.random.default_rng(8)
+    rows = sparse.random(5, 30, density=0.2, random_state=9, format="csr")
+    pick = rng.integers(0, 5, 200)
+    X = rows[pick]
+    codes = np.sort(rng.integers(0, 3, 200))
+    y_code = rng.integers(0, 2, 200)
+    weight = rng.uniform(0.5, 1.5, 200)
+    merged, merged_codes, C = _merge_sparse_rows(X, codes, y_code, weight, 2)
+    assert merged.shape[0] == len(np.unique(np.column_stack([codes, pick]), axis=0))
+    assert np.all(np.diff(merged_codes) >= 0)
+    np.testing.assert_allclose(C.sum(), weight.sum())
+    dense_rows, dense_merged = X.toarray(), merged.toarray()
+    for r in range(merged.shape[0]):
+        same = (codes == merged_codes[r]) & np.all(
+            dense_rows == dense_merged[r], axis=1
+        )
+        for k in range(2):
+            expected = weight[same & (y_code == k)].sum()
+            np.testing.assert_allclose(C[k, r], expected)
+
+
+@pytest.mark.parametrize("intercept", ["none", "free", "shrunk"])
+def test_loss_and_gradient_equal_dense(intercept):
+    rng = np.random.default_rng(10)
+    X, y, tasks = labelled_frames(rng, n=300)
+    order = np.argsort(tasks, kind="stable")
+    X, y, codes = X[order], y[order], tasks[order]
+    C = np.zeros((3, len(y)))
+    C[y, np.arange(len(y))] = rng.uniform(0.1, 3.0, len(y))
+    groups = task_groups(codes, 4)
+    extra = {"none": 0, "free": 4 * 3, "shrunk": 5 * 3}[intercept]
+    theta = rng.normal(size=5 * X.shape[1] * 3 + extra)
+    args = (C, groups, 0.7, 1.3)
+    value, grad = maxent_loss_grad(theta, X, *args, m=3, intercept=intercept)
+    Xs = sparse.csr_matrix(X)
+    for blocks in (None, [Xs[rows] for rows in groups]):
+        got = maxent_loss_grad(
+            theta, Xs, *args, m=3, intercept=intercept, blocks=blocks
+        )
+        np.testing.assert_allclose(got[0], value, rtol=1e-12)
+        np.testing.assert_allclose(got[1], grad, rtol=1e-10, atol=1e-12)
