@@ -6,7 +6,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from scipy import optimize, special
+from scipy import optimize, sparse, special
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -74,7 +74,9 @@ def _unpack(theta, n_features, n_tasks, m, intercept):
     return W0, V, rest[:m], rest[m:].reshape(n_tasks, m)
 
 
-def maxent_loss_grad(theta, X, C, groups, alpha_shared, alpha_task, *, m, intercept):
+def maxent_loss_grad(
+    theta, X, C, groups, alpha_shared, alpha_task, *, m, intercept, blocks=None
+):
     """Objective of :class:`MaxEntClassifier` and its exact gradient.
 
     Parameters
@@ -83,8 +85,8 @@ def maxent_loss_grad(theta, X, C, groups, alpha_shared, alpha_task, *, m, interc
         Concatenation of ``W0`` (m, d), ``V`` (T, m, d) and, for
         ``intercept="free"``, ``b`` (T, m), or, for ``intercept="shrunk"``,
         ``b0`` (m,) and ``c`` (T, m).
-    X : ndarray of shape (n_rows, d)
-        Inputs.
+    X : ndarray or sparse matrix of shape (n_rows, d)
+        Inputs; a sparse one is used through sparse-dense products.
     C : ndarray of shape (n_classes, n_rows)
         Weight of every (class, row) pair: ``s_i`` in the observed class of an
         unmerged row, summed weights of each class for merged rows.
@@ -99,6 +101,10 @@ def maxent_loss_grad(theta, X, C, groups, alpha_shared, alpha_task, *, m, interc
     intercept : {"none", "free", "shrunk"}
         No intercept; one unpenalized intercept per task; or ``b0 + c_t``
         with ``b0`` unpenalized and ``c_t`` penalized by ``alpha_task``.
+    blocks : list of ndarray or sparse matrix, default=None
+        ``X[rows]`` of every group, when the caller keeps them (slicing a
+        sparse matrix copies it, so an optimizer slices once); ``None``
+        slices ``X`` here.
 
     Returns
     -------
@@ -112,12 +118,16 @@ def maxent_loss_grad(theta, X, C, groups, alpha_shared, alpha_task, *, m, interc
     value = alpha_shared * np.vdot(W0, W0) + alpha_task * np.vdot(V, V)
     gW0, gV, gc = 2.0 * alpha_shared * W0, 2.0 * alpha_task * V, np.zeros_like(c)
     for t, rows in enumerate(groups):
-        Xt = X[rows]
-        Z = np.dot(W0 + V[t], Xt.T)
+        Xt = X[rows] if blocks is None else blocks[t]
+        is_sparse = sparse.issparse(Xt)
+        if is_sparse:
+            Z = np.ascontiguousarray((Xt @ (W0 + V[t]).T).T)
+        else:
+            Z = np.dot(W0 + V[t], Xt.T)
         Z += (b0 + c[t])[:, None]
         loss, G = _block_loss_grad(Z, C[:, rows])
         value += loss
-        g = G @ Xt
+        g = (Xt.T @ G.T).T if is_sparse else G @ Xt
         gW0 += g
         gV[t] += g
         gc[t] = G.sum(axis=1)
@@ -136,7 +146,7 @@ def _has_many_duplicates(X: np.ndarray, codes: np.ndarray) -> bool:
     Each row is hashed to 64 bits: its task code and a random projection of
     ``x`` rounded to float32. Equal rows get equal hashes, so the count of
     distinct hashes is a lower bound on the count of distinct rows up to rare
-    collisions.
+    collisions. A sparse ``X`` is projected by a sparse-dense product.
     """
     if X.shape[0] < 2:
         return False
@@ -156,6 +166,28 @@ def _merge_rows(X, codes, y_code, weight, n_classes):
     return np.ascontiguousarray(keys[:, 1:]), keys[:, 0].astype(np.intp), C
 
 
+def _merge_sparse_rows(X, codes, y_code, weight, n_classes):
+    """:func:`_merge_rows` for a CSR ``X``, without densifying it.
+
+    Rows are grouped by their task code and two random projections (exact
+    float64 bits); each group is then checked to hold one row exactly. A
+    hash collision (two different rows in a group) would merge wrong rows,
+    so then nothing is merged. Equal rows stored differently (unsorted
+    indices, explicit zeros) may hash apart and stay separate rows, which
+    leaves the objective unchanged. Groups are ordered by task.
+    """
+    projection = X @ np.random.default_rng(0).standard_normal((X.shape[1], 2))
+    keys = np.column_stack([codes.astype(np.int64), projection.view(np.int64)])
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    if (X - X[first[inverse]]).count_nonzero():
+        return _sort_rows(X, codes, y_code, weight, n_classes)
+    C = np.bincount(
+        y_code * len(first) + inverse, weights=weight, minlength=len(first) * n_classes
+    ).reshape(n_classes, len(first))
+    return X[first], codes[first], C
+
+
 def _sort_rows(X, codes, y_code, weight, n_classes):
     """Order rows by task (no copy if they already are) and one-hot weights."""
     C = np.zeros((n_classes, X.shape[0]))
@@ -163,6 +195,8 @@ def _sort_rows(X, codes, y_code, weight, n_classes):
     if np.all(codes[1:] >= codes[:-1]):
         return X, codes, C
     order = np.argsort(codes, kind="stable")
+    if sparse.issparse(X):
+        return X[order], codes[order], C[:, order]
     return np.take(X, order, axis=0), codes[order], C[:, order]
 
 
@@ -171,7 +205,7 @@ def _task_logits(X, groups, W, b):
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, d)
+    X : ndarray or sparse matrix of shape (n_samples, d)
         Inputs.
     groups : list of slice or ndarray
         Rows of every model.
@@ -251,6 +285,8 @@ class MaxEntClassifier(MultiTaskMixin, ClassifierMixin, BaseEstimator):
         summed weight of each class; the objective, hence the fit, is
         unchanged. Categorical inputs make such rows common. ``"auto"``
         merges when a hash of the rows finds at most 3/4 of them distinct.
+        Sparse rows are grouped by a hash and the groups checked exactly
+        (nothing is merged on a collision).
     unseen_tasks : {"error", "shared"}, default="error"
         What prediction does with a task label not seen in training: raise,
         or predict with ``coef_shared_`` and ``intercept_shared_``.
@@ -355,8 +391,9 @@ class MaxEntClassifier(MultiTaskMixin, ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training inputs.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training inputs; sparse ones are converted to CSR and used
+            through sparse-dense products, never densified.
         y : array-like of shape (n_samples,)
             Class labels.
         tasks : array-like of shape (n_samples,), default=None
@@ -370,7 +407,7 @@ class MaxEntClassifier(MultiTaskMixin, ClassifierMixin, BaseEstimator):
             The fitted model.
         """
         X, y, labels, codes, weight = self._validate_fit_data(
-            X, y, tasks, sample_weight
+            X, y, tasks, sample_weight, accept_sparse="csr"
         )
         y_code, weight = self._encode_classes(y, weight)
         keep = weight > 0
@@ -405,7 +442,10 @@ class MaxEntClassifier(MultiTaskMixin, ClassifierMixin, BaseEstimator):
         merge = self.merge_duplicates
         if merge == "auto":
             merge = _has_many_duplicates(X, codes)
-        rows = _merge_rows if merge else _sort_rows
+        if not merge:
+            rows = _sort_rows
+        else:
+            rows = _merge_sparse_rows if sparse.issparse(X) else _merge_rows
         return rows(X, codes, y_code, weight, len(self.classes_))
 
     def _intercept_kind(self):
@@ -426,9 +466,12 @@ class MaxEntClassifier(MultiTaskMixin, ClassifierMixin, BaseEstimator):
         theta0 = np.zeros(d * m * (n_tasks + 1) + n_intercepts[kind])
         scale = 1.0 / C.sum()
         args = (X, C, groups, self.alpha_shared, self.alpha_task)
+        blocks = [X[rows] for rows in groups] if sparse.issparse(X) else None
 
         def fun(theta):
-            value, grad = maxent_loss_grad(theta, *args, m=m, intercept=kind)
+            value, grad = maxent_loss_grad(
+                theta, *args, m=m, intercept=kind, blocks=blocks
+            )
             return value * scale, grad * scale
 
         bar = Progress(self.max_iter, "L-BFGS iterations (at most)")
@@ -472,7 +515,7 @@ class MaxEntClassifier(MultiTaskMixin, ClassifierMixin, BaseEstimator):
     def _logits(self, X, tasks):
         """Logits of shape (n_samples, m); unseen tasks use the shared part."""
         check_is_fitted(self, "coef_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = validate_data(self, X, reset=False, dtype=np.float64, accept_sparse="csr")
         codes = self._predict_codes(tasks, X.shape[0])
         n_tasks = len(self.tasks_)
         W = np.concatenate([self.coef_, self.coef_shared_[None]])
@@ -485,7 +528,7 @@ class MaxEntClassifier(MultiTaskMixin, ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Inputs.
         tasks : array-like of shape (n_samples,), default=None
             Task label of each sample; required when the model knows several
@@ -505,7 +548,7 @@ class MaxEntClassifier(MultiTaskMixin, ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Inputs.
         tasks : array-like of shape (n_samples,), default=None
             Task label of each sample.
@@ -527,7 +570,7 @@ class MaxEntClassifier(MultiTaskMixin, ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Inputs.
         tasks : array-like of shape (n_samples,), default=None
             Task label of each sample.
@@ -544,7 +587,7 @@ class MaxEntClassifier(MultiTaskMixin, ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Inputs.
         tasks : array-like of shape (n_samples,), default=None
             Task label of each sample.
@@ -558,3 +601,8 @@ class MaxEntClassifier(MultiTaskMixin, ClassifierMixin, BaseEstimator):
         if Z.shape[1] == 1:
             return self.classes_[(Z[:, 0] > 0).astype(np.intp)]
         return self.classes_[np.argmax(Z, axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

@@ -280,8 +280,9 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training inputs.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training inputs; sparse ones are converted to CSR and never
+            densified (see :meth:`TaskStatistics.from_data`).
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Training targets.
         tasks : array-like of shape (n_samples,), default=None
@@ -307,7 +308,7 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Inputs of this batch.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Targets of this batch.
@@ -400,7 +401,7 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Inputs.
         tasks : array-like of shape (n_samples,), default=None
             Task label of each sample; required when the model knows several
@@ -412,7 +413,7 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
             Predictions.
         """
         check_is_fitted(self, "coef_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = validate_data(self, X, reset=False, dtype=np.float64, accept_sparse="csr")
         codes = self._predict_codes(tasks, X.shape[0])
         return self._predict_coded(X, codes, self.coef_, self.intercept_)
 
@@ -433,4 +434,5 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
+        tags.input_tags.sparse = True
         return tags

@@ -91,9 +91,10 @@ class MultiTaskMixin:
     def _batch_statistics(self, X, y, tasks, sample_weight, *, reset):
         """Validate a batch of rows and compute its per-task statistics.
 
-        NumPy-like input is validated with scikit-learn's ``validate_data``;
-        a dask array is summarized block by block where its blocks live and
-        only the statistics are gathered.
+        NumPy-like input is validated with scikit-learn's ``validate_data``
+        (sparse matrices, as CSR, where the estimator's ``input_tags.sparse``
+        tag says it takes them); a dask array is summarized block by block
+        where its blocks live and only the statistics are gathered.
 
         Parameters
         ----------
@@ -130,7 +131,14 @@ class MultiTaskMixin:
                 )
             return dask_statistics(X, y, tasks, sample_weight), np.ndim(y) == 1
         X, y, labels, codes, sample_weight = self._validate_fit_data(
-            X, y, tasks, sample_weight, reset=reset, multi_output=True, y_numeric=True
+            X,
+            y,
+            tasks,
+            sample_weight,
+            reset=reset,
+            multi_output=True,
+            y_numeric=True,
+            accept_sparse="csr" if self.__sklearn_tags__().input_tags.sparse else False,
         )
         Y = y.reshape(len(y), -1)
         stats = TaskStatistics.from_data(X, Y, labels, codes, sample_weight)
