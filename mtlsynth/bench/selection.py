@@ -14,7 +14,7 @@ from mtlsynth._shared import reused_task_terms
 from mtlsynth.bench.methods import _Method
 from mtlsynth.speech.corpus import Corpus
 from mtlsynth.speech.features import LinguisticFeatures
-from mtlsynth.speech.models import residual_sse, voiced_probability
+from mtlsynth.speech.models import model_rows, residual_sse, voiced_probability
 from mtlsynth.speech.synthesizer import ParametricSynthesizer
 from mtlsynth.speech.training import (
     TrainingData,
@@ -213,15 +213,16 @@ def _select_classifier(base, grid, train_val) -> tuple[dict, float]:
     for (Xt, yt, tt), (Xv, yv, tv) in train_val:
         for i, params in enumerate(grid):
             model = clone(base).set_params(**params)
+            rows_t, rows_v = model_rows(model, Xt), model_rows(model, Xv)
             model = (
-                model.fit(Xt, yt)
+                model.fit(rows_t, yt)
                 if isinstance(model, LogisticRegression)
-                else model.fit(Xt, yt, tasks=tt)
+                else model.fit(rows_t, yt, tasks=tt)
             )
             p = np.zeros(len(yv))
             for dialect in np.unique(tv):
-                rows = tv == dialect
-                p[rows] = voiced_probability(model, Xv[rows], str(dialect), 1.0)
+                rows = np.flatnonzero(tv == dialect)
+                p[rows] = voiced_probability(model, rows_v[rows], str(dialect), 1.0)
             p = np.clip(p, 1e-12, 1 - 1e-12)
             per = [
                 -np.mean(np.where(yv[r] > 0.5, np.log(p[r]), np.log1p(-p[r])))

@@ -6,12 +6,15 @@ import inspect
 from typing import Any
 
 import numpy as np
+from scipy import sparse
+from sklearn.utils import get_tags
 from sklearn.utils.validation import has_fit_parameter
 
 from mtlsynth._stats import TaskStatistics
 
 __all__ = [
     "fit_model",
+    "model_rows",
     "residual_sse",
     "predict_dialect",
     "voiced_probability",
@@ -33,6 +36,32 @@ def _has_shared_part(model: Any) -> bool:
     ) and hasattr(model, "tasks_")
 
 
+def model_rows(model: Any, X: Any) -> Any:
+    """Rows as a model takes them: sparse for the estimators of this package
+    that declare sparse input, dense for any other model.
+
+    Parameters
+    ----------
+    model : estimator
+        The model the rows are for.
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+        Rows.
+
+    Returns
+    -------
+    ndarray or sparse matrix
+        ``X`` itself, or its rows made dense.
+    """
+    if not sparse.issparse(X):
+        return X
+    # other models may declare sparse input yet refuse some of it (a scaler
+    # that centres): they get the rows they surely take
+    ours = type(model).__module__.startswith("mtlsynth.")
+    if ours and get_tags(model).input_tags.sparse:
+        return X
+    return X.toarray()
+
+
 def fit_model(
     model: Any,
     X: np.ndarray,
@@ -49,8 +78,8 @@ def fit_model(
         takes them (a multi-task model of this package), and
         ``sample_weight`` if the weights differ and its ``fit`` takes them
         (otherwise every row counts once).
-    X : ndarray of shape (n_samples, n_features)
-        Rows.
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+        Rows (see :func:`model_rows`).
     y : ndarray of shape (n_samples,) or (n_samples, n_targets)
         Targets.
     tasks : ndarray of shape (n_samples,)
@@ -69,7 +98,7 @@ def fit_model(
     uneven = sample_weight is not None and np.ptp(sample_weight) > 0
     if uneven and has_fit_parameter(model, "sample_weight"):
         kw["sample_weight"] = sample_weight
-    return model.fit(X, y, **kw)
+    return model.fit(model_rows(model, X), y, **kw)
 
 
 def _knows_dialect(model: Any, dialect: str) -> bool:
@@ -122,10 +151,10 @@ def predict_dialect(
             )
         return _linear_scores(model, X, dialect, strength)
     if _accepts_tasks(model.predict):
-        out = model.predict(X, tasks=np.full(len(X), dialect))
+        out = model.predict(X, tasks=np.full(X.shape[0], dialect))
     else:
         out = model.predict(X)
-    return np.reshape(out, (len(X), -1))
+    return np.reshape(out, (X.shape[0], -1))
 
 
 def voiced_probability(
@@ -161,7 +190,7 @@ def voiced_probability(
         z = _linear_scores(model, X, dialect, strength)[:, 0]
         p1 = 1.0 / (1.0 + np.exp(-z))
         return p1 if float(model.classes_[1]) > 0.5 else 1.0 - p1
-    kw = {"tasks": np.full(len(X), dialect)}
+    kw = {"tasks": np.full(X.shape[0], dialect)}
     if hasattr(model, "predict_proba"):
         proba = (
             model.predict_proba(X, **kw)

@@ -58,6 +58,7 @@ from mtlsynth.speech.inputs import check_frontend, voice_sequence, voice_sequenc
 from mtlsynth.speech.inventory import check_corpus_phones
 from mtlsynth.speech.models import (
     fit_model,
+    model_rows,
     predict_dialect,
     residual_sse,
     voiced_probability,
@@ -486,14 +487,15 @@ class ParametricSynthesizer(BaseEstimator):
             sse, count = residual_sse(self.acoustic_model_, stats), stats.weight
         else:
             X, Y, _, tasks, _ = frames
+            X = model_rows(ac_model, X)
             codes = np.searchsorted(self.dialects_, tasks)
             Z = (Y - mean[codes]) / std[codes]
             self.acoustic_model_ = fit_model(ac_model, X, Z, tasks)
             dialects = self.dialects_.tolist()
             sse = np.zeros((len(dialects), Z.shape[1]))
             for t, dialect in enumerate(dialects):
-                rows = codes == t
-                if rows.any():
+                rows = np.flatnonzero(codes == t)
+                if rows.size:
                     pred = predict_dialect(self.acoustic_model_, X[rows], dialect, 1.0)
                     sse[t] = ((Z[rows] - pred) ** 2).sum(axis=0)
             count = np.bincount(codes, minlength=len(dialects)).astype(float)

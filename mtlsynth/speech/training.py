@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 
 from mtlsynth._stats import TaskStatistics
 from mtlsynth.speech.corpus import Corpus, read_prompts
@@ -80,9 +81,9 @@ class TrainingData:
     phone_rows : list of tuple
         Kept phone rows: ``(X, log_frames, dialect)`` arrays per batch.
     frame_rows : list of tuple
-        Kept frame rows: ``(X, targets, voiced, dialect, weight)`` arrays per
-        batch; a row's weight is the inverse of the rate at which rows like
-        it were kept.
+        Kept frame rows: ``(X, targets, voiced, dialect, weight)`` per batch,
+        ``X`` a sparse (CSR) matrix, the others arrays; a row's weight is
+        the inverse of the rate at which rows like it were kept.
     """
 
     features: LinguisticFeatures
@@ -126,27 +127,29 @@ class TrainingData:
         return tuple(np.concatenate(a) for a in zip(*self.phone_rows, strict=True))
 
     @property
-    def frames(self) -> tuple[np.ndarray, ...]:
+    def frames(self) -> tuple[Any, ...]:
         """Kept frame rows stacked: ``(X, targets, voiced, dialect, weight)``.
 
-        The rows are stacked in place, chunk by chunk, each chunk released
-        once copied, so that stacking needs little more memory than the rows.
+        ``X`` is a sparse (CSR) matrix; the other parts are stacked in place,
+        chunk by chunk, each chunk released once copied, so that stacking
+        needs little more memory than the rows.
         """
         rows = self.frame_rows
         if len(rows) != 1:
-            n = sum(len(chunk[0]) for chunk in rows)
+            X = sparse.vstack([chunk[0] for chunk in rows], format="csr")
+            n = X.shape[0]
             out = tuple(
                 np.empty((n, *parts[0].shape[1:]), np.result_type(*parts))
-                for parts in zip(*rows, strict=True)
+                for parts in list(zip(*rows, strict=True))[1:]
             )
             start = 0
             while rows:
                 chunk = rows.pop(0)
-                stop = start + len(chunk[0])
-                for stacked, part in zip(out, chunk, strict=True):
+                stop = start + chunk[0].shape[0]
+                for stacked, part in zip(out, chunk[1:], strict=True):
                     stacked[start:stop] = part
                 start = stop
-            self.frame_rows = [out]
+            self.frame_rows = [(X, *out)]
         return self.frame_rows[0]
 
 
@@ -384,17 +387,20 @@ def collect_training_data(
             batch.duration = _statistics(Xp, yp, tp)
         if keep_phones or not duration_statistics:
             batch.phone_rows = [(Xp, yp[:, 0], tp)]
-        X = np.vstack([lf.frame_features(seqs[i]) for i in idx])
+        # mostly zeros (identities, classes, transitions): kept sparse
+        X = sparse.vstack(
+            [sparse.csr_matrix(lf.frame_features(seqs[i])) for i in idx], format="csr"
+        )
         Y, voiced = zip(*(_targets(feats[i], seqs[i]) for i in idx), strict=True)
         tf = np.repeat(dialect, [len(v) for v in voiced])
         Y = np.vstack(Y)
         batch.acoustic = _statistics(X if acoustic_statistics else X[:, :0], Y, tf)
-        weight = np.where((offset + np.arange(len(X))) % stride == 0, stride, 0.0)
-        offset += len(X)
+        weight = np.where((offset + np.arange(X.shape[0])) % stride == 0, stride, 0.0)
+        offset += X.shape[0]
         if keep_transitions:
             weight[np.concatenate([_next_to_change(v) for v in voiced])] = 1.0
         voiced = np.concatenate(voiced)
-        take = weight > 0
+        take = np.flatnonzero(weight > 0)
         rows = (X[take], Y[take], voiced[take], tf[take], weight[take])
         batch.frame_rows = [rows]
         data = data.merge(batch)
