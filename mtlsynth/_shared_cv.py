@@ -1,0 +1,725 @@
+"""Cross-validated penalties of the shared-parameter least squares.
+
+Every candidate of the search is solved from per-task sufficient statistics,
+with no factorization of a task's matrix per candidate. In fold k, task t's
+training Gram matrix is decomposed once, ``G_t = U diag(lam) U'``, and its
+cross products rotated once, ``P_t = U' B_t``. For any ``alpha_task`` value
+``a``, the task's terms of the shared system of :func:`solve_shared
+<mtlsynth._shared.solve_shared>` and its coefficients are then diagonal in
+that basis::
+
+    a A_t^-1 G_t = U diag(a lam / (lam + a)) U'
+    a A_t^-1 B_t = U diag(a / (lam + a)) P_t
+    U' W_t       = diag(a / (lam + a)) U' W_0 + diag(1 / (lam + a)) P_t
+
+with ``A_t = G_t + a I``: a candidate ``(alpha_shared, alpha_task)`` costs
+one Cholesky factorization of the d x d shared system. The test error of a
+fold comes from the statistics of its held-out rows alone (weight ``w``,
+means ``mx``, ``my`` and centred scatters ``XX``, ``XY``, ``YY``)::
+
+    sum_i s_i ||y_i - x_i W_t - b_t||^2 = tr(YY) - 2 tr(W_t' XY)
+        + tr(W_t' XX W_t) + w ||my - mx W_t - b_t||^2
+
+The per-task search changes one task's ``alpha_task`` at a time. Holding the
+others, the shared matrix is ``M_rest + U diag(c(a)) U'``; in task t's basis
+it reads ``U (U' M_rest U + diag(c(a))) U'``, so every value tried costs one
+Cholesky factorization of ``U' M_rest U + diag(c(a))`` and no product of d x d
+matrices.
+"""
+
+from __future__ import annotations
+
+import inspect
+from numbers import Integral
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from mtlsynth._proximal_cv import _as_splitter
+from mtlsynth._shared import SharedLeastSquares, spd_solver
+from mtlsynth._stats import TaskStatistics
+from mtlsynth._tasks import MultiTaskMixin
+from mtlsynth.utils.blas import blas_threads_for
+
+__all__ = [
+    "SharedLeastSquaresCV",
+]
+
+GRID_DECADES = (-6.0, 3.0)
+"""Range of the default grids, in decades of the mean eigenvalue of the
+summed per-task Gram matrices (``trace(sum_t G_t) / n_features``)."""
+
+
+def _default_grid(stats: TaskStatistics, fit_intercept: bool, size: int = 10):
+    """``size`` log-spaced penalties scaled by the data (see GRID_DECADES)."""
+    G, _ = stats.gram(centered=fit_intercept)
+    scale = float(np.trace(G.sum(axis=0))) / G.shape[1]
+    if not np.isfinite(scale) or scale <= 0:
+        scale = 1.0
+    return scale * np.logspace(*GRID_DECADES, size)
+
+
+def _checked_grid(values, name: str) -> np.ndarray:
+    """A user grid as sorted distinct positive floats, or a clear error."""
+    try:
+        grid = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name} must hold numbers; got {values!r}.") from error
+    if grid.ndim > 1 or grid.size == 0:
+        raise ValueError(
+            f"{name} must be a non-empty 1-D list of positive numbers; got shape "
+            f"{grid.shape}."
+        )
+    grid = grid.ravel()
+    if not np.all(np.isfinite(grid) & (grid > 0)):
+        bad = grid[~(np.isfinite(grid) & (grid > 0))]
+        raise ValueError(
+            f"{name} must hold positive finite numbers; got {bad.tolist()}."
+        )
+    return np.unique(grid)
+
+
+def _split_indices(cv, X, y, tasks, groups) -> list:
+    """Train/test indices, handing ``tasks`` and ``groups`` to the splitter."""
+    if isinstance(cv, list | tuple):
+        return [(np.asarray(tr), np.asarray(te)) for tr, te in cv]
+    kwargs = {}
+    accepted = inspect.signature(cv.split).parameters
+    if "tasks" in accepted:
+        kwargs["tasks"] = tasks
+    if "groups" in accepted:
+        kwargs["groups"] = groups
+    elif groups is not None:
+        raise ValueError(f"groups were given but {cv!r} does not take them.")
+    return [(np.asarray(tr), np.asarray(te)) for tr, te in cv.split(X, y, **kwargs)]
+
+
+def _row_index(index, n: int) -> np.ndarray:
+    """Integer row indices from indices or a boolean mask."""
+    index = np.asarray(index)
+    if index.dtype == bool:
+        return np.flatnonzero(index)
+    return index.astype(np.intp, copy=False) % max(n, 1)
+
+
+def _partition(splits, n: int) -> np.ndarray | None:
+    """Fold of each row (-1: never tested) if every training set is the
+    complement of its test set and the test sets are disjoint, else None."""
+    fold = np.full(n, -1, dtype=np.intp)
+    for k, (train, test) in enumerate(splits):
+        if np.any(fold[test] >= 0) or len(np.unique(test)) != len(test):
+            return None
+        fold[test] = k
+        in_train = np.zeros(n, dtype=bool)
+        in_train[train] = True
+        if in_train[test].any() or in_train.sum() + len(test) != n:
+            return None
+        if len(np.unique(train)) != len(train):
+            return None
+    return fold
+
+
+def _merged(parts: list) -> TaskStatistics:
+    """Statistics of the union of several batches."""
+    out = parts[0]
+    for part in parts[1:]:
+        out = out.merge(part)
+    return out
+
+
+def _leave_one_out(blocks: list, rest: TaskStatistics | None) -> list:
+    """For every block, the other blocks (and ``rest``) merged, in O(K) merges."""
+    K = len(blocks)
+    prefix = [rest]
+    for block in blocks[:-1]:
+        prefix.append(block if prefix[-1] is None else prefix[-1].merge(block))
+    out = [None] * K
+    suffix = None
+    for k in range(K - 1, -1, -1):
+        parts = [s for s in (prefix[k], suffix) if s is not None]
+        out[k] = _merged(parts)
+        suffix = blocks[k] if suffix is None else blocks[k].merge(suffix)
+    return out
+
+
+class _Fold:
+    """One fold's training terms in each task's eigenbasis and its test moments.
+
+    Attributes hold, per task: ``lam`` (T, d) eigenvalues and ``U`` (T, d, d)
+    eigenvectors of the training Gram matrix, ``P`` (T, d, q) rotated cross
+    products, ``dmx`` (T, d) and ``dmy`` (T, q) the test minus training means
+    (the test means alone without intercepts), and the test statistics
+    rotated: ``xx`` (T, d, d), ``xy`` (T, d, q), ``tr_yy`` and ``weight`` (T,).
+    """
+
+    def __init__(self, train: TaskStatistics, test: TaskStatistics, fit_intercept):
+        G, B = train.gram(centered=fit_intercept)
+        lam, U = np.linalg.eigh(0.5 * (G + G.transpose(0, 2, 1)))
+        self.lam = np.maximum(lam, 0.0)
+        self.U = U
+        self.Ut = np.ascontiguousarray(U.transpose(0, 2, 1))
+        self.P = self.Ut @ B
+        if fit_intercept:
+            dmx, dmy = test.mean_x - train.mean_x, test.mean_y - train.mean_y
+        else:
+            dmx, dmy = test.mean_x, test.mean_y
+        self.dmx = np.einsum("td,tde->te", dmx, U)
+        self.dmy = dmy
+        self.xx = self.Ut @ test.xx @ U
+        self.xy = self.Ut @ test.xy
+        self.tr_yy = np.trace(test.yy, axis1=1, axis2=2)
+        self.weight = test.weight
+
+    def task_terms(self, t: int, a: float) -> tuple[np.ndarray, np.ndarray]:
+        """Task t's terms ``a A_t^-1 G_t`` and ``a A_t^-1 B_t`` at ``a``."""
+        lam, U = self.lam[t], self.U[t]
+        M = (U * (a * lam / (lam + a))) @ self.Ut[t]
+        return M, U @ ((a / (lam + a))[:, None] * self.P[t])
+
+    def shared_system(self, alphas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``sum_t a_t A_t^-1 G_t`` and ``sum_t a_t A_t^-1 B_t``."""
+        T, d = self.lam.shape
+        a = alphas[:, None]
+        c = a * self.lam / (self.lam + a)
+        h = a / (self.lam + a)
+        left = (self.U * c[:, None, :]).transpose(1, 0, 2).reshape(d, T * d)
+        right = self.U.transpose(1, 0, 2).reshape(d, T * d)
+        M = left @ right.T
+        r = right @ (h[:, :, None] * self.P).reshape(T * d, -1)
+        return 0.5 * (M + M.T), r
+
+    def sse(self, W0: np.ndarray, alphas: np.ndarray) -> np.ndarray:
+        """Weighted test SSE per task for shared parts ``W0`` (m, d, q) and
+        per-task penalties ``alphas`` (m, T): shape (m, T)."""
+        a = alphas[:, :, None]
+        s = (a / (self.lam + a))[..., None]
+        g = (1.0 / (self.lam + a))[..., None]
+        Z = s * np.matmul(self.Ut[None], W0[:, None]) + g * self.P[None]
+        quad = np.sum(Z * np.matmul(self.xx[None], Z), axis=(2, 3))
+        cross = np.sum(Z * self.xy[None], axis=(2, 3))
+        offset = self.dmy[None] - np.einsum("td,mtdq->mtq", self.dmx, Z)
+        return (
+            self.tr_yy[None]
+            - 2.0 * cross
+            + quad
+            + self.weight[None] * np.sum(offset**2, axis=2)
+        )
+
+
+def _grid_sse(fold: _Fold, alphas_shared, alphas_task) -> np.ndarray:
+    """Test SSE per task of every common grid point: (n_shared, n_task, T)."""
+    T, d = fold.lam.shape
+    out = np.empty((len(alphas_shared), len(alphas_task), T))
+    eye = np.eye(d)
+    for j, a1 in enumerate(alphas_task):
+        M, r = fold.shared_system(np.full(T, a1))
+        W0 = np.stack([spd_solver(M + a0 * eye)(r) for a0 in alphas_shared])
+        out[:, j] = fold.sse(W0, np.full((len(alphas_shared), T), a1))
+    return out
+
+
+def _fold_scores(sse: np.ndarray, weight: np.ndarray, n_outputs: int, scoring):
+    """Negated mean squared error of each candidate in one fold.
+
+    ``sse`` has shape (..., T); ``weight`` (T,) is the test weight per task.
+    """
+    if scoring == "neg_task_mean_squared_error":
+        present = weight > 0
+        per_task = sse[..., present] / (weight[present] * n_outputs)
+        return -per_task.mean(axis=-1)
+    return -sse.sum(axis=-1) / (weight.sum() * n_outputs)
+
+
+def _task_trials(fold: _Fold, state, t, values, alphas):
+    """Test SSE of fold ``fold`` when task t's penalty takes each of ``values``.
+
+    ``state`` is the fold's full shared system ``(M, r)`` at ``alphas``;
+    returns the SSE (m, T) and the system without task t's terms.
+    """
+    M, r = state
+    M_t, r_t = fold.task_terms(t, alphas[t])
+    M_rest, r_rest = M - M_t, r - r_t
+    U, Ut, lam, P = fold.U[t], fold.Ut[t], fold.lam[t], fold.P[t]
+    N = Ut @ M_rest @ U
+    N = 0.5 * (N + N.T)
+    rho = Ut @ r_rest
+    W0 = []
+    for v in values:
+        c, h = v * lam / (lam + v), v / (lam + v)
+        W0.append(U @ spd_solver(N + np.diag(c))(rho + h[:, None] * P))
+    trial = np.repeat(alphas[None], len(values), axis=0)
+    trial[:, t] = values
+    return fold.sse(np.stack(W0), trial), (M_rest, r_rest)
+
+
+def _fold_state(fold: _Fold, alpha_shared: float, alphas: np.ndarray):
+    """The full shared system ``(M + alpha_shared I, r)`` of one fold."""
+    M, r = fold.shared_system(alphas)
+    return M + alpha_shared * np.eye(M.shape[0]), r
+
+
+class SharedLeastSquaresCV(MultiTaskMixin, RegressorMixin, BaseEstimator):
+    """Shared-parameter least squares with penalties chosen by cross-validation.
+
+    The model is :class:`SharedLeastSquares`: each task's coefficients are
+    ``W_t = W_0 + V_t`` and, with sample weights ``s_i`` and per-task
+    intercepts ``b_t``, the objective is::
+
+        sum_i s_i ||y_i - x_i (W_0 + V_{t_i}) - b_{t_i}||^2
+            + alpha_shared ||W_0||^2 + sum_t alpha_task_t ||V_t||^2
+
+    The search first tries every pair of ``alphas_shared`` x ``alphas_task``
+    with one ``alpha_task`` for all tasks. With ``per_task=True`` a
+    coordinate search then gives every task its own ``alpha_task``: holding
+    ``alpha_shared`` and the other tasks' values, each task in turn (the one
+    with the least total weight first) tries every value of ``alphas_task``
+    and keeps the one with the lowest cross-validated error, if lower than
+    the current one; passes over the tasks repeat until one changes nothing,
+    at most ``max_passes`` times. The model is then refitted on all rows.
+
+    Every candidate is solved from per-task statistics, computed in one pass
+    over the rows: each fold's training statistics are the other folds'
+    merged. Each task's training Gram matrix is decomposed once per fold
+    (``G_t = U diag(lam) U'``), which makes the task's terms of the shared
+    system diagonal in its basis for every ``alpha_task``, so that a
+    candidate costs one Cholesky factorization of the d x d shared system;
+    test errors come from the held-out rows' statistics (see the module
+    :mod:`mtlsynth._shared_cv`). The results equal fitting
+    :class:`SharedLeastSquares` on the training rows of every fold and
+    scoring its predictions of the held-out rows.
+
+    Parameters
+    ----------
+    alphas_shared : array-like of shape (n_alphas_shared,), default=None
+        Values of ``alpha_shared`` to try, positive. ``None`` means 10
+        values from ``1e-6 s`` to ``1e3 s``, one per decade, where ``s`` is
+        the mean eigenvalue of the summed per-task Gram matrices of all rows
+        (``trace(sum_t G_t) / n_features``, the scale of ridge penalties):
+        the largest value gives about independent models per task.
+    alphas_task : array-like of shape (n_alphas_task,), default=None
+        Values of ``alpha_task`` to try, positive; ``None`` builds the same
+        grid as for ``alphas_shared``, whose largest value gives about one
+        pooled model.
+    per_task : bool, default=True
+        After the common grid, give every task its own ``alpha_task`` by
+        the coordinate search above.
+    max_passes : int, default=3
+        Most passes over the tasks in the per-task search.
+    cv : int, splitter or iterable of (train, test), default=None
+        ``None`` means ``TaskKFold(5)``, an int ``TaskKFold(cv)``; a
+        splitter whose ``split`` takes ``tasks`` (or ``groups``) receives
+        them. Every task must be in every training fold.
+    scoring : {"neg_mean_squared_error", "neg_task_mean_squared_error"}, \
+default=None
+        Criterion, computed from statistics (no predictions of rows are
+        made, so scikit-learn scorers are not accepted). ``None`` or
+        ``"neg_mean_squared_error"``: the sample-weighted mean squared
+        error of each test fold (over rows and targets), negated;
+        ``"neg_task_mean_squared_error"``: the mean over tasks of each
+        task's mean squared error, so that every task counts the same.
+        Either is averaged over folds.
+    fit_intercept : bool, default=True
+        Fit an unpenalized intercept per task.
+    unseen_tasks : {"error", "shared"}, default="error"
+        What ``predict`` does with a task label not seen in training.
+    n_jobs : int, default=None
+        Folds prepared (eigendecompositions) in parallel threads.
+
+    Attributes
+    ----------
+    alpha_shared_ : float
+        Chosen ``alpha_shared``.
+    alpha_task_ : float or dict
+        Chosen ``alpha_task``: a dict mapping every task label to its value
+        if ``per_task=True``, else a float.
+    alphas_shared_ : ndarray of shape (n_alphas_shared,)
+        Grid of ``alpha_shared`` used, increasing.
+    alphas_task_ : ndarray of shape (n_alphas_task,)
+        Grid of ``alpha_task`` used, increasing.
+    cv_results_ : dict of ndarray
+        The common grid, as in scikit-learn's ``GridSearchCV``: keys
+        ``params``, ``param_alpha_shared``, ``param_alpha_task``,
+        ``split{k}_test_score``, ``mean_test_score``, ``std_test_score`` and
+        ``rank_test_score``, one entry per pair (``alpha_shared`` varying
+        slowest).
+    per_task_results_ : dict of ndarray
+        Record of the per-task search, one entry per value tried: ``pass``,
+        ``task``, ``alpha_task``, ``mean_test_score`` and ``accepted``
+        (empty if ``per_task=False``).
+    best_score_ : float
+        Cross-validated score of the chosen penalties (higher is better).
+    n_splits_ : int
+        Number of folds.
+    best_estimator_ : SharedLeastSquares
+        The model refitted on all rows with the chosen penalties.
+    coef_ : ndarray of shape (n_tasks, n_features) or (n_tasks, n_targets, n_features)
+        Coefficients of every task, ``W_0 + V_t``.
+    coef_shared_ : ndarray of shape (n_features,) or (n_targets, n_features)
+        Shared coefficients ``W_0``.
+    coef_task_ : ndarray of shape (n_tasks, n_features) or \
+(n_tasks, n_targets, n_features)
+        Task-specific coefficients ``V_t``.
+    intercept_ : ndarray of shape (n_tasks,) or (n_tasks, n_targets)
+        Intercept of every task.
+    intercept_shared_ : float or ndarray of shape (n_targets,)
+        Intercept used with the shared part for unseen tasks.
+    tasks_ : ndarray of shape (n_tasks,)
+        Sorted task labels seen in training.
+    statistics_ : TaskStatistics
+        Per-task sufficient statistics of all rows.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    SharedLeastSquares : The model at fixed penalties.
+    TaskKFold : The default folds, stratified by task.
+
+    References
+    ----------
+    .. [1] T. Evgeniou and M. Pontil, "Regularized multi-task learning",
+       KDD 2004.
+    .. [2] G. H. Golub, M. Heath and G. Wahba, "Generalized cross-validation
+       as a method for choosing a good ridge parameter", Technometrics 21(2),
+       1979 (one eigendecomposition serving every ridge penalty).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mtlsynth import SharedLeastSquaresCV
+    >>> from mtlsynth.datasets import make_related_tasks
+    >>> X, y, tasks, _ = make_related_tasks(50, n_tasks=3, n_features=4,
+    ...                                     random_state=0)
+    >>> model = SharedLeastSquaresCV(cv=3).fit(X, y, tasks=tasks)
+    >>> sorted(model.alpha_task_)
+    [0, 1, 2]
+    >>> model.cv_results_["mean_test_score"].shape
+    (100,)
+    >>> model.predict(X[:2], tasks=tasks[:2]).shape
+    (2,)
+    """
+
+    _parameter_constraints: dict = {
+        "alphas_shared": ["array-like", None],
+        "alphas_task": ["array-like", None],
+        "per_task": ["boolean"],
+        "max_passes": [Interval(Integral, 1, None, closed="left")],
+        "cv": ["cv_object", "array-like"],
+        "scoring": [
+            StrOptions({"neg_mean_squared_error", "neg_task_mean_squared_error"}),
+            None,
+        ],
+        "fit_intercept": ["boolean"],
+        "unseen_tasks": [StrOptions({"error", "shared"})],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(
+        self,
+        alphas_shared=None,
+        alphas_task=None,
+        *,
+        per_task=True,
+        max_passes=3,
+        cv=None,
+        scoring=None,
+        fit_intercept=True,
+        unseen_tasks="error",
+        n_jobs=None,
+    ):
+        self.alphas_shared = alphas_shared
+        self.alphas_task = alphas_task
+        self.per_task = per_task
+        self.max_passes = max_passes
+        self.cv = cv
+        self.scoring = scoring
+        self.fit_intercept = fit_intercept
+        self.unseen_tasks = unseen_tasks
+        self.n_jobs = n_jobs
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, tasks=None, sample_weight=None, groups=None):
+        """Choose the penalties by cross-validation and fit on all rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Training targets.
+        tasks : array-like of shape (n_samples,), default=None
+            Task label (int or str) of each sample; ``None`` means one task.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights.
+        groups : array-like of shape (n_samples,), default=None
+            Group label of each sample (e.g. utterance), handed to the
+            splitter so that a group's rows stay in one fold.
+
+        Returns
+        -------
+        self : SharedLeastSquaresCV
+            The fitted model.
+        """
+        X, y, labels, codes, weight = self._validate_fit_data(
+            X, y, tasks, sample_weight, multi_output=True, y_numeric=True
+        )
+        Y = y.reshape(len(y), -1)
+        n = X.shape[0]
+        if n < 2:
+            raise ValueError(
+                f"Cross-validation needs at least 2 samples; got n_samples = {n}."
+            )
+        splits = _split_indices(_as_splitter(self.cv), X, y, labels[codes], groups)
+        splits = [(_row_index(tr, n), _row_index(te, n)) for tr, te in splits]
+        if not splits:
+            raise ValueError("The cross-validation gave no folds.")
+
+        def stats_of(rows):
+            return TaskStatistics.from_data(
+                X[rows], Y[rows], labels, codes[rows], weight[rows]
+            )
+
+        fold_of = _partition(splits, n)
+        if fold_of is None:  # folds overlap: summarize each fold's rows
+            train = [stats_of(tr) for tr, _ in splits]
+            test = [stats_of(te) for _, te in splits]
+            full = stats_of(np.arange(n))
+        else:  # one pass: every row is summarized once
+            test = [stats_of(np.flatnonzero(fold_of == k)) for k in range(len(splits))]
+            rest = np.flatnonzero(fold_of < 0)
+            rest = stats_of(rest) if len(rest) else None
+            train = _leave_one_out(test, rest)
+            full = train[0].merge(test[0])
+        return self._search(train, test, full, y.ndim == 1)
+
+    def fit_statistics(self, fold_statistics):
+        """Choose the penalties from the statistics of each fold's rows.
+
+        For data summarized chunk by chunk (see
+        :func:`~mtlsynth.accumulate_statistics`): fold k is tested on its
+        own rows and trained on the other folds' rows, and the final model
+        is fitted on all of them.
+
+        Parameters
+        ----------
+        fold_statistics : list of TaskStatistics
+            Statistics of the rows of each fold, at least two; together they
+            hold every row. Every task must have rows outside every fold.
+
+        Returns
+        -------
+        self : SharedLeastSquaresCV
+            The fitted model.
+        """
+        self._validate_params()
+        blocks = list(fold_statistics)
+        if len(blocks) < 2:
+            raise ValueError(
+                f"fit_statistics needs the statistics of at least 2 folds; got "
+                f"{len(blocks)}."
+            )
+        if not all(isinstance(b, TaskStatistics) for b in blocks):
+            raise TypeError("fit_statistics takes a list of TaskStatistics.")
+        full = _merged(blocks)
+        test = [b._reindexed(full.labels) for b in blocks]
+        train = [s._reindexed(full.labels) for s in _leave_one_out(test, None)]
+        for name in ("n_features_in_", "feature_names_in_"):
+            self.__dict__.pop(name, None)
+        self.n_features_in_ = full.mean_x.shape[1]
+        return self._search(train, test, full, full.mean_y.shape[1] == 1)
+
+    def _grids(self, full: TaskStatistics) -> tuple[np.ndarray, np.ndarray]:
+        """The grids of ``alpha_shared`` and ``alpha_task``."""
+        grids = []
+        for name in ("alphas_shared", "alphas_task"):
+            values = getattr(self, name)
+            if values is None:
+                grids.append(_default_grid(full, self.fit_intercept))
+            else:
+                grids.append(_checked_grid(values, name))
+        return grids[0], grids[1]
+
+    def _search(self, train, test, full, single_output):
+        """Search the penalties on prepared folds and refit on ``full``."""
+        for k, (tr, te) in enumerate(zip(train, test, strict=True)):
+            missing = full.labels[tr.weight <= 0]
+            if len(missing):
+                raise ValueError(
+                    "Every task must be in every training fold: the training "
+                    f"rows of fold {k} have no weight of tasks {missing.tolist()}."
+                )
+            if not np.any(te.weight > 0):
+                raise ValueError(f"Test fold {k} has no rows of positive weight.")
+        alphas_shared, alphas_task = self._grids(full)
+        d, q = full.mean_x.shape[1], full.mean_y.shape[1]
+        with blas_threads_for(d**3 + full.n_tasks * d * d * q):
+            folds = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+                delayed(_Fold)(tr, te, self.fit_intercept)
+                for tr, te in zip(train, test, strict=True)
+            )
+            scores = np.stack(
+                [
+                    _fold_scores(
+                        _grid_sse(f, alphas_shared, alphas_task),
+                        f.weight,
+                        q,
+                        self.scoring,
+                    ).ravel()
+                    for f in folds
+                ]
+            )
+            self._record_grid(scores, alphas_shared, alphas_task)
+            mean = scores.mean(axis=0)
+            best = int(np.argmax(mean))
+            a0 = float(alphas_shared[best // len(alphas_task)])
+            a1 = float(alphas_task[best % len(alphas_task)])
+            self.best_score_ = float(mean[best])
+            alpha_task = a1
+            if self.per_task:
+                alphas = self._per_task_search(folds, full, a0, a1, alphas_task, q)
+                alpha_task = dict(
+                    zip(full.labels.tolist(), alphas.tolist(), strict=True)
+                )
+            else:
+                self.per_task_results_ = self._record_path([])
+        self.alphas_shared_, self.alphas_task_ = alphas_shared, alphas_task
+        self.alpha_shared_, self.alpha_task_ = a0, alpha_task
+        self.n_splits_ = len(folds)
+        self._refit(full, single_output)
+        return self
+
+    def _record_grid(self, scores, alphas_shared, alphas_task):
+        """``cv_results_`` of the common grid from scores (n_folds, n_pairs)."""
+        a0 = np.repeat(alphas_shared, len(alphas_task))
+        a1 = np.tile(alphas_task, len(alphas_shared))
+        mean = scores.mean(axis=0)
+        results = {
+            "params": [
+                {"alpha_shared": float(s), "alpha_task": float(t)}
+                for s, t in zip(a0, a1, strict=True)
+            ],
+            "param_alpha_shared": a0,
+            "param_alpha_task": a1,
+        }
+        for k, fold in enumerate(scores):
+            results[f"split{k}_test_score"] = fold
+        results["mean_test_score"] = mean
+        results["std_test_score"] = scores.std(axis=0)
+        order = np.argsort(-mean, kind="stable")
+        rank = np.empty(len(mean), dtype=np.int32)
+        rank[order] = np.arange(1, len(mean) + 1)
+        results["rank_test_score"] = rank
+        self.cv_results_ = results
+
+    @staticmethod
+    def _record_path(rows: list) -> dict:
+        """``per_task_results_`` from rows (pass, task, alpha, score, kept)."""
+        names = ("pass", "task", "alpha_task", "mean_test_score", "accepted")
+        columns = list(zip(*rows, strict=True)) if rows else [[]] * len(names)
+        out = {name: np.asarray(col) for name, col in zip(names, columns, strict=True)}
+        out["accepted"] = out["accepted"].astype(bool)
+        return out
+
+    def _per_task_search(self, folds, full, a0, a1, grid, q):
+        """Coordinate search over each task's ``alpha_task``."""
+        T = full.n_tasks
+        alphas = np.full(T, a1)
+        score = self.best_score_
+        rows = []
+        order = np.argsort(full.weight, kind="stable")
+        for n_pass in range(self.max_passes):
+            states = [_fold_state(f, a0, alphas) for f in folds]  # no drift
+            changed = False
+            for t in order:
+                values = grid[grid != alphas[t]]
+                if not len(values):
+                    continue
+                trials = [
+                    _task_trials(f, s, t, values, alphas)
+                    for f, s in zip(folds, states, strict=True)
+                ]
+                scores = np.mean(
+                    [
+                        _fold_scores(sse, f.weight, q, self.scoring)
+                        for (sse, _), f in zip(trials, folds, strict=True)
+                    ],
+                    axis=0,
+                )
+                j = int(np.argmax(scores))
+                keep = scores[j] > score
+                label = full.labels[t].item()
+                rows += [
+                    (n_pass, label, float(v), float(s), keep and i == j)
+                    for i, (v, s) in enumerate(zip(values, scores, strict=True))
+                ]
+                if not keep:
+                    continue
+                changed, score = True, float(scores[j])
+                alphas[t] = values[j]
+                for k, (f, (_, (M_rest, r_rest))) in enumerate(
+                    zip(folds, trials, strict=True)
+                ):
+                    M_t, r_t = f.task_terms(t, alphas[t])
+                    states[k] = (M_rest + M_t, r_rest + r_t)
+            if not changed:
+                break
+        self.best_score_ = score
+        self.per_task_results_ = self._record_path(rows)
+        return alphas
+
+    def _refit(self, full: TaskStatistics, single_output: bool):
+        """Fit :class:`SharedLeastSquares` on all rows with the chosen penalties."""
+        model = SharedLeastSquares(
+            self.alpha_shared_,
+            self.alpha_task_,
+            fit_intercept=self.fit_intercept,
+            unseen_tasks=self.unseen_tasks,
+        )
+        model.n_features_in_ = self.n_features_in_
+        if hasattr(self, "feature_names_in_"):
+            model.feature_names_in_ = self.feature_names_in_
+        model._single_output = single_output
+        model.fit_statistics(full)
+        self.best_estimator_ = model
+        for name in (
+            "coef_",
+            "coef_shared_",
+            "coef_task_",
+            "intercept_",
+            "intercept_shared_",
+            "tasks_",
+            "statistics_",
+        ):
+            setattr(self, name, getattr(model, name))
+
+    def predict(self, X, tasks=None):
+        """Predict with each sample's task model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+        tasks : array-like of shape (n_samples,), default=None
+            Task label of each sample; required when the model knows several
+            tasks.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            Predictions.
+        """
+        check_is_fitted(self, "coef_")
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        codes = self._predict_codes(tasks, X.shape[0])
+        model = self.best_estimator_
+        return model._predict_coded(X, codes, model.coef_, model.intercept_)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
