@@ -34,12 +34,13 @@ from numbers import Integral
 
 import numpy as np
 from joblib import Parallel, delayed
+from scipy import linalg
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from mtlsynth._proximal_cv import _as_splitter
-from mtlsynth._shared import SharedLeastSquares, spd_solver
+from mtlsynth._shared import SharedLeastSquares
 from mtlsynth._stats import TaskStatistics
 from mtlsynth._tasks import MultiTaskMixin
 from mtlsynth.utils.blas import blas_threads_for
@@ -60,6 +61,19 @@ def _default_grid(stats: TaskStatistics, fit_intercept: bool, size: int = 10):
     if not np.isfinite(scale) or scale <= 0:
         scale = 1.0
     return scale * np.logspace(*GRID_DECADES, size)
+
+
+_POSV = linalg.get_lapack_funcs("posv", (np.empty(0),))
+
+
+def _solve_spd(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """``A^-1 B`` for symmetric positive definite ``A`` (one LAPACK call:
+    Cholesky factorization and solve); least squares if rounding made ``A``
+    indefinite."""
+    _, X, info = _POSV(A, B)
+    if info != 0:
+        return linalg.lstsq(A, B, check_finite=False)[0]
+    return X
 
 
 def _checked_grid(values, name: str) -> np.ndarray:
@@ -200,13 +214,14 @@ class _Fold:
         Z = s * np.matmul(self.Ut[None], W0[:, None]) + g * self.P[None]
         quad = np.sum(Z * np.matmul(self.xx[None], Z), axis=(2, 3))
         cross = np.sum(Z * self.xy[None], axis=(2, 3))
-        offset = self.dmy[None] - np.einsum("td,mtdq->mtq", self.dmx, Z)
-        return (
+        offset = self.dmy[None] - (self.dmx[:, None, :] @ Z)[:, :, 0]
+        sse = (
             self.tr_yy[None]
             - 2.0 * cross
             + quad
             + self.weight[None] * np.sum(offset**2, axis=2)
         )
+        return np.maximum(sse, 0.0)  # (rounding of near-exact fits)
 
 
 def _grid_sse(fold: _Fold, alphas_shared, alphas_task) -> np.ndarray:
@@ -216,7 +231,7 @@ def _grid_sse(fold: _Fold, alphas_shared, alphas_task) -> np.ndarray:
     eye = np.eye(d)
     for j, a1 in enumerate(alphas_task):
         M, r = fold.shared_system(np.full(T, a1))
-        W0 = np.stack([spd_solver(M + a0 * eye)(r) for a0 in alphas_shared])
+        W0 = np.stack([_solve_spd(M + a0 * eye, r) for a0 in alphas_shared])
         out[:, j] = fold.sse(W0, np.full((len(alphas_shared), T), a1))
     return out
 
@@ -249,7 +264,7 @@ def _task_trials(fold: _Fold, state, t, values, alphas):
     W0 = []
     for v in values:
         c, h = v * lam / (lam + v), v / (lam + v)
-        W0.append(U @ spd_solver(N + np.diag(c))(rho + h[:, None] * P))
+        W0.append(U @ _solve_spd(N + np.diag(c), rho + h[:, None] * P))
     trial = np.repeat(alphas[None], len(values), axis=0)
     trial[:, t] = values
     return fold.sse(np.stack(W0), trial), (M_rest, r_rest)
@@ -558,10 +573,13 @@ default=None
         alphas_shared, alphas_task = self._grids(full)
         d, q = full.mean_x.shape[1], full.mean_y.shape[1]
         with blas_threads_for(d**3 + full.n_tasks * d * d * q):
-            folds = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-                delayed(_Fold)(tr, te, self.fit_intercept)
-                for tr, te in zip(train, test, strict=True)
-            )
+            pairs = list(zip(train, test, strict=True))
+            if self.n_jobs in (None, 1):
+                folds = [_Fold(tr, te, self.fit_intercept) for tr, te in pairs]
+            else:
+                folds = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+                    delayed(_Fold)(tr, te, self.fit_intercept) for tr, te in pairs
+                )
             scores = np.stack(
                 [
                     _fold_scores(
@@ -632,10 +650,14 @@ default=None
         score = self.best_score_
         rows = []
         order = np.argsort(full.weight, kind="stable")
+        last = None  # the task changed last
         for n_pass in range(self.max_passes):
             states = [_fold_state(f, a0, alphas) for f in folds]  # no drift
-            changed = False
+            changed = settled = False
             for t in order:
+                if t == last:  # every other task has seen its current value
+                    settled = True
+                    break
                 values = grid[grid != alphas[t]]
                 if not len(values):
                     continue
@@ -659,14 +681,14 @@ default=None
                 ]
                 if not keep:
                     continue
-                changed, score = True, float(scores[j])
+                changed, last, score = True, t, float(scores[j])
                 alphas[t] = values[j]
                 for k, (f, (_, (M_rest, r_rest))) in enumerate(
                     zip(folds, trials, strict=True)
                 ):
                     M_t, r_t = f.task_terms(t, alphas[t])
                     states[k] = (M_rest + M_t, r_rest + r_t)
-            if not changed:
+            if settled or not changed:
                 break
         self.best_score_ = score
         self.per_task_results_ = self._record_path(rows)
