@@ -22,9 +22,11 @@ means ``mx``, ``my`` and centred scatters ``XX``, ``XY``, ``YY``)::
 
 The per-task search changes one task's ``alpha_task`` at a time. Holding the
 others, the shared matrix is ``M_rest + U diag(c(a)) U'``; in task t's basis
-it reads ``U (U' M_rest U + diag(c(a))) U'``, so every value tried costs one
-Cholesky factorization of ``U' M_rest U + diag(c(a))`` and no product of d x d
-matrices.
+it reads ``U (U' M_rest U + diag(c(a))) U'``, with ``c(a) = a lam / (lam +
+a)``: ``U' M_rest U`` is formed once per task and fold, and every value tried
+costs one Cholesky factorization of ``U' M_rest U + diag(c(a))``, with no
+product of d x d matrices. Once a task's value is kept, the shared matrix is
+updated by the difference of that task's terms.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from mtlsynth._proximal_cv import _as_splitter
-from mtlsynth._shared import SharedLeastSquares
+from mtlsynth._shared import SMALL_SOLVE_FLOPS, SharedLeastSquares
 from mtlsynth._stats import TaskStatistics
 from mtlsynth._tasks import MultiTaskMixin
 from mtlsynth.utils.blas import blas_threads_for
@@ -98,7 +100,7 @@ def _checked_grid(values, name: str) -> np.ndarray:
 
 def _split_indices(cv, X, y, tasks, groups) -> list:
     """Train/test indices, handing ``tasks`` and ``groups`` to the splitter."""
-    if isinstance(cv, list | tuple):
+    if not hasattr(cv, "split"):  # an iterable of (train, test)
         return [(np.asarray(tr), np.asarray(te)) for tr, te in cv]
     kwargs = {}
     accepted = inspect.signature(cv.split).parameters
@@ -123,15 +125,20 @@ def _partition(splits, n: int) -> np.ndarray | None:
     """Fold of each row (-1: never tested) if every training set is the
     complement of its test set and the test sets are disjoint, else None."""
     fold = np.full(n, -1, dtype=np.intp)
+    in_train = np.empty(n, dtype=bool)
     for k, (train, test) in enumerate(splits):
-        if np.any(fold[test] >= 0) or len(np.unique(test)) != len(test):
+        if np.any(fold[test] >= 0):
             return None
         fold[test] = k
-        in_train = np.zeros(n, dtype=bool)
+        in_train[:] = False
         in_train[train] = True
-        if in_train[test].any() or in_train.sum() + len(test) != n:
-            return None
-        if len(np.unique(train)) != len(train):
+        n_train, n_test = int(in_train.sum()), int(np.sum(fold == k))
+        if (
+            n_test != len(test)  # repeated test rows
+            or n_train != len(train)  # repeated training rows
+            or in_train[test].any()
+            or n_train + n_test != n
+        ):
             return None
     return fold
 
@@ -572,7 +579,8 @@ default=None
                 raise ValueError(f"Test fold {k} has no rows of positive weight.")
         alphas_shared, alphas_task = self._grids(full)
         d, q = full.mean_x.shape[1], full.mean_y.shape[1]
-        with blas_threads_for(d**3 + full.n_tasks * d * d * q):
+        flops = d**3 + full.n_tasks * d * d * q  # the largest calls
+        with blas_threads_for(flops, limit=SMALL_SOLVE_FLOPS):
             pairs = list(zip(train, test, strict=True))
             if self.n_jobs in (None, 1):
                 folds = [_Fold(tr, te, self.fit_intercept) for tr, te in pairs]

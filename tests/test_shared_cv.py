@@ -174,7 +174,19 @@ def test_overlapping_folds_are_summarized_one_by_one():
     X, Y, tasks, w = make_data(rng)
     n = len(X)
     splits = [(np.arange(n)[i::2], np.arange(n)[(i + 1) % 2 :: 3]) for i in range(2)]
-    model = SharedLeastSquaresCV(A0, A1, per_task=False, cv=splits)
+    model = SharedLeastSquaresCV(A0, A1, per_task=False, cv=iter(splits))
+    model.fit(X, Y, tasks=tasks, sample_weight=w)
+    expected = [fold_mse((a0, a1), X, Y, tasks, w, splits) for a0 in A0 for a1 in A1]
+    np.testing.assert_allclose(-model.cv_results_["mean_test_score"], expected, 1e-8)
+
+
+def test_rows_never_tested_stay_in_every_training_fold():
+    rng = np.random.default_rng(11)
+    X, Y, tasks, w = make_data(rng)
+    tasks[0] = 3  # a task of one sample: TaskKFold never tests it
+    splits = list(TaskKFold(3).split(X, tasks=tasks))
+    assert all(0 in train for train, _ in splits)
+    model = SharedLeastSquaresCV(A0, A1, per_task=False, cv=3)
     model.fit(X, Y, tasks=tasks, sample_weight=w)
     expected = [fold_mse((a0, a1), X, Y, tasks, w, splits) for a0 in A0 for a1 in A1]
     np.testing.assert_allclose(-model.cv_results_["mean_test_score"], expected, 1e-8)
