@@ -166,17 +166,28 @@ def _leave_one_out(blocks: list, rest: TaskStatistics | None) -> list:
     return out
 
 
-class _Fold:
-    """One fold's training terms in each task's eigenbasis and its test moments.
+def _loss_factors(weight: np.ndarray, n_outputs: int, scoring) -> np.ndarray:
+    """Factor of each task's test SSE in a fold's mean squared error."""
+    if scoring == "neg_task_mean_squared_error":
+        present = weight > 0
+        safe = np.where(present, weight, 1.0)
+        return np.where(present, 1.0 / (present.sum() * safe * n_outputs), 0.0)
+    return np.full(len(weight), 1.0 / (weight.sum() * n_outputs))
 
-    Attributes hold, per task: ``lam`` (T, d) eigenvalues and ``U`` (T, d, d)
-    eigenvectors of the training Gram matrix, ``P`` (T, d, q) rotated cross
-    products, ``dmx`` (T, d) and ``dmy`` (T, q) the test minus training means
-    (the test means alone without intercepts), and the test statistics
-    rotated: ``xx`` (T, d, d), ``xy`` (T, d, q), ``tr_yy`` and ``weight`` (T,).
+
+class _Fold:
+    """One fold's training terms in each task's eigenbasis and its test loss.
+
+    Per task: ``lam`` (T, d) eigenvalues and ``U`` (T, d, d) eigenvectors of
+    the training Gram matrix and ``P`` (T, d, q) the rotated cross products.
+    The fold's test loss (its mean squared error) is ``sum_t loss_t`` with,
+    for ``Z = U' W_t`` in the task's basis, ``loss_t = <Z, K Z> - 2 <Z, L> +
+    c0``: ``K`` (T, d, d), ``L`` (T, d, q) and ``c0`` (T,) hold the rotated
+    test statistics, the offset of the test means from the training means
+    (the intercept's error) and the factor of the scoring.
     """
 
-    def __init__(self, train: TaskStatistics, test: TaskStatistics, fit_intercept):
+    def __init__(self, train, test, fit_intercept, scoring):
         G, B = train.gram(centered=fit_intercept)
         lam, U = np.linalg.eigh(0.5 * (G + G.transpose(0, 2, 1)))
         self.lam = np.maximum(lam, 0.0)
@@ -187,100 +198,122 @@ class _Fold:
             dmx, dmy = test.mean_x - train.mean_x, test.mean_y - train.mean_y
         else:
             dmx, dmy = test.mean_x, test.mean_y
-        self.dmx = np.einsum("td,tde->te", dmx, U)
-        self.dmy = dmy
-        self.xx = self.Ut @ test.xx @ U
-        self.xy = self.Ut @ test.xy
-        self.tr_yy = np.trace(test.yy, axis1=1, axis2=2)
-        self.weight = test.weight
+        dmx = np.einsum("td,tde->te", dmx, U)
+        w = test.weight
+        f = _loss_factors(w, B.shape[2], scoring)
+        fw = (f * w)[:, None, None]
+        self.K = f[:, None, None] * (self.Ut @ test.xx @ U)
+        self.K += fw * dmx[:, :, None] * dmx[:, None, :]
+        self.K = 0.5 * (self.K + self.K.transpose(0, 2, 1))
+        self.L = f[:, None, None] * (self.Ut @ test.xy) + fw * (
+            dmx[:, :, None] * dmy[:, None, :]
+        )
+        self.c0 = f * (np.trace(test.yy, axis1=1, axis2=2) + w * np.sum(dmy**2, 1))
 
-    def task_terms(self, t: int, a: float) -> tuple[np.ndarray, np.ndarray]:
-        """Task t's terms ``a A_t^-1 G_t`` and ``a A_t^-1 B_t`` at ``a``."""
-        lam, U = self.lam[t], self.U[t]
-        M = (U * (a * lam / (lam + a))) @ self.Ut[t]
-        return M, U @ ((a / (lam + a))[:, None] * self.P[t])
+    def coefficients(self, a):
+        """``s = a / (lam + a)`` and ``g = 1 / (lam + a)`` of every task, for
+        penalties ``a`` of shape (T,) or (m, 1) (broadcast to (..., T, d))."""
+        a = np.asarray(a, dtype=float)[..., None]
+        return a / (self.lam + a), 1.0 / (self.lam + a)
 
     def shared_system(self, alphas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``sum_t a_t A_t^-1 G_t`` and ``sum_t a_t A_t^-1 B_t``."""
         T, d = self.lam.shape
-        a = alphas[:, None]
-        c = a * self.lam / (self.lam + a)
-        h = a / (self.lam + a)
-        left = (self.U * c[:, None, :]).transpose(1, 0, 2).reshape(d, T * d)
-        right = self.U.transpose(1, 0, 2).reshape(d, T * d)
-        M = left @ right.T
-        r = right @ (h[:, :, None] * self.P).reshape(T * d, -1)
+        s, _ = self.coefficients(alphas)
+        root = (self.U * np.sqrt(s * self.lam)[:, None, :]).transpose(1, 0, 2)
+        root = root.reshape(d, T * d)
+        M = root @ root.T  # (a symmetric rank-k update)
+        U = self.U.transpose(1, 0, 2).reshape(d, T * d)
+        r = U @ (s[:, :, None] * self.P).reshape(T * d, -1)
         return 0.5 * (M + M.T), r
 
-    def sse(self, W0: np.ndarray, alphas: np.ndarray) -> np.ndarray:
-        """Weighted test SSE per task for shared parts ``W0`` (m, d, q) and
-        per-task penalties ``alphas`` (m, T): shape (m, T)."""
-        a = alphas[:, :, None]
-        s = (a / (self.lam + a))[..., None]
-        g = (1.0 / (self.lam + a))[..., None]
-        Z = s * np.matmul(self.Ut[None], W0[:, None]) + g * self.P[None]
-        quad = np.sum(Z * np.matmul(self.xx[None], Z), axis=(2, 3))
-        cross = np.sum(Z * self.xy[None], axis=(2, 3))
-        offset = self.dmy[None] - (self.dmx[:, None, :] @ Z)[:, :, 0]
-        sse = (
-            self.tr_yy[None]
-            - 2.0 * cross
-            + quad
-            + self.weight[None] * np.sum(offset**2, axis=2)
+    def task_loss(self, t: int, s, g):
+        """Task t's loss as ``<E, H E> - 2 <E, F> + c`` in ``E = U' W_0``,
+        for ``s``, ``g`` of shape (d,)."""
+        K, L, gP = self.K[t], self.L[t], g[:, None] * self.P[t]
+        KgP = K @ gP
+        H = s[:, None] * K * s[None, :]
+        F = s[:, None] * (L - KgP)
+        c = self.c0[t] - 2.0 * np.sum(gP * L) + np.sum(gP * KgP)
+        return H, F, c
+
+    def loss_system(self, alphas: np.ndarray) -> tuple:
+        """The fold's loss as ``<W0, H W0> - 2 <W0, F> + c``."""
+        s, g = self.coefficients(alphas)
+        parts = [self.task_loss(t, s[t], g[t]) for t in range(len(alphas))]
+        H = np.stack([p[0] for p in parts])
+        H = np.sum(self.U @ H @ self.Ut, axis=0)
+        F = np.sum(self.U @ np.stack([p[1] for p in parts]), axis=0)
+        return 0.5 * (H + H.T), F, float(sum(p[2] for p in parts))
+
+    def state(self, alpha_shared: float, alphas: np.ndarray) -> tuple:
+        """``(M + alpha_shared I, r, H, F, c)`` at penalties ``alphas``."""
+        M, r = self.shared_system(alphas)
+        M = M + alpha_shared * np.eye(M.shape[0])
+        return (M, r, *self.loss_system(alphas))
+
+    def trials(self, state: tuple, t: int, values, alphas) -> np.ndarray:
+        """The fold's loss when task t's penalty takes each of ``values``.
+
+        In task t's basis, with the other tasks' terms held, the shared
+        system is ``(N + diag(c(v))) E = rho + h(v) P_t`` and the loss
+        ``<E, Hr E> - 2 <E, Fr> + cr`` plus task t's own.
+        """
+        M, r, H, F, c = state
+        U, Ut, lam, P = self.U[t], self.Ut[t], self.lam[t], self.P[t]
+        s, g = self.coefficients(alphas[t])
+        s, g = s[t], g[t]
+        N = Ut @ M @ U - np.diag(s * lam)
+        rho = Ut @ r - s[:, None] * P
+        H_t, F_t, c_t = self.task_loss(t, s, g)
+        Hr = Ut @ H @ U - H_t
+        Fr = Ut @ F - F_t
+        cr = c - c_t
+        K, L = self.K[t], self.L[t]
+        losses = []
+        for v in values:
+            s, g = v / (lam + v), 1.0 / (lam + v)
+            E = _solve_spd(0.5 * (N + N.T) + np.diag(s * lam), rho + s[:, None] * P)
+            Z = s[:, None] * E + g[:, None] * P
+            losses.append(
+                np.sum(E * (Hr @ E - 2.0 * Fr))
+                + cr
+                + np.sum(Z * (K @ Z - 2.0 * L))
+                + self.c0[t]
+            )
+        return np.maximum(losses, 0.0)  # (rounding of near-exact fits)
+
+    def moved(self, state: tuple, t: int, old: float, new: float) -> tuple:
+        """``state`` after task t's penalty moves from ``old`` to ``new``."""
+        M, r, H, F, c = state
+        U, Ut, lam, P = self.U[t], self.Ut[t], self.lam[t], self.P[t]
+        s_old, g_old = old / (lam + old), 1.0 / (lam + old)
+        s_new, g_new = new / (lam + new), 1.0 / (lam + new)
+        H_old, F_old, c_old = self.task_loss(t, s_old, g_old)
+        H_new, F_new, c_new = self.task_loss(t, s_new, g_new)
+        dM = (U * ((s_new - s_old) * lam)) @ Ut
+        dH = U @ (H_new - H_old) @ Ut
+        return (
+            M + 0.5 * (dM + dM.T),
+            r + U @ ((s_new - s_old)[:, None] * P),
+            H + 0.5 * (dH + dH.T),
+            F + U @ (F_new - F_old),
+            c + c_new - c_old,
         )
-        return np.maximum(sse, 0.0)  # (rounding of near-exact fits)
 
 
-def _grid_sse(fold: _Fold, alphas_shared, alphas_task) -> np.ndarray:
-    """Test SSE per task of every common grid point: (n_shared, n_task, T)."""
+def _grid_losses(fold: _Fold, alphas_shared, alphas_task) -> np.ndarray:
+    """Test loss of every common grid point: (n_shared, n_task)."""
     T, d = fold.lam.shape
-    out = np.empty((len(alphas_shared), len(alphas_task), T))
+    out = np.empty((len(alphas_shared), len(alphas_task)))
     eye = np.eye(d)
     for j, a1 in enumerate(alphas_task):
         M, r = fold.shared_system(np.full(T, a1))
-        W0 = np.stack([_solve_spd(M + a0 * eye, r) for a0 in alphas_shared])
-        out[:, j] = fold.sse(W0, np.full((len(alphas_shared), T), a1))
-    return out
-
-
-def _fold_scores(sse: np.ndarray, weight: np.ndarray, n_outputs: int, scoring):
-    """Negated mean squared error of each candidate in one fold.
-
-    ``sse`` has shape (..., T); ``weight`` (T,) is the test weight per task.
-    """
-    if scoring == "neg_task_mean_squared_error":
-        present = weight > 0
-        per_task = sse[..., present] / (weight[present] * n_outputs)
-        return -per_task.mean(axis=-1)
-    return -sse.sum(axis=-1) / (weight.sum() * n_outputs)
-
-
-def _task_trials(fold: _Fold, state, t, values, alphas):
-    """Test SSE of fold ``fold`` when task t's penalty takes each of ``values``.
-
-    ``state`` is the fold's full shared system ``(M, r)`` at ``alphas``;
-    returns the SSE (m, T) and the system without task t's terms.
-    """
-    M, r = state
-    M_t, r_t = fold.task_terms(t, alphas[t])
-    M_rest, r_rest = M - M_t, r - r_t
-    U, Ut, lam, P = fold.U[t], fold.Ut[t], fold.lam[t], fold.P[t]
-    N = Ut @ M_rest @ U
-    N = 0.5 * (N + N.T)
-    rho = Ut @ r_rest
-    W0 = []
-    for v in values:
-        c, h = v * lam / (lam + v), v / (lam + v)
-        W0.append(U @ _solve_spd(N + np.diag(c), rho + h[:, None] * P))
-    trial = np.repeat(alphas[None], len(values), axis=0)
-    trial[:, t] = values
-    return fold.sse(np.stack(W0), trial), (M_rest, r_rest)
-
-
-def _fold_state(fold: _Fold, alpha_shared: float, alphas: np.ndarray):
-    """The full shared system ``(M + alpha_shared I, r)`` of one fold."""
-    M, r = fold.shared_system(alphas)
-    return M + alpha_shared * np.eye(M.shape[0]), r
+        H, F, c = fold.loss_system(np.full(T, a1))
+        for i, a0 in enumerate(alphas_shared):
+            W0 = _solve_spd(M + a0 * eye, r)
+            out[i, j] = np.sum(W0 * (H @ W0 - 2.0 * F)) + c
+    return np.maximum(out, 0.0)  # (rounding of near-exact fits)
 
 
 class SharedLeastSquaresCV(MultiTaskMixin, RegressorMixin, BaseEstimator):
@@ -582,22 +615,15 @@ default=None
         flops = d**3 + full.n_tasks * d * d * q  # the largest calls
         with blas_threads_for(flops, limit=SMALL_SOLVE_FLOPS):
             pairs = list(zip(train, test, strict=True))
+            args = (self.fit_intercept, self.scoring)
             if self.n_jobs in (None, 1):
-                folds = [_Fold(tr, te, self.fit_intercept) for tr, te in pairs]
+                folds = [_Fold(tr, te, *args) for tr, te in pairs]
             else:
                 folds = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-                    delayed(_Fold)(tr, te, self.fit_intercept) for tr, te in pairs
+                    delayed(_Fold)(tr, te, *args) for tr, te in pairs
                 )
-            scores = np.stack(
-                [
-                    _fold_scores(
-                        _grid_sse(f, alphas_shared, alphas_task),
-                        f.weight,
-                        q,
-                        self.scoring,
-                    ).ravel()
-                    for f in folds
-                ]
+            scores = -np.stack(
+                [_grid_losses(f, alphas_shared, alphas_task).ravel() for f in folds]
             )
             self._record_grid(scores, alphas_shared, alphas_task)
             mean = scores.mean(axis=0)
@@ -607,7 +633,7 @@ default=None
             self.best_score_ = float(mean[best])
             alpha_task = a1
             if self.per_task:
-                alphas = self._per_task_search(folds, full, a0, a1, alphas_task, q)
+                alphas = self._per_task_search(folds, full, a0, a1, alphas_task)
                 alpha_task = dict(
                     zip(full.labels.tolist(), alphas.tolist(), strict=True)
                 )
@@ -651,7 +677,7 @@ default=None
         out["accepted"] = out["accepted"].astype(bool)
         return out
 
-    def _per_task_search(self, folds, full, a0, a1, grid, q):
+    def _per_task_search(self, folds, full, a0, a1, grid):
         """Coordinate search over each task's ``alpha_task``."""
         T = full.n_tasks
         alphas = np.full(T, a1)
@@ -660,7 +686,7 @@ default=None
         order = np.argsort(full.weight, kind="stable")
         last = None  # the task changed last
         for n_pass in range(self.max_passes):
-            states = [_fold_state(f, a0, alphas) for f in folds]  # no drift
+            states = [f.state(a0, alphas) for f in folds]  # (no drift)
             changed = settled = False
             for t in order:
                 if t == last:  # every other task has seen its current value
@@ -669,14 +695,10 @@ default=None
                 values = grid[grid != alphas[t]]
                 if not len(values):
                     continue
-                trials = [
-                    _task_trials(f, s, t, values, alphas)
-                    for f, s in zip(folds, states, strict=True)
-                ]
-                scores = np.mean(
+                scores = -np.mean(
                     [
-                        _fold_scores(sse, f.weight, q, self.scoring)
-                        for (sse, _), f in zip(trials, folds, strict=True)
+                        f.trials(state, t, values, alphas)
+                        for f, state in zip(folds, states, strict=True)
                     ],
                     axis=0,
                 )
@@ -690,12 +712,11 @@ default=None
                 if not keep:
                     continue
                 changed, last, score = True, t, float(scores[j])
+                states = [
+                    f.moved(state, t, alphas[t], values[j])
+                    for f, state in zip(folds, states, strict=True)
+                ]
                 alphas[t] = values[j]
-                for k, (f, (_, (M_rest, r_rest))) in enumerate(
-                    zip(folds, trials, strict=True)
-                ):
-                    M_t, r_t = f.task_terms(t, alphas[t])
-                    states[k] = (M_rest + M_t, r_rest + r_t)
             if settled or not changed:
                 break
         self.best_score_ = score
