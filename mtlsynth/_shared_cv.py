@@ -20,13 +20,19 @@ means ``mx``, ``my`` and centred scatters ``XX``, ``XY``, ``YY``)::
     sum_i s_i ||y_i - x_i W_t - b_t||^2 = tr(YY) - 2 tr(W_t' XY)
         + tr(W_t' XX W_t) + w ||my - mx W_t - b_t||^2
 
+Since ``W_t`` and ``b_t`` are affine in ``W_0`` for fixed penalties, the
+fold's error is a quadratic form ``<W_0, H W_0> - 2 <W_0, F> + c`` whose
+terms are built once per ``alpha_task`` value: every ``alpha_shared`` then
+costs one solve and one d x d product, whatever the number of tasks.
+
 The per-task search changes one task's ``alpha_task`` at a time. Holding the
 others, the shared matrix is ``M_rest + U diag(c(a)) U'``; in task t's basis
 it reads ``U (U' M_rest U + diag(c(a))) U'``, with ``c(a) = a lam / (lam +
-a)``: ``U' M_rest U`` is formed once per task and fold, and every value tried
-costs one Cholesky factorization of ``U' M_rest U + diag(c(a))``, with no
-product of d x d matrices. Once a task's value is kept, the shared matrix is
-updated by the difference of that task's terms.
+a)``: ``U' M_rest U`` (and the other tasks' part of the error) is rotated
+once per task and fold, and every value tried costs one Cholesky
+factorization of ``U' M_rest U + diag(c(a))``, with no product of d x d
+matrices. Once a task's value is kept, the shared matrix and the error's
+terms are updated by the difference of that task's terms.
 """
 
 from __future__ import annotations
