@@ -17,8 +17,10 @@ tasks of unequal sizes), measured in one run on the same data:
 
 Usage::
 
-    python benchmarks/bench_shared_cv.py [--n-per-task 300 3000] [--features 50]
-        [--tasks 8] [--targets 4] [--n-test 5000] [--repeat 3]
+    python benchmarks/bench_shared_cv.py [--n-per-task 300 3000] [--features 20]
+        [--tasks 8] [--targets 4] [--n-test 5000] [--seeds 5] [--repeat 3]
+    python benchmarks/bench_shared_cv.py --n-per-task 3000 20000 --features 300 \
+        --targets 66 --seeds 1 --repeat 1 --n-test 2000
 """
 
 from __future__ import annotations

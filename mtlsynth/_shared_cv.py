@@ -347,8 +347,9 @@ class SharedLeastSquaresCV(MultiTaskMixin, RegressorMixin, BaseEstimator):
     (``G_t = U diag(lam) U'``), which makes the task's terms of the shared
     system diagonal in its basis for every ``alpha_task``, so that a
     candidate costs one Cholesky factorization of the d x d shared system;
-    test errors come from the held-out rows' statistics (see the module
-    :mod:`mtlsynth._shared_cv`). The results equal fitting
+    test errors come from the held-out rows' statistics, as a quadratic form
+    in the shared coefficients (see the module :mod:`mtlsynth._shared_cv`).
+    The results equal fitting
     :class:`SharedLeastSquares` on the training rows of every fold and
     scoring its predictions of the held-out rows.
 
