@@ -327,3 +327,15 @@ def test_unseen_tasks_use_the_shared_part():
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+def test_folds_prepared_in_parallel_give_the_same_search():
+    rng = np.random.default_rng(12)
+    X, Y, tasks, w = make_data(rng)
+    one = SharedLeastSquaresCV(A0, A1, cv=3).fit(X, Y, tasks=tasks, sample_weight=w)
+    two = SharedLeastSquaresCV(A0, A1, cv=3, n_jobs=2, scoring="neg_mean_squared_error")
+    two.fit(X, Y, tasks=tasks, sample_weight=w)
+    np.testing.assert_array_equal(
+        one.cv_results_["mean_test_score"], two.cv_results_["mean_test_score"]
+    )
+    assert one.alpha_task_ == two.alpha_task_
