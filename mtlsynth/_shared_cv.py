@@ -261,15 +261,16 @@ class _Fold:
     def trials(self, state: tuple, t: int, values, alphas) -> np.ndarray:
         """The fold's loss when task t's penalty takes each of ``values``.
 
-        In task t's basis, with the other tasks' terms held, the shared
-        system is ``(N + diag(c(v))) E = rho + h(v) P_t`` and the loss
-        ``<E, Hr E> - 2 <E, Fr> + cr`` plus task t's own.
+        In task t's basis, with the other tasks' terms held and ``s(v) = v /
+        (lam + v)``, the shared system is ``(N + diag(s(v) lam)) E = rho +
+        s(v) P_t`` and the loss ``<E, Hr E> - 2 <E, Fr> + cr`` plus task t's
+        own.
         """
         M, r, H, F, c = state
         U, Ut, lam, P = self.U[t], self.Ut[t], self.lam[t], self.P[t]
-        s, g = self.coefficients(alphas[t])
-        s, g = s[t], g[t]
+        s, g = alphas[t] / (lam + alphas[t]), 1.0 / (lam + alphas[t])
         N = Ut @ M @ U - np.diag(s * lam)
+        N = 0.5 * (N + N.T)
         rho = Ut @ r - s[:, None] * P
         H_t, F_t, c_t = self.task_loss(t, s, g)
         Hr = Ut @ H @ U - H_t
@@ -279,7 +280,7 @@ class _Fold:
         losses = []
         for v in values:
             s, g = v / (lam + v), 1.0 / (lam + v)
-            E = _solve_spd(0.5 * (N + N.T) + np.diag(s * lam), rho + s[:, None] * P)
+            E = _solve_spd(N + np.diag(s * lam), rho + s[:, None] * P)
             Z = s[:, None] * E + g[:, None] * P
             losses.append(
                 np.sum(E * (Hr @ E - 2.0 * Fr))
