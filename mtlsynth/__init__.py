@@ -19,6 +19,7 @@ from mtlsynth._maxent import MaxEntClassifier
 from mtlsynth._proximal import ProximalClassifier, ProximalRegressor
 from mtlsynth._proximal_cv import ProximalRegressorCV, proximal_path
 from mtlsynth._shared import SharedLeastSquares
+from mtlsynth._shared_cv import SharedLeastSquaresCV
 from mtlsynth._solvers import FISTA
 from mtlsynth._stats import TaskStatistics, accumulate_statistics
 from mtlsynth._task_relations import TaskRelationRegressor, task_similarity
@@ -35,6 +36,7 @@ __all__ = [
     "ProximalRegressor",
     "ProximalRegressorCV",
     "SharedLeastSquares",
+    "SharedLeastSquaresCV",
     "TaskKFold",
     "TaskRelationRegressor",
     "TaskStatistics",
