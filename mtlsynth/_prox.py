@@ -14,6 +14,7 @@ __all__ = [
     "project_l1_ball",
     "prox_of_sum",
     "soft_threshold",
+    "squared_l1_prox",
     "svd_shrink",
 ]
 
@@ -305,3 +306,41 @@ def prox_of_sum(
         change = float(np.linalg.norm(x_new - x))
         x = x_new
     return x, q, n_iter
+
+
+def squared_l1_prox(s: np.ndarray, c: float) -> np.ndarray:
+    """Proximal operator of ``c * (sum_i x_i)^2`` on non-negative vectors.
+
+    For ``s`` sorted or not, ``x = argmin_{x >= 0} 0.5 ||x - s||^2 + c
+    (sum_i x_i)^2`` is ``x_i = max(s_i - 2 c S, 0)`` with ``S = sum_i x_i``:
+    over the ``k`` largest entries, ``S = (s_1 + .. + s_k) / (1 + 2 c k)``,
+    for the largest ``k`` with ``s_k > 2 c S``. On singular values it is the
+    proximal operator of the squared trace norm ``c ||M||_*^2``.
+
+    Parameters
+    ----------
+    s : ndarray of shape (n,)
+        Non-negative entries (singular values).
+    c : float
+        Non-negative weight.
+
+    Returns
+    -------
+    x : ndarray of shape (n,)
+        The proximal point.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> squared_l1_prox(np.array([3.0, 1.0]), 0.5).tolist()  # S = 3 / 2
+    [1.5, 0.0]
+    """
+    s = np.asarray(s, dtype=float)
+    if s.size == 0:
+        return s.copy()
+    u = np.sort(s)[::-1]
+    k = np.arange(1, u.size + 1)
+    totals = np.cumsum(u) / (1.0 + 2.0 * c * k)
+    kept = np.flatnonzero(u > 2.0 * c * totals)
+    total = totals[kept[-1]] if kept.size else 0.0
+    return np.maximum(s - 2.0 * c * total, 0.0)
