@@ -18,6 +18,7 @@ from scipy.special import expit
 from mtlsynth._stats import TaskStatistics
 
 __all__ = [
+    "ComponentSum",
     "Logistic",
     "Quadratic",
     "task_scale",
@@ -259,3 +260,89 @@ class Logistic:
                 H = np.block([[H, col[:, None]], [col[None, :], vt.sum()]])
             best = max(best, 0.25 * _largest_eigenvalue(H))
         return best
+
+
+class ComponentSum:
+    """A datafit seen through components that add up to its coefficients.
+
+    The parameters ``Z`` of shape ``(n_tasks, K * d + u, n_outputs)`` hold
+    ``K`` components of ``d`` rows each, then the datafit's ``u`` unpenalized
+    rows; the datafit sees ``W = sum_k Z_k`` (and the unpenalized rows as
+    they are)::
+
+        f_K(Z) = f(sum_k Z_k)
+
+    Its gradient is ``grad f(W)`` repeated for every component, with
+    Lipschitz constant ``K`` times that of ``f`` (the summing map has squared
+    norm ``K``). The duality gap carries over: ``dual_value`` is that of
+    ``f`` at the sum.
+
+    Parameters
+    ----------
+    datafit : datafit object
+        The datafit of the summed coefficients.
+    n_components : int
+        Number ``K`` of components.
+    """
+
+    def __init__(self, datafit, n_components):
+        self.datafit = datafit
+        self.n_components = int(n_components)
+        self.n_unpenalized = getattr(datafit, "n_unpenalized", 0)
+        self.n_features = datafit.shape[1] - self.n_unpenalized
+        if callable(getattr(datafit, "dual_value", None)):
+            self.dual_value = self._dual_value
+
+    @property
+    def shape(self):
+        """Shape ``(n_tasks, K * d + u, n_outputs)`` of the parameters."""
+        n_tasks, _, q = self.datafit.shape
+        rows = self.n_components * self.n_features + self.n_unpenalized
+        return (n_tasks, rows, q)
+
+    @property
+    def iteration_flops(self):
+        """Floating-point operations of one gradient of the datafit."""
+        return getattr(self.datafit, "iteration_flops", np.inf)
+
+    def summed(self, Z):
+        """The datafit's parameters: the components' sum, then the rest."""
+        d, K = self.n_features, self.n_components
+        W = Z[:, :d].copy()
+        for k in range(1, K):
+            W += Z[:, k * d : (k + 1) * d]
+        return np.concatenate([W, Z[:, K * d :]], axis=1)
+
+    def components(self, Z):
+        """The components as ``(K, n_tasks, d, n_outputs)``."""
+        d = self.n_features
+        return np.stack([Z[:, k * d : (k + 1) * d] for k in range(self.n_components)])
+
+    def _spread(self, grad):
+        d = self.n_features
+        return np.concatenate([grad[:, :d]] * self.n_components + [grad[:, d:]], axis=1)
+
+    def value(self, Z):
+        """Loss value of the summed coefficients."""
+        return self.datafit.value(self.summed(Z))
+
+    def gradient(self, Z):
+        """The datafit's gradient, repeated for every component."""
+        return self._spread(self.datafit.gradient(self.summed(Z)))
+
+    def value_and_gradient(self, Z):
+        """Loss value and gradient."""
+        W = self.summed(Z)
+        if callable(getattr(self.datafit, "value_and_gradient", None)):
+            value, grad = self.datafit.value_and_gradient(W)
+        else:
+            value, grad = self.datafit.value(W), self.datafit.gradient(W)
+        return value, self._spread(grad)
+
+    def lipschitz(self):
+        """``K`` times the datafit's Lipschitz constant."""
+        return self.n_components * self.datafit.lipschitz()
+
+    def _dual_value(self, Z, s):
+        """The datafit's dual value at the summed coefficients."""
+        return self.datafit.dual_value(self.summed(Z), s)

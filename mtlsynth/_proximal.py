@@ -18,11 +18,11 @@ from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from mtlsynth._datafits import Logistic, Quadratic
+from mtlsynth._datafits import ComponentSum, Logistic, Quadratic
 from mtlsynth._solvers import FISTA
 from mtlsynth._stats import task_groups
 from mtlsynth._tasks import MultiTaskMixin
-from mtlsynth.penalties import L21
+from mtlsynth.penalties import L21, Decomposed
 
 __all__ = [
     "ProximalClassifier",
@@ -56,6 +56,21 @@ def _warn_not_converged(result, where=""):
             "max_iter or tol of the solver, or scale the inputs.",
             ConvergenceWarning,
         )
+
+
+def _lift(datafit, penalty):
+    """Datafit and penalty the solver sees: stacked components for Decomposed."""
+    if isinstance(penalty, Decomposed):
+        lifted = ComponentSum(datafit, len(penalty.parts()))
+        return lifted, penalty.stacked(lifted.n_features)
+    return datafit, penalty
+
+
+def _unlift(datafit, params):
+    """The datafit's parameters and, for stacked components, the components."""
+    if isinstance(datafit, ComponentSum):
+        return datafit.summed(params), datafit.components(params)
+    return params, None
 
 
 def _init_from(labels, shape, known, params):
@@ -155,18 +170,32 @@ class _LinearTasksMixin:
         self.objective_history_ = np.asarray(result.objective_history)
 
     def _stacked_params(self):
-        """Coefficients of an earlier fit as ``(n_tasks, n_features, n_outputs)``."""
+        """Coefficients of an earlier fit as ``(n_tasks, n_features, n_outputs)``.
+
+        After a fit with :class:`~mtlsynth.penalties.Decomposed`, its
+        components stacked along the features, as the solver sees them.
+        """
         if not hasattr(self, "coef_"):
             return None
-        coef = self.coef_.reshape(len(self.tasks_), -1, self.coef_.shape[-1])
-        return coef.transpose(0, 2, 1)
+        n_tasks, d = len(self.tasks_), self.coef_.shape[-1]
+        if isinstance(self.penalty, Decomposed) and hasattr(self, "coef_components_"):
+            K = len(self.coef_components_)
+            parts = self.coef_components_.reshape(K, n_tasks, -1, d)
+            return np.concatenate(list(parts.transpose(0, 1, 3, 2)), axis=1)
+        return self.coef_.reshape(n_tasks, -1, d).transpose(0, 2, 1)
 
-    def _set_coef(self, labels, W, b, single_output):
-        """Expose ``coef_``, ``intercept_`` and ``tasks_``."""
+    def _set_coef(self, labels, W, b, single_output, components=None):
+        """Expose ``coef_``, ``intercept_``, ``tasks_`` (``coef_components_``)."""
         self.tasks_ = labels
         coef = W.transpose(0, 2, 1)
         self.coef_ = coef[:, 0, :] if single_output else coef
         self.intercept_ = b[:, 0] if single_output else b
+        if components is None:
+            if hasattr(self, "coef_components_"):
+                del self.coef_components_
+            return
+        parts = components.transpose(0, 1, 3, 2)
+        self.coef_components_ = parts[:, :, 0, :] if single_output else parts
 
     def _linear_output(self, X, tasks):
         """Validated ``X`` through each sample's task model, 2-D."""
@@ -210,12 +239,15 @@ class _ProximalRegressorBase(_LinearTasksMixin, MultiTaskMixin, RegressorMixin):
             fit_intercept=self.fit_intercept,
             task_weighting=self.task_weighting,
         )
-        result = solver.solve(datafit, penalty, init)
+        datafit, lifted = _lift(datafit, penalty)
+        if init is not None and init.shape != datafit.shape:
+            init = None
+        result = solver.solve(datafit, lifted, init)
         self._record(result, penalty, solver)
         self.statistics_ = statistics
-        W = result.params
+        W, components = _unlift(datafit, result.params)
         b = _intercepts(statistics, W, self.fit_intercept)
-        self._set_coef(statistics.labels, W, b, single_output)
+        self._set_coef(statistics.labels, W, b, single_output, components)
         return self
 
     def predict(self, X, tasks=None):
@@ -256,14 +288,19 @@ class ProximalRegressor(_ProximalRegressorBase, BaseEstimator):
     S_t X_t)`` and one iteration costs ``O(n_tasks n_features^2 n_targets)``
     whatever the number of samples. ``partial_fit`` adds a batch to the
     statistics and refits from the previous solution. The solver stops on a
-    duality gap for norm penalties (``L1``, ``L21``, ``L1Inf``, ``TraceNorm``) and on a
-    KKT residual otherwise.
+    duality gap for norm penalties (``L1``, ``L21``, ``L1Inf``, ``TraceNorm``,
+    their sums and decompositions) and on a KKT residual otherwise. With
+    :class:`~mtlsynth.penalties.Decomposed` the coefficients are a sum of
+    components with a penalty each (dirty models, robust multi-task
+    learning): the solver works on the stacked components, the datafit seeing
+    their sum, and ``coef_components_`` holds them.
 
     Parameters
     ----------
     penalty : penalty object, default=None
         From :mod:`mtlsynth.penalties`, e.g. ``L21(alpha=0.1)``,
-        ``TraceNorm(alpha=0.1)`` or ``TaskGraph(1.0) + L1(0.1)``; ``None``
+        ``TraceNorm(alpha=0.1)``, ``TaskGraph(1.0) + L1(0.1)``, ``L1(0.1) +
+        TraceNorm(0.2)`` or ``Decomposed([L1Inf(0.1), L1(0.05)])``; ``None``
         means ``L21(alpha=1.0)``. Tuned as ``penalty__alpha`` in grid searches.
     solver : solver object, default=None
         ``None`` means ``FISTA()``; pass ``FISTA(tol=..., max_iter=...)`` to
@@ -282,6 +319,9 @@ class ProximalRegressor(_ProximalRegressorBase, BaseEstimator):
         Coefficients of every task.
     intercept_ : ndarray of shape (n_tasks,) or (n_tasks, n_targets)
         Intercept of every task (zeros if ``fit_intercept=False``).
+    coef_components_ : ndarray of shape (n_components,) + ``coef_.shape``
+        With a :class:`~mtlsynth.penalties.Decomposed` penalty only: the
+        components, which add up to ``coef_``.
     tasks_ : ndarray of shape (n_tasks,)
         Sorted task labels seen in training (``[0]`` if ``tasks=None``).
     penalty_ : penalty object
@@ -330,7 +370,7 @@ class ProximalRegressor(_ProximalRegressorBase, BaseEstimator):
     --------
     >>> import numpy as np
     >>> from mtlsynth import ProximalRegressor
-    >>> from mtlsynth.penalties import L21
+    >>> from mtlsynth.penalties import L21, Decomposed
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(90, 6))
     >>> tasks = np.repeat(["en-US", "en-GB", "en-029"], 30)
@@ -455,10 +495,11 @@ class ProximalRegressor(_ProximalRegressorBase, BaseEstimator):
 
     def _refit(self, statistics, previous, single_output):
         """Solve from ``statistics``, warm-started from ``(labels, params)``."""
-        n_tasks, d, q = statistics.xy.shape
+        n_tasks, _, q = statistics.xy.shape
         init = None
         if previous is not None:
-            init = _init_from(statistics.labels, (n_tasks, d, q), *previous)
+            rows = previous[1].shape[1] if previous[1] is not None else 0
+            init = _init_from(statistics.labels, (n_tasks, rows, q), *previous)
         return self._solve_statistics(statistics, init, single_output)
 
 
@@ -505,6 +546,9 @@ class ProximalClassifier(
         Coefficients of every task.
     intercept_ : ndarray of shape (n_tasks,)
         Intercept of every task.
+    coef_components_ : ndarray of shape (n_components, n_tasks, n_features)
+        With a :class:`~mtlsynth.penalties.Decomposed` penalty only: the
+        components, which add up to ``coef_``.
     tasks_ : ndarray of shape (n_tasks,)
         Sorted task labels seen in training.
     penalty_ : penalty object
@@ -625,6 +669,7 @@ class ProximalClassifier(
             task_weighting=self.task_weighting,
         )
         penalty, solver = _validated_parts(self.penalty, self.solver, 0.01)
+        datafit, lifted = _lift(datafit, penalty)
         init = None
         if previous is not None:
             known, W, b = previous
@@ -632,16 +677,13 @@ class ProximalClassifier(
                 :, : datafit.shape[1]
             ]
             init = _init_from(labels, datafit.shape, known, stacked)
-        result = solver.solve(datafit, penalty, init)
+        result = solver.solve(datafit, lifted, init)
         self._record(result, penalty, solver)
         self.classes_ = classes
         d = X.shape[1]
-        b = (
-            result.params[:, d:, 0]
-            if self.fit_intercept
-            else np.zeros((len(labels), 1))
-        )
-        self._set_coef(labels, result.params[:, :d], b, True)
+        params, components = _unlift(datafit, result.params)
+        b = params[:, d:, 0] if self.fit_intercept else np.zeros((len(labels), 1))
+        self._set_coef(labels, params[:, :d], b, True, components)
         return self
 
     def decision_function(self, X, tasks=None):

@@ -12,6 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from mtlsynth._prox import squared_l1_prox
 from mtlsynth._shared import spd_solver
 from mtlsynth._stats import TaskStatistics, task_groups
 from mtlsynth._tasks import MultiTaskMixin
@@ -24,7 +25,7 @@ __all__ = [
 
 COVARIANCE_EPS = 1e-8
 """Ridge ``eps`` added to ``W W'`` before its square root, relative to
-``tr(W W')`` after the first W-step (see :class:`TaskRelationRegressor`)."""
+``tr(W W')`` of the solution (see :class:`TaskRelationRegressor`)."""
 
 
 def _task_matrix(W: np.ndarray) -> np.ndarray:
@@ -111,60 +112,109 @@ def _loss(G, B, C, W) -> float:
     )
 
 
-def solve_task_relations(G, B, C, alpha, beta, *, max_iter, tol):
-    """Alternate W-steps and Omega-steps from ``Omega = I / T``.
+def _relation_prox(M, step, alpha, beta):
+    """Prox of ``step (alpha ||M||_F^2 + beta ||M||_*^2)``, and its singular values.
+
+    On the singular values ``s`` of ``M``: ``argmin 0.5 ||x - s||^2 + step
+    (alpha ||x||^2 + beta (sum x)^2)`` is :func:`squared_l1_prox` of ``s / (1
+    + 2 step alpha)`` with weight ``step beta / (1 + 2 step alpha)``.
+    """
+    U, s, Vt = np.linalg.svd(M, full_matrices=False)
+    shrink = 1.0 + 2.0 * step * alpha
+    x = squared_l1_prox(s / shrink, step * beta / shrink)
+    return (U * x) @ Vt, x
+
+
+def _relation_conjugate(V, alpha, beta):
+    """Conjugate of ``h(M) = alpha ||M||_F^2 + beta ||M||_*^2`` at ``V``.
+
+    ``h`` depends on the singular values only, so ``h*(V) = sup_{x >= 0}
+    <nu, x> - alpha ||x||^2 - beta (sum x)^2`` over the singular values
+    ``nu`` of ``V``; the maximizer is :func:`squared_l1_prox` of ``nu / (2
+    alpha)`` with weight ``beta / (2 alpha)``, and ``nu_1^2 / (4 beta)`` for
+    ``alpha = 0``.
+    """
+    nu = np.linalg.svd(V, compute_uv=False)
+    if alpha <= 0:
+        return float(nu.max(initial=0.0) ** 2 / (4.0 * beta))
+    x = squared_l1_prox(nu / (2.0 * alpha), beta / (2.0 * alpha))
+    return float(nu @ x - alpha * x @ x - beta * x.sum() ** 2)
+
+
+def solve_squared_trace(G, B, C, alpha, beta, init, *, max_iter, tol):
+    """Minimize ``loss + alpha ||M||_F^2 + beta ||M||_*^2`` by monotone APG.
+
+    Accelerated proximal gradient on the squared loss (step ``1 / L`` with
+    ``L = 2 max_t lambda_max(G_t)``) with the prox of the penalty on the
+    singular values of ``M`` (:func:`_relation_prox`); a step that would
+    raise the objective is rejected and the momentum restarted (monotone
+    FISTA), so the objective never increases. Stops when the duality gap
+    ``P(W) - D(R)``, with the residuals ``R`` as dual point and ``D(R) = 2 <R,
+    Y> - ||R||^2 - h*(2 X'R)`` (:func:`_relation_conjugate`), falls below
+    ``tol`` times the objective.
 
     Parameters
     ----------
-    G : ndarray of shape (n_tasks, d, d)
-        Per-task Gram matrices.
-    B : ndarray of shape (n_tasks, d, q)
-        Per-task cross products.
-    C : ndarray of shape (n_tasks, q, q)
-        Per-task target scatter ``Y_t' S_t Y_t``.
+    G, B, C : ndarray
+        Per-task Gram matrices ``(n_tasks, d, d)``, cross products ``(n_tasks,
+        d, q)`` and target scatter ``(n_tasks, q, q)``.
     alpha, beta : float
         Penalties.
+    init : ndarray of shape (n_tasks, d, q)
+        Starting coefficients.
     max_iter : int
-        Maximum number of W-steps.
+        Maximum number of iterations.
     tol : float
-        Stop when one iteration lowers the objective by less than ``tol``
-        times its value.
+        Relative tolerance on the duality gap.
 
     Returns
     -------
     W : ndarray of shape (n_tasks, d, q)
         Coefficients.
-    omega : ndarray of shape (n_tasks, n_tasks)
-        Task covariance of ``W``.
     n_iter : int
-        Number of W-steps.
+        Iterations run.
     history : list of float
-        Objective after the first W-step (with ``Omega = I / T``) and after
-        every Omega-step.
-    converged : bool
-        Whether the stopping rule was met.
+        Objective at the start and after every iteration (non-increasing).
+    gap : float
+        Final duality gap.
     """
-    n_tasks = B.shape[0]
-    W = relation_w_step(G, B, alpha, beta, n_tasks * np.eye(n_tasks))
-    scale = float(np.sum(W * W))
-    eps = COVARIANCE_EPS * scale if scale > 0 else 1.0
-    fit = _loss(G, B, C, W) + alpha * scale
-    history = [fit + beta * n_tasks * (scale + n_tasks * eps)]
-    omega, precision, relation = relation_omega_step(W, eps)
-    history.append(fit + beta * relation)
-    n_iter, converged = 1, False
-    while n_iter < max_iter:
-        if history[-2] - history[-1] <= tol * abs(history[-1]):
-            converged = True
-            break
-        n_iter += 1
-        W = relation_w_step(G, B, alpha, beta, precision)
-        omega, precision, relation = relation_omega_step(W, eps)
-        fit = _loss(G, B, C, W) + alpha * float(np.sum(W * W))
-        history.append(fit + beta * relation)
-    else:
-        converged = history[-2] - history[-1] <= tol * abs(history[-1])
-    return W, omega, n_iter, history, converged
+    shape = B.shape
+    trace_c = float(np.trace(C, axis1=1, axis2=2).sum())
+    lipschitz = 2.0 * max(float(linalg.eigvalsh(g)[-1]) for g in G)
+    step = 1.0 / max(lipschitz, np.finfo(float).tiny)
+
+    def objective(W, s):
+        return _loss(G, B, C, W) + alpha * float(s @ s) + beta * float(s.sum()) ** 2
+
+    def gap(W, value):
+        GW = np.matmul(G, W)
+        wb = float(np.vdot(W, B))
+        residual = trace_c - 2.0 * wb + float(np.vdot(W, GW))
+        V = _task_matrix(2.0 * (B - GW))
+        dual = 2.0 * (trace_c - wb) - residual - _relation_conjugate(V, alpha, beta)
+        return max(value - dual, 0.0)
+
+    x = np.array(init, dtype=float)
+    value = objective(x, np.linalg.svd(_task_matrix(x), compute_uv=False))
+    history = [value]
+    y, t, it = x.copy(), 1.0, 0
+    certificate = gap(x, value)
+    while certificate > tol * abs(value) and it < max_iter:
+        it += 1
+        grad = 2.0 * (np.matmul(G, y) - B)
+        M, s = _relation_prox(_task_matrix(y - step * grad), step, alpha, beta)
+        z = M.reshape(shape)
+        z_value = objective(z, s)
+        t_new = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
+        if z_value <= value:
+            y = z + ((t - 1.0) / t_new) * (z - x)
+            x, value, t = z, z_value, t_new
+        else:
+            y, t = x.copy(), 1.0
+        history.append(value)
+        if it % 10 == 0 or it == max_iter:
+            certificate = gap(x, value)
+    return x, it, history, certificate
 
 
 class TaskRelationRegressor(MultiTaskMixin, RegressorMixin, BaseEstimator):
@@ -191,27 +241,23 @@ class TaskRelationRegressor(MultiTaskMixin, RegressorMixin, BaseEstimator):
     lambda_2 / 2``. The problem is jointly convex; minimizing over ``Omega``
     turns the relation term into ``beta ||M||_*^2`` (squared trace norm).
 
-    It is solved by alternating minimization from ``Omega = I / T``:
-
-    * W-step: for fixed ``Omega`` the coefficients solve one symmetric
-      positive definite system of size ``n_tasks * n_features``, built from
-      the per-task statistics (centred when ``fit_intercept=True``, so the
-      intercepts are eliminated exactly and recovered as ``b_t = ybar_t -
-      xbar_t W_t``); a Cholesky factorization costs ``O((T d)^3 / 3)``, the
-      outputs share it.
-    * Omega-step: ``Omega = S^(1/2) / tr(S^(1/2))`` with ``S = M M' + eps I``;
-      ``eps`` (``1e-8`` times ``tr(M M')`` after the first W-step, then fixed)
-      keeps ``Omega`` invertible when tasks are identical or zero. The
-      alternation then decreases ``F(W, Omega) = fit + beta tr(Omega^-1 S)``
-      at every step, which ``objective_history_`` records.
-
-    It stops when an iteration lowers ``F`` by less than ``tol`` times its
-    value. When the best ``M`` has full rank the alternation converges in
-    tens of iterations; when it is rank-deficient (copies of a task, or a
-    large ``beta`` relative to the data) ``Omega`` tends to a singular
-    matrix, each iteration gains little, the rule may stop early (measured:
-    objective 1e-3 above the optimum with ``tol=1e-6``), and ``eps``
-    biases the penalty by about ``sqrt(eps)`` relative.
+    Since ``min_Omega tr(M' Omega^-1 M) = ||M||_*^2`` (attained at ``Omega
+    = (M M')^(1/2) / tr((M M')^(1/2))``), the problem is solved in ``M``
+    alone: ``fit + alpha ||M||_F^2 + beta ||M||_*^2``, by monotone
+    accelerated proximal gradient on the per-task statistics (centred when
+    ``fit_intercept=True``, so the intercepts are eliminated exactly and
+    recovered as ``b_t = ybar_t - xbar_t W_t``). The proximal operator of the
+    penalty acts on the singular values of ``M`` in closed form (a sort; see
+    :func:`~mtlsynth._prox.squared_l1_prox`). It starts from the exact
+    solution for ``Omega = I / T`` (one symmetric positive definite system of
+    size ``n_tasks * n_features``) and stops on a duality gap below ``tol``
+    times the objective, which holds equally when the best ``M`` is
+    rank-deficient (copies of a task, a large ``beta``), where alternating
+    between ``W`` and ``Omega`` crawls (measured: 1e-3 above the optimum at
+    its stopping rule, against 1e-9 here in 20 iterations). ``Omega`` is then
+    read off the solution as ``S^(1/2) / tr(S^(1/2))`` with ``S = M M' + eps
+    I``, ``eps = 1e-8 tr(M M')`` keeping it invertible when tasks are
+    identical or zero.
 
     With a given ``task_covariance`` one W-step solves the problem (``Omega =
     I`` gives independent ridge regression with penalty ``alpha + beta`` per
@@ -230,10 +276,10 @@ default="learn"
         it is not rescaled to trace one).
     fit_intercept : bool, default=True
         Fit an unpenalized intercept per task.
-    max_iter : int, default=100
-        Maximum number of W-steps.
+    max_iter : int, default=1000
+        Maximum number of proximal gradient iterations.
     tol : float, default=1e-6
-        Relative decrease of the objective below which the alternation stops.
+        Duality gap, relative to the objective, below which the solver stops.
 
     Attributes
     ----------
@@ -248,9 +294,10 @@ default="learn"
     tasks_ : ndarray of shape (n_tasks,)
         Sorted task labels seen in training (``[0]`` if ``tasks=None``).
     n_iter_ : int
-        Number of W-steps.
+        Number of proximal gradient iterations plus one for the starting
+        solve (1 for a given covariance).
     objective_history_ : ndarray
-        ``F`` after the first W-step and after every Omega-step
+        Objective from the starting point and after every iteration
         (non-increasing); the objective of the fit for a given covariance.
     statistics_ : TaskStatistics
         Per-task sufficient statistics.
@@ -310,7 +357,7 @@ default="learn"
         *,
         task_covariance="learn",
         fit_intercept=True,
-        max_iter=100,
+        max_iter=1000,
         tol=1e-6,
     ):
         self.alpha = alpha
@@ -380,7 +427,7 @@ default="learn"
         return omega, (U / s) @ U.T
 
     def _solve(self, statistics: TaskStatistics, single_output: bool):
-        """Alternating minimization (or one W-step) from the statistics."""
+        """Proximal gradient (or, for a given covariance, one solve)."""
         empty = statistics.weight <= 0
         if np.any(empty):
             raise ValueError(
@@ -391,17 +438,22 @@ default="learn"
         C = statistics.target_scatter(centered=self.fit_intercept)
         alpha, beta = float(self.alpha), float(self.beta)
         if isinstance(self.task_covariance, str):
-            W, omega, n_iter, history, converged = solve_task_relations(
-                G, B, C, alpha, beta, max_iter=self.max_iter, tol=self.tol
+            n_tasks = statistics.n_tasks
+            init = relation_w_step(G, B, alpha, beta, n_tasks * np.eye(n_tasks))
+            W, n_iter, history, gap = solve_squared_trace(
+                G, B, C, alpha, beta, init, max_iter=self.max_iter, tol=self.tol
             )
-            if not converged:
+            n_iter += 1  # the starting solve
+            if gap > self.tol * abs(history[-1]):
                 warnings.warn(
                     f"TaskRelationRegressor did not converge in {n_iter} "
-                    f"iterations: the last one lowered the objective by "
-                    f"{(history[-2] - history[-1]) / abs(history[-1]):.3g} of its "
-                    "value. Increase max_iter or tol.",
+                    f"iterations: duality gap {gap / abs(history[-1]):.3g} of the "
+                    "objective. Increase max_iter or tol.",
                     ConvergenceWarning,
                 )
+            scale = float(np.sum(W * W))
+            eps = COVARIANCE_EPS * scale if scale > 0 else 1.0
+            omega = relation_omega_step(W, eps)[0]
         else:
             omega, precision = self._given_covariance(statistics.n_tasks)
             W = relation_w_step(G, B, alpha, beta, precision)

@@ -6,19 +6,19 @@ shape ``(n_tasks, n_features, n_outputs)``. A *non-smooth* penalty offers
 ``gradient(W)`` and ``lipschitz(shape)``. Norm penalties (``alpha`` times a
 norm) also offer ``dual_norm(V)``, which gives a duality gap and the smallest
 ``alpha`` with an all-zero solution. Penalties are scikit-learn estimators, so
-``GridSearchCV(model, {"penalty__alpha": [...]})`` tunes them, and ``+``
-combines a smooth and a non-smooth penalty into a :class:`SumPenalty`.
+``GridSearchCV(model, {"penalty__alpha": [...]})`` tunes them. ``+`` adds
+penalties into a :class:`SumPenalty` (smooth terms and any number of
+non-smooth ones), and :class:`Decomposed` writes the coefficients as a sum of
+components with a penalty each (dirty models, robust multi-task learning).
 """
 
 from __future__ import annotations
 
-from numbers import Real
-
 import numpy as np
 from scipy import linalg
-from sklearn.base import BaseEstimator
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 
+from mtlsynth._composite import Decomposed, SumPenalty, _Penalty
 from mtlsynth._prox import (
     block_soft_threshold,
     linf_shrink,
@@ -27,6 +27,7 @@ from mtlsynth._prox import (
 )
 
 __all__ = [
+    "Decomposed",
     "L1",
     "L2",
     "L21",
@@ -35,22 +36,6 @@ __all__ = [
     "TaskGraph",
     "TraceNorm",
 ]
-
-
-class _Penalty(BaseEstimator):
-    """Common base: parameter validation and ``+``."""
-
-    _parameter_constraints: dict = {
-        "alpha": [Interval(Real, 0, None, closed="left")],
-    }
-
-    def __add__(self, other):
-        """Sum of a smooth and a non-smooth penalty."""
-        if not isinstance(other, _Penalty):
-            return NotImplemented
-        first_smooth = hasattr(self, "gradient") and not hasattr(self, "prox")
-        smooth, nonsmooth = (self, other) if first_smooth else (other, self)
-        return SumPenalty(smooth=smooth, nonsmooth=nonsmooth)
 
 
 class L1(_Penalty):
@@ -138,11 +123,18 @@ class L21(_Penalty):
 
         alpha * sum_{j, k} ||W[:, j, k]||_2
 
+    With ``group="task"`` the group of task ``t`` holds all its coefficients
+    (one column of the ``features x tasks`` matrix), so whole tasks are kept
+    or set to zero: the outlier tasks of robust multi-task learning (Chen,
+    Zhou and Ye, 2011), with :class:`Decomposed`::
+
+        alpha * sum_t ||W[t]||_F
+
     Parameters
     ----------
     alpha : float, default=1.0
         Penalty strength, non-negative.
-    group : {"feature", "feature_output"}, default="feature"
+    group : {"feature", "feature_output", "task"}, default="feature"
         What one group holds, as above.
 
     References
@@ -152,6 +144,8 @@ class L21(_Penalty):
     .. [2] G. Obozinski, B. Taskar and M. I. Jordan, "Joint covariate
        selection and joint subspace selection for multiple classification
        problems", Statistics and Computing 20(2), 2010.
+    .. [3] J. Chen, J. Zhou and J. Ye, "Integrating low-rank and group-sparse
+       structures for robust multi-task learning", KDD 2011.
 
     Examples
     --------
@@ -164,7 +158,7 @@ class L21(_Penalty):
 
     _parameter_constraints: dict = {
         **_Penalty._parameter_constraints,
-        "group": [StrOptions({"feature", "feature_output"})],
+        "group": [StrOptions({"feature", "feature_output", "task"})],
     }
 
     def __init__(self, alpha=1.0, *, group="feature"):
@@ -172,7 +166,7 @@ class L21(_Penalty):
         self.group = group
 
     def _axes(self):
-        return (0, 2) if self.group == "feature" else 0
+        return {"feature": (0, 2), "feature_output": 0, "task": (1, 2)}[self.group]
 
     def _group_norms(self, W):
         return np.sqrt(np.sum(W * W, axis=self._axes()))
@@ -616,113 +610,3 @@ class TaskGraph(_Penalty):
         """
         M = self.relation_matrix(shape[0])
         return 2.0 * self.alpha * float(max(linalg.eigvalsh(M)[-1], 0.0))
-
-
-class SumPenalty(_Penalty):
-    """Sum of a smooth and a non-smooth penalty.
-
-    ::
-
-        smooth(W) + nonsmooth(W)
-
-    The solver takes the gradient of the smooth part together with the
-    datafit and the proximal operator of the non-smooth part; e.g.
-    ``TaskGraph(1.0) + L1(0.1)`` is MALSAR's sparse graph-regularized
-    multi-task learning (SRMTL). ``a + b`` builds one, whichever the order.
-
-    Parameters
-    ----------
-    smooth : penalty with ``value``, ``gradient`` and ``lipschitz``, default=None
-        The differentiable part; ``None`` means ``TaskGraph()``.
-    nonsmooth : penalty with ``value`` and ``prox``, default=None
-        The part handled by its proximal operator; ``None`` means ``L1()``.
-
-    Examples
-    --------
-    >>> from mtlsynth.penalties import L1, TaskGraph
-    >>> TaskGraph(alpha=1.0) + L1(alpha=0.1)
-    SumPenalty(nonsmooth=L1(alpha=0.1), smooth=TaskGraph())
-    """
-
-    _parameter_constraints: dict = {
-        "smooth": [HasMethods(["value", "gradient", "lipschitz"]), None],
-        "nonsmooth": [HasMethods(["value", "prox"]), None],
-    }
-
-    def __init__(self, smooth=None, nonsmooth=None):
-        self.smooth = smooth
-        self.nonsmooth = nonsmooth
-
-    def _validate_params(self):
-        super()._validate_params()
-        for part in self._parts():
-            if callable(getattr(part, "_validate_params", None)):
-                part._validate_params()
-
-    def _parts(self):
-        smooth = TaskGraph() if self.smooth is None else self.smooth
-        nonsmooth = L1() if self.nonsmooth is None else self.nonsmooth
-        return smooth, nonsmooth
-
-    def value(self, W):
-        """Sum of the values of both parts.
-
-        Parameters
-        ----------
-        W : ndarray of shape (n_tasks, n_features, n_outputs)
-            Stacked coefficients of all tasks.
-
-        Returns
-        -------
-        value : float
-            Penalty value.
-        """
-        smooth, nonsmooth = self._parts()
-        return smooth.value(W) + nonsmooth.value(W)
-
-    def gradient(self, W):
-        """Gradient of the smooth part.
-
-        Parameters
-        ----------
-        W : ndarray of shape (n_tasks, n_features, n_outputs)
-            Stacked coefficients of all tasks.
-
-        Returns
-        -------
-        grad : ndarray of shape (n_tasks, n_features, n_outputs)
-            Gradient of the penalty at ``W``.
-        """
-        return self._parts()[0].gradient(W)
-
-    def lipschitz(self, shape):
-        """Lipschitz constant of the smooth part's gradient.
-
-        Parameters
-        ----------
-        shape : tuple of int
-            Shape ``(n_tasks, n_features, n_outputs)`` of the coefficients.
-
-        Returns
-        -------
-        lipschitz : float
-            Lipschitz constant of the gradient.
-        """
-        return self._parts()[0].lipschitz(shape)
-
-    def prox(self, W, step):
-        """Proximal operator of the non-smooth part.
-
-        Parameters
-        ----------
-        W : ndarray of shape (n_tasks, n_features, n_outputs)
-            Stacked coefficients of all tasks.
-        step : float
-            Step size; the threshold is ``step * alpha``.
-
-        Returns
-        -------
-        prox : ndarray of shape (n_tasks, n_features, n_outputs)
-            Minimizer of ``0.5 ||Z - W||^2 + step * penalty(Z)``.
-        """
-        return self._parts()[1].prox(W, step)

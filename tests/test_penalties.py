@@ -12,7 +12,16 @@ from mtlsynth._prox import (
     soft_threshold,
     svd_shrink,
 )
-from mtlsynth.penalties import L1, L2, L21, L1Inf, SumPenalty, TaskGraph, TraceNorm
+from mtlsynth.penalties import (
+    L1,
+    L2,
+    L21,
+    Decomposed,
+    L1Inf,
+    SumPenalty,
+    TaskGraph,
+    TraceNorm,
+)
 
 SHAPE = (3, 4, 2)
 
@@ -266,3 +275,245 @@ def test_l1inf_fit_matches_cvxpy_objective():
     assert ours == pytest.approx(problem.value, rel=1e-5)
     assert ours <= problem.value + 1e-7
     np.testing.assert_allclose(model.coef_, W.value, atol=1e-4)
+
+
+def _fit_problem(seed=10, T=4, n=30, d=8):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(T * n, d)) + 1.0
+    tasks = np.repeat(np.arange(T), n)
+    truth = rng.normal(size=(T, d))
+    truth[1] = truth[0]
+    y = np.einsum("nd,nd->n", X, truth[tasks]) + 0.1 * rng.normal(size=T * n)
+    return X, y, tasks
+
+
+def _cvxpy_fit(X, y, tasks, regularizers):
+    """The squared loss (tasks weighted equally) plus a penalty per component."""
+    import cvxpy as cp
+
+    T, d = len(np.unique(tasks)), X.shape[1]
+    parts = [cp.Variable((T, d)) for _ in regularizers]
+    W, b = sum(parts), cp.Variable(T)
+    loss = sum(
+        cp.sum_squares(y[tasks == t] - X[tasks == t] @ W[t] - b[t])
+        / (2 * np.sum(tasks == t))
+        for t in range(T)
+    )
+    cost = loss + sum(r(p) for r, p in zip(regularizers, parts, strict=True))
+    problem = cp.Problem(cp.Minimize(cost))
+    problem.solve(solver=cp.CLARABEL)
+    return problem.value
+
+
+def _loss(model, X, y, tasks):
+    resid = y - np.einsum("nd,nd->n", X, model.coef_[tasks]) - model.intercept_[tasks]
+    return sum(np.mean(resid[tasks == t] ** 2) / 2 for t in np.unique(tasks))
+
+
+def _cp_l1(a):
+    import cvxpy as cp
+
+    return lambda W: a * cp.sum(cp.abs(W))
+
+
+def _cp_trace(a):
+    import cvxpy as cp
+
+    return lambda W: a * cp.normNuc(W)
+
+
+def _cp_l21(a, axis):
+    import cvxpy as cp
+
+    return lambda W: a * cp.sum(cp.norm(W, 2, axis=axis))
+
+
+def _cp_l1inf(a):
+    import cvxpy as cp
+
+    return lambda W: a * cp.sum(cp.max(cp.abs(W), 0))
+
+
+@pytest.mark.parametrize(
+    "penalty, reference",
+    [
+        (L1(0.05) + TraceNorm(0.2), [lambda W: _cp_l1(0.05)(W) + _cp_trace(0.2)(W)]),
+        (L1(0.05) + L21(0.2), [lambda W: _cp_l1(0.05)(W) + _cp_l21(0.2, 0)(W)]),
+    ],
+    ids=["sparse+low-rank", "sparse-group"],
+)
+def test_sum_of_nonsmooth_penalties_matches_cvxpy(penalty, reference):
+    from mtlsynth import FISTA, ProximalRegressor
+
+    X, y, tasks = _fit_problem()
+    solver = FISTA(tol=1e-10, max_iter=20000)
+    model = ProximalRegressor(penalty, solver=solver).fit(X, y, tasks=tasks)
+    assert model.certificate_ == "duality_gap" and model.gap_ < 1e-8
+    ours = _loss(model, X, y, tasks) + penalty.value(model.coef_[:, :, None])
+    theirs = _cvxpy_fit(X, y, tasks, reference)
+    assert ours == pytest.approx(theirs, rel=1e-5)
+    assert ours <= theirs + 1e-7
+
+
+def test_sum_with_smooth_and_two_nonsmooth_terms_matches_cvxpy():
+    import cvxpy as cp
+
+    from mtlsynth import FISTA, ProximalRegressor
+
+    X, y, tasks = _fit_problem(seed=11)
+    penalty = L2(0.3) + L1(0.05) + TraceNorm(0.1)
+    assert isinstance(penalty.smooth, L2) and len(penalty.nonsmooth) == 2
+    solver = FISTA(tol=1e-10, max_iter=20000)
+    model = ProximalRegressor(penalty, solver=solver).fit(X, y, tasks=tasks)
+    assert model.certificate_ == "kkt_residual"
+    ours = _loss(model, X, y, tasks) + penalty.value(model.coef_[:, :, None])
+    theirs = _cvxpy_fit(
+        X,
+        y,
+        tasks,
+        [lambda W: 0.15 * cp.sum_squares(W) + _cp_l1(0.05)(W) + _cp_trace(0.1)(W)],
+    )
+    assert ours == pytest.approx(theirs, rel=1e-5)
+
+
+def test_prox_of_a_sum_minimizes_its_objective():
+    import cvxpy as cp
+
+    rng = np.random.default_rng(12)
+    v = rng.normal(size=(3, 4, 1))
+    pen = L1(0.3) + TraceNorm(0.5) + L21(0.2)
+    ours = pen.prox(v, 0.8)
+    x = cp.Variable((4, 3))
+    M = v[:, :, 0].T
+    cost = 0.5 * cp.sum_squares(x - M) + 0.8 * (
+        0.3 * cp.sum(cp.abs(x)) + 0.5 * cp.normNuc(x) + 0.2 * cp.sum(cp.norm(x, 2, 1))
+    )
+    cp.Problem(cp.Minimize(cost)).solve(
+        solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10
+    )
+    np.testing.assert_allclose(ours[:, :, 0].T, x.value, atol=1e-6)
+
+
+def test_sum_with_a_zero_term_is_the_other_term():
+    from mtlsynth import FISTA, ProximalRegressor
+
+    X, y, tasks = _fit_problem(seed=13)
+    solver = FISTA(tol=1e-10, max_iter=20000)
+    both = ProximalRegressor(L1(0.05) + TraceNorm(0.0), solver=solver)
+    alone = ProximalRegressor(L1(0.05), solver=solver)
+    both.fit(X, y, tasks=tasks)
+    alone.fit(X, y, tasks=tasks)
+    assert both.certificate_ == "duality_gap"
+    np.testing.assert_allclose(both.coef_, alone.coef_, atol=1e-6)
+
+
+def test_sum_penalty_parameters_by_name():
+    from mtlsynth import ProximalRegressor
+
+    pen = L1(0.1) + TraceNorm(0.2) + L1(0.3)
+    assert [type(p) for p in pen.nonsmooth] == [L1, TraceNorm, L1]
+    params = pen.get_params()
+    assert params["l1-1__alpha"] == 0.1 and params["l1-2__alpha"] == 0.3
+    model = ProximalRegressor(pen).set_params(penalty__tracenorm__alpha=0.7)
+    assert pen.nonsmooth[1].alpha == 0.7
+    copy = clone(model)
+    assert copy.penalty.nonsmooth[1].alpha == 0.7
+    assert copy.penalty.nonsmooth[1] is not pen.nonsmooth[1]
+    named = SumPenalty(nonsmooth=[("sparse", L1(0.1)), ("low", TraceNorm(0.2))])
+    named.set_params(low=TraceNorm(0.4), sparse__alpha=0.2)
+    assert named.get_params()["low__alpha"] == 0.4
+    assert named.get_params()["sparse__alpha"] == 0.2
+    with pytest.raises(ValueError, match="nonsmooth"):
+        SumPenalty(nonsmooth=[L1(), L2()])._validate_params()
+
+
+def test_l21_task_groups():
+    rng = np.random.default_rng(14)
+    W = rng.normal(size=SHAPE)
+    pen = L21(0.5, group="task")
+    norms = np.linalg.norm(W.reshape(SHAPE[0], -1), axis=1)
+    assert pen.value(W) == pytest.approx(0.5 * norms.sum())
+    assert pen.dual_norm(W) == pytest.approx(norms.max())
+    threshold = np.sort(norms)[1]
+    shrunk = L21(threshold, group="task").prox(W, 1.0)
+    kept = norms > threshold
+    assert np.all(shrunk[~kept] == 0)
+    np.testing.assert_allclose(
+        shrunk[kept], W[kept] * (1 - threshold / norms[kept])[:, None, None]
+    )
+
+
+@pytest.mark.parametrize(
+    "penalty, reference",
+    [
+        (Decomposed([L1Inf(0.1), L1(0.05)]), [_cp_l1inf(0.1), _cp_l1(0.05)]),
+        (
+            Decomposed([TraceNorm(0.1), L21(0.05, group="task")]),
+            [_cp_trace(0.1), _cp_l21(0.05, 1)],
+        ),
+    ],
+    ids=["dirty", "robust"],
+)
+def test_decomposed_matches_cvxpy(penalty, reference):
+    from mtlsynth import FISTA, ProximalRegressor
+
+    X, y, tasks = _fit_problem(seed=15)
+    solver = FISTA(tol=1e-10, max_iter=20000)
+    model = ProximalRegressor(penalty, solver=solver).fit(X, y, tasks=tasks)
+    assert model.certificate_ == "duality_gap" and model.gap_ < 1e-8
+    assert model.coef_components_.shape == (2,) + model.coef_.shape
+    np.testing.assert_allclose(model.coef_components_.sum(axis=0), model.coef_)
+    ours = _loss(model, X, y, tasks) + penalty.value(model.coef_components_[..., None])
+    theirs = _cvxpy_fit(X, y, tasks, reference)
+    assert ours == pytest.approx(theirs, rel=1e-5)
+    assert ours <= theirs + 1e-7
+
+
+def test_decomposed_facts():
+    from mtlsynth import FISTA, ProximalClassifier, ProximalRegressor
+
+    X, y, tasks = _fit_problem(seed=16)
+    solver = FISTA(tol=1e-10, max_iter=20000)
+
+    def fit(penalty):
+        return ProximalRegressor(penalty, solver=solver).fit(X, y, tasks=tasks)
+
+    # Two lasso components are the lasso with the smaller penalty.
+    twice = fit(Decomposed([L1(0.08), L1(0.05)]))
+    np.testing.assert_allclose(twice.coef_, fit(L1(0.05)).coef_, atol=1e-6)
+    # An outlier part that costs too much stays empty.
+    robust = fit(Decomposed([TraceNorm(0.1), L21(1e6, group="task")]))
+    assert np.all(robust.coef_components_[1] == 0)
+    np.testing.assert_allclose(robust.coef_, fit(TraceNorm(0.1)).coef_, atol=1e-6)
+    # The classifier decomposes too, and its warm start reuses the components.
+    labels = y > np.median(y)
+    classifier = ProximalClassifier(
+        Decomposed([L1(0.02), L1(0.01)]), solver=FISTA(tol=1e-9, max_iter=20000)
+    ).fit(X, labels, tasks=tasks)
+    plain = ProximalClassifier(L1(0.01), solver=FISTA(tol=1e-9, max_iter=20000))
+    np.testing.assert_allclose(
+        classifier.coef_, plain.fit(X, labels, tasks=tasks).coef_, atol=1e-4
+    )
+    classifier.set_params(warm_start=True).fit(X, labels, tasks=tasks)
+    assert classifier.n_iter_ <= 10
+    # A plain refit forgets the components.
+    model = fit(Decomposed([L1(0.08), L1(0.05)])).set_params(penalty=L1(0.05))
+    assert not hasattr(model.fit(X, y, tasks=tasks), "coef_components_")
+
+
+def test_decomposed_parameters_and_errors():
+    from mtlsynth import ProximalRegressor
+
+    pen = Decomposed([L1Inf(0.1), L1(0.05)])
+    model = ProximalRegressor(pen).set_params(penalty__l1inf__alpha=0.3)
+    assert clone(model).penalty.get_params()["l1inf__alpha"] == 0.3
+    V = np.random.default_rng(17).normal(size=SHAPE)
+    expected = max(L1Inf(1.0).dual_norm(V) / 0.3, L1(1.0).dual_norm(V) / 0.05)
+    assert pen.dual_gauge(V) == pytest.approx(expected)
+    with pytest.raises(ValueError, match="components stacked"):
+        pen.value(V)
+    X, y, tasks = _fit_problem(seed=18)
+    with pytest.raises(ValueError, match="at least one component"):
+        ProximalRegressor(Decomposed()).fit(X, y, tasks=tasks)
+    with pytest.raises(ValueError, match="lacks"):
+        ProximalRegressor(Decomposed([L1(), L2()])).fit(X, y, tasks=tasks)

@@ -164,7 +164,7 @@ def test_w_step_matches_cvxpy_for_a_fixed_covariance(fit_intercept):
 def test_learned_problem_matches_cvxpy_squared_trace_norm(alpha, beta):
     """Minimizing over Omega leaves ``beta ||M||_*^2``; a convex SDP for cvxpy.
 
-    Here the best ``M`` has full rank, where the alternation converges fast.
+    Here the best ``M`` has full rank.
     """
     rng = np.random.default_rng(5)
     truth = rng.normal(size=(4, 4))
@@ -290,3 +290,39 @@ def test_task_similarity_of_zero_and_covariance():
     fitted.task_covariance_ = np.array([[4.0, 1.0, 0], [1.0, 1.0, 0], [0, 0, 1.0]])
     _, R = task_similarity(fitted)
     assert R[0, 1] == pytest.approx(0.5) and R[0, 2] == 0.0
+
+
+@pytest.mark.parametrize("beta", [5.0, 50.0])
+def test_rank_deficient_problem_matches_cvxpy(beta):
+    """Copies of a task and a large ``beta``: the best ``M`` has rank two."""
+    rng = np.random.default_rng(10)
+    truth = rng.normal(size=(4, 5))
+    truth[1] = truth[2] = truth[0]
+    tasks = np.repeat(np.arange(4), 25)
+    X = rng.normal(size=(100, 5)) + 1.0
+    y = np.einsum("nd,nd->n", X, truth[tasks]) + 0.3 * rng.normal(size=100)
+    alpha = 0.1
+    model = TaskRelationRegressor(alpha, beta, tol=1e-9).fit(X, y, tasks=tasks)
+    M = model.coef_
+    s = np.linalg.svd(M, compute_uv=False)
+    assert s[-1] < 1e-8 * s[0]
+
+    W = cp.Variable((4, 5))
+    b = cp.Variable(4)
+    fit = sum(
+        cp.sum_squares(y[tasks == t] - X[tasks == t] @ W[t] - b[t]) for t in range(4)
+    )
+    nuclear = cp.Variable()
+    problem = cp.Problem(
+        cp.Minimize(fit + alpha * cp.sum_squares(W) + beta * cp.square(nuclear)),
+        [cp.normNuc(W) <= nuclear],
+    )
+    problem.solve(solver=cp.CLARABEL)
+    resid = y - np.einsum("nd,nd->n", X, M[tasks]) - model.intercept_[tasks]
+    ours = np.sum(resid**2) + alpha * np.sum(M * M) + beta * s.sum() ** 2
+    assert ours == pytest.approx(problem.value, rel=1e-5)
+    assert ours <= problem.value * (1 + 1e-7)
+    assert model.objective_history_[-1] == pytest.approx(ours, rel=1e-10)
+    # Omega is read off the solution: the copies correlate.
+    _, R = task_similarity(model)
+    assert R[0, 1] > 0.99 and R[1, 2] > 0.99
