@@ -798,7 +798,8 @@ class ParametricSynthesizer(BaseEstimator):
         sequences = self._sequence(text_or_label, dialect, sentences=True)
 
         def waves() -> Iterator[np.ndarray]:
-            bar = Progress(len(sequences), "sentences", enabled=self.progress)
+            many = self.progress and len(sequences) > 1
+            bar = Progress(len(sequences), "sentences", enabled=many)
             for seq in sequences:
                 yield self._wave(seq, dialect, accent_strength, None)
                 bar.update()
