@@ -15,7 +15,9 @@ from scipy import linalg
 from scipy.sparse import linalg as sparse_linalg
 from scipy.special import expit
 
+from mtlsynth._shared import SMALL_SOLVE_FLOPS
 from mtlsynth._stats import TaskStatistics
+from mtlsynth.utils.blas import blas_threads_for
 
 __all__ = [
     "ComponentSum",
@@ -69,7 +71,9 @@ def _largest_eigenvalue(A: np.ndarray) -> float:
     """
     n = A.shape[0]
     if n <= _DENSE_EIGEN_MAX:
-        value = linalg.eigvalsh(A, subset_by_index=[n - 1, n - 1])[0]
+        # a small LAPACK call: on one thread, which a busy machine cannot slow
+        with blas_threads_for(4 * n**3 / 3, limit=SMALL_SOLVE_FLOPS):
+            value = linalg.eigvalsh(A, subset_by_index=[n - 1, n - 1])[0]
         return float(value) * (1.0 + 8 * n * np.finfo(float).eps)
     start = np.random.default_rng(0).standard_normal(n)
     value = sparse_linalg.eigsh(

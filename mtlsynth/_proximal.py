@@ -98,7 +98,9 @@ def _squared_error(statistics, W, b, task_weighting):
     """Mean squared error of per-task ``(W, b)`` on rows known by statistics.
 
     ``||Y_t - X_t W_t - 1 b_t||^2`` from the uncentred statistics, averaged
-    per task and then over tasks with rows (``"equal"``) or over all rows.
+    over outputs (as scikit-learn's ``mean_squared_error`` and
+    ``MultiTaskLassoCV.mse_path_`` do), per task and then over tasks with
+    rows (``"equal"``) or over all rows.
     """
     G, B = statistics.gram(centered=False)
     C = statistics.target_scatter(centered=False)
@@ -114,6 +116,7 @@ def _squared_error(statistics, W, b, task_weighting):
         + w * np.einsum("tq,tq->t", b, b)
     )
     present = w > 0
+    err = err / W.shape[-1]
     if task_weighting == "equal":
         return float(np.mean(err[present] / w[present]))
     return float(err[present].sum() / w[present].sum())
