@@ -233,6 +233,49 @@ class TaskStatistics:
         merged : TaskStatistics
             A new object; the tasks are the union of both sets of labels.
         """
+        self._check_mergeable(other)
+        labels = np.union1d(self.labels, other.labels)
+        a = self._reindexed(labels)
+        b = other._reindexed(labels)
+        merged = _merge_moments(
+            tuple(getattr(a, name) for name in _MOMENTS),
+            tuple(getattr(b, name) for name in _MOMENTS),
+        )
+        return TaskStatistics(labels, *merged)
+
+    def add(self, other: TaskStatistics) -> TaskStatistics:
+        """Add the statistics of other rows to these, in place.
+
+        Unlike :meth:`merge`, no new arrays of the size of the statistics
+        are made (each task is merged on its own), so summing many batches
+        needs the memory of the sum and of one batch.
+
+        Parameters
+        ----------
+        other : TaskStatistics
+            Statistics of other rows, with the same numbers of features and
+            outputs; its tasks must be among these.
+
+        Returns
+        -------
+        self : TaskStatistics
+            These statistics, now of the rows of both.
+        """
+        self._check_mergeable(other)
+        where = np.searchsorted(self.labels, other.labels)
+        known = where < len(self.labels)
+        known[known] = self.labels[where[known]] == other.labels[known]
+        if not known.all():
+            raise ValueError(
+                f"Cannot add statistics of the tasks {other.labels[~known].tolist()} "
+                f"to statistics of the tasks {self.labels.tolist()}."
+            )
+        for j, t in enumerate(where):
+            self._absorb(t, tuple(getattr(other, name)[j] for name in _MOMENTS))
+        return self
+
+    def _check_mergeable(self, other: TaskStatistics) -> None:
+        """Refuse statistics of other widths or of another kind of labels."""
         if self.mean_x.shape[1] != other.mean_x.shape[1]:
             raise ValueError(
                 f"Cannot merge statistics of {other.mean_x.shape[1]} features into "
@@ -247,14 +290,6 @@ class TaskStatistics:
             raise ValueError(
                 "Task labels must be all integers or all strings; got both kinds."
             )
-        labels = np.union1d(self.labels, other.labels)
-        a = self._reindexed(labels)
-        b = other._reindexed(labels)
-        merged = _merge_moments(
-            tuple(getattr(a, name) for name in _MOMENTS),
-            tuple(getattr(b, name) for name in _MOMENTS),
-        )
-        return TaskStatistics(labels, *merged)
 
     def _reindexed(self, labels: np.ndarray) -> TaskStatistics:
         """These statistics laid out on a superset of task labels."""

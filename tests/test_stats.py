@@ -178,3 +178,28 @@ def test_large_but_finite_sums_of_squares_fit_exactly():
     tasks = np.repeat(["a", "b"], 30)
     model = SharedLeastSquares().fit(X * 1e150, Y, tasks=tasks)
     np.testing.assert_allclose(model.predict(X * 1e150, tasks=tasks), Y, atol=1e-9)
+
+
+def test_adding_in_place_equals_merging():
+    rng = np.random.default_rng(3)
+    labels = np.array(["a", "b", "c"])
+    total = TaskStatistics.zeros(labels, 4, 2)
+    merged = None
+    for size, tasks in ((30, ["a", "b"]), (20, ["c"]), (25, ["a", "b", "c"])):
+        X = rng.normal(size=(size, 4)) + 5.0
+        Y = rng.normal(size=(size, 2))
+        t = rng.choice(tasks, size=size)
+        names, codes = np.unique(t, return_inverse=True)
+        batch = TaskStatistics.from_data(X, Y, names, codes)
+        before = id(total.xx)
+        assert total.add(batch) is total and id(total.xx) == before
+        merged = batch if merged is None else merged.merge(batch)
+    for name in ("count", "weight", "mean_x", "mean_y", "xx", "xy", "yy"):
+        np.testing.assert_allclose(
+            getattr(total, name), getattr(merged, name), rtol=1e-12, atol=1e-10
+        )
+    stranger = TaskStatistics.zeros(np.array(["d"]), 4, 2)
+    with pytest.raises(ValueError, match=r"tasks \['d'\]"):
+        total.add(stranger)
+    with pytest.raises(ValueError, match="features"):
+        total.add(TaskStatistics.zeros(labels, 3, 2))

@@ -42,6 +42,15 @@ def _statistics(X: np.ndarray, Y: np.ndarray, tasks: np.ndarray) -> TaskStatisti
     return TaskStatistics.from_data(X[order], Y[order], labels, codes[order])
 
 
+def _added(total: TaskStatistics | None, batch: TaskStatistics, labels) -> Any:
+    """``total`` with a batch's statistics added in place (started on every
+    dialect's labels, so that no batch brings a new one)."""
+    if total is None:
+        d, q = batch.mean_x.shape[1], batch.mean_y.shape[1]
+        total = TaskStatistics.zeros(labels, d, q)
+    return total.add(batch)
+
+
 def _log_frames(label: Label, frame_period: float) -> np.ndarray:
     """Log duration of every phone in frames (floored at a quarter frame)."""
     frames = label.durations * 1e3 / frame_period
@@ -370,6 +379,7 @@ def collect_training_data(
         "n_bap_": int(first.bap.shape[1]),
     }
     data = TrainingData(lf, analysis)
+    labels = np.unique([u.dialect for u in corpus.utterances])
     chunk = int(chunk_utterances)
     stride = max(1, int(frame_stride))
     bar = Progress(len(seqs), "frame features", enabled=progress)
@@ -384,7 +394,7 @@ def collect_training_data(
         ]
         tp = np.repeat(dialect, [len(seqs[i].phones) for i in idx])
         if duration_statistics:
-            batch.duration = _statistics(Xp, yp, tp)
+            data.duration = _added(data.duration, _statistics(Xp, yp, tp), labels)
         if keep_phones or not duration_statistics:
             batch.phone_rows = [(Xp, yp[:, 0], tp)]
         # mostly zeros (identities, classes, transitions): kept sparse
@@ -394,7 +404,8 @@ def collect_training_data(
         Y, voiced = zip(*(_targets(feats[i], seqs[i]) for i in idx), strict=True)
         tf = np.repeat(dialect, [len(v) for v in voiced])
         Y = np.vstack(Y)
-        batch.acoustic = _statistics(X if acoustic_statistics else X[:, :0], Y, tf)
+        acoustic = _statistics(X if acoustic_statistics else X[:, :0], Y, tf)
+        data.acoustic = _added(data.acoustic, acoustic, labels)
         weight = np.where((offset + np.arange(X.shape[0])) % stride == 0, stride, 0.0)
         offset += X.shape[0]
         if keep_transitions:
