@@ -23,6 +23,12 @@ __all__ = [
     "spd_solver",
 ]
 
+#: Above this size, the per-task factorizations of :func:`solve_shared` are
+#: not kept: each task is factored again for its own part, so memory holds one
+#: task's factorization instead of all (a factorization, d^3 / 3 flops, is
+#: about a seventh of a task's work).
+KEPT_FACTORS_BYTES = 2**28
+
 SMALL_SOLVE_FLOPS = 5e8
 """Per-task factorizations below this run BLAS on one thread (a factorization
 is a sequence of smaller calls, so its threshold is higher than one product's)."""
@@ -95,7 +101,8 @@ def solve_shared(G, B, alpha_shared: float, alpha_task: float, terms=None):
         (a0 I + a1 sum_t A_t^-1 G_t) W0 = a1 sum_t A_t^-1 B_t
         V_t = A_t^-1 (B_t - G_t W0)
 
-    which costs one Cholesky factorization per task and one of size d; the
+    which costs one Cholesky factorization per task (two when all of them
+    would take more than :data:`KEPT_FACTORS_BYTES`) and one of size d; the
     outputs share the factorizations.
 
     Parameters
@@ -137,6 +144,9 @@ def _solve_shared(G, B, alpha_shared, alpha_task, terms=None):
     """The computation of :func:`solve_shared`."""
     n_tasks, d, q = B.shape
     a1 = np.broadcast_to(np.asarray(alpha_task, dtype=float), (n_tasks,))
+    # every task's factorization, kept for its part once W0 is known, takes
+    # as much memory as the statistics: past a size, factor each task again
+    keep = terms is not None or n_tasks * d * d * 8 <= KEPT_FACTORS_BYTES
     solvers = []
     M = alpha_shared * np.eye(d)
     rhs = np.zeros((d, q))
@@ -149,12 +159,17 @@ def _solve_shared(G, B, alpha_shared, alpha_task, terms=None):
             if key not in terms:
                 terms[key] = _task_terms(G[t], B[t], a1[t])
             solve, M_t, rhs_t = terms[key]
-        solvers.append(solve)
+        solvers.append(solve if keep else None)
         M += M_t
         rhs += rhs_t
+        del solve, M_t, rhs_t
         bar.update()
     W0 = spd_solver(0.5 * (M + M.T))(rhs)
-    V = np.stack([solve(B[t] - G[t] @ W0) for t, solve in enumerate(solvers)])
+    del M
+    V = np.empty((n_tasks, d, q))
+    for t, solve in enumerate(solvers):
+        solve = solve or spd_solver(G[t] + a1[t] * np.eye(d))
+        V[t] = solve(B[t] - G[t] @ W0)
     return W0, V
 
 

@@ -7,7 +7,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from mtlsynth import SharedLeastSquares, TaskKFold
+from mtlsynth import SharedLeastSquares, TaskKFold, _shared
 
 
 def make_tasks(rng, n=240, d=6, q=3, n_tasks=4):
@@ -305,3 +305,19 @@ def test_reused_task_terms_give_identical_fits():
     for a, b in zip(plain, reused, strict=True):
         np.testing.assert_array_equal(a.coef_, b.coef_)
         np.testing.assert_array_equal(a.intercept_, b.intercept_)
+
+
+def test_factoring_tasks_again_instead_of_keeping_them_changes_nothing(monkeypatch):
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(90, 12))
+    y = rng.normal(size=(90, 3))
+    tasks = np.repeat(["a", "b", "c"], 30)
+    kept = SharedLeastSquares(0.5, {"a": 1.0, "b": 3.0, "c": 9.0}).fit(
+        X, y, tasks=tasks
+    )
+    monkeypatch.setattr(_shared, "KEPT_FACTORS_BYTES", 0)
+    again = SharedLeastSquares(0.5, {"a": 1.0, "b": 3.0, "c": 9.0}).fit(
+        X, y, tasks=tasks
+    )
+    np.testing.assert_array_equal(kept.coef_, again.coef_)
+    np.testing.assert_array_equal(kept.intercept_, again.intercept_)
