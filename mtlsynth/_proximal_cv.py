@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import warnings
 from numbers import Integral, Real
 
@@ -29,30 +28,12 @@ from mtlsynth._proximal import (
     _validated_parts,
 )
 from mtlsynth._stats import TaskStatistics
-from mtlsynth.model_selection import TaskKFold
+from mtlsynth.model_selection import _as_splitter, _split_indices
 
 __all__ = [
     "ProximalRegressorCV",
     "proximal_path",
 ]
-
-
-def _as_splitter(cv):
-    """``TaskKFold`` by default or for an int, else the given splitter."""
-    if cv is None:
-        return TaskKFold()
-    if isinstance(cv, Integral):
-        return TaskKFold(n_splits=cv)
-    return cv
-
-
-def _splits(cv, X, y, tasks):
-    """Train/test indices, handing ``tasks`` to splitters that take it."""
-    if isinstance(cv, list | tuple):
-        return list(cv)
-    if "tasks" in inspect.signature(cv.split).parameters:
-        return list(cv.split(X, y, tasks=tasks))
-    return list(cv.split(X, y))
 
 
 def _fold_errors(X, Y, labels, codes, weight, train, test, est, alphas):
@@ -225,7 +206,7 @@ class ProximalRegressorCV(_ProximalRegressorBase, BaseEstimator):
         stats = TaskStatistics.from_data(X, Y, labels, codes, weight)
         penalty, solver = _validated_parts(self.penalty, self.solver, 1.0)
         alphas = self._grid(stats, penalty)
-        splits = _splits(_as_splitter(self.cv), X, y, labels[codes])
+        splits = _split_indices(_as_splitter(self.cv), X, y, labels[codes], None)
         errors = Parallel(n_jobs=self.n_jobs)(
             delayed(_fold_errors)(X, Y, labels, codes, weight, tr, te, self, alphas)
             for tr, te in splits

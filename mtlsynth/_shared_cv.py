@@ -37,7 +37,6 @@ terms are updated by the difference of that task's terms.
 
 from __future__ import annotations
 
-import inspect
 from numbers import Integral
 
 import numpy as np
@@ -47,10 +46,10 @@ from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from mtlsynth._proximal_cv import _as_splitter
 from mtlsynth._shared import SMALL_SOLVE_FLOPS, SharedLeastSquares
 from mtlsynth._stats import TaskStatistics
 from mtlsynth._tasks import MultiTaskMixin
+from mtlsynth.model_selection import _as_splitter, _split_indices
 from mtlsynth.utils.blas import blas_threads_for
 
 __all__ = [
@@ -102,21 +101,6 @@ def _checked_grid(values, name: str) -> np.ndarray:
             f"{name} must hold positive finite numbers; got {bad.tolist()}."
         )
     return np.unique(grid)
-
-
-def _split_indices(cv, X, y, tasks, groups) -> list:
-    """Train/test indices, handing ``tasks`` and ``groups`` to the splitter."""
-    if not hasattr(cv, "split"):  # an iterable of (train, test)
-        return [(np.asarray(tr), np.asarray(te)) for tr, te in cv]
-    kwargs = {}
-    accepted = inspect.signature(cv.split).parameters
-    if "tasks" in accepted:
-        kwargs["tasks"] = tasks
-    if "groups" in accepted:
-        kwargs["groups"] = groups
-    elif groups is not None:
-        raise ValueError(f"groups were given but {cv!r} does not take them.")
-    return [(np.asarray(tr), np.asarray(te)) for tr, te in cv.split(X, y, **kwargs)]
 
 
 def _row_index(index, n: int) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from numbers import Integral
 
 import numpy as np
@@ -145,3 +146,27 @@ class TaskKFold(BaseCrossValidator):
             unit_fold[units] = (offset + np.arange(len(units))) % self.n_splits
             offset += len(units)
         return unit_fold[unit_codes]
+
+
+def _as_splitter(cv):
+    """``TaskKFold`` by default or for an int, else the given splitter."""
+    if cv is None:
+        return TaskKFold()
+    if isinstance(cv, Integral):
+        return TaskKFold(n_splits=cv)
+    return cv
+
+
+def _split_indices(cv, X, y, tasks, groups) -> list:
+    """Train/test indices, handing ``tasks`` and ``groups`` to the splitter."""
+    if not hasattr(cv, "split"):  # an iterable of (train, test)
+        return [(np.asarray(tr), np.asarray(te)) for tr, te in cv]
+    kwargs = {}
+    accepted = inspect.signature(cv.split).parameters
+    if "tasks" in accepted:
+        kwargs["tasks"] = tasks
+    if "groups" in accepted:
+        kwargs["groups"] = groups
+    elif groups is not None:
+        raise ValueError(f"groups were given but {cv!r} does not take them.")
+    return [(np.asarray(tr), np.asarray(te)) for tr, te in cv.split(X, y, **kwargs)]

@@ -211,9 +211,10 @@ def _select_classifier(base, grid, train_val) -> tuple[dict, float]:
         return grid[0], float("nan")
     scores = np.zeros(len(grid))
     for (Xt, yt, tt), (Xv, yv, tv) in train_val:
+        # sparse for models that take it, else dense: once per fold, not per point
+        rows_t, rows_v = model_rows(base, Xt), model_rows(base, Xv)
         for i, params in enumerate(grid):
             model = clone(base).set_params(**params)
-            rows_t, rows_v = model_rows(model, Xt), model_rows(model, Xv)
             model = (
                 model.fit(rows_t, yt)
                 if isinstance(model, LogisticRegression)
