@@ -4,6 +4,7 @@ file, and a rerun finishes with the same result as an uninterrupted run."""
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -133,7 +134,12 @@ def test_train(reference, trained, env, tmp_path, sig):
     _check_interrupted(
         *_interrupt(_train_args(reference[0], voice), env, sig, delay), sig
     )
-    assert [p.name for p in tmp_path.iterdir()] in ([], ["voice.npz"])
+    left = sorted(p.name for p in tmp_path.iterdir())
+    # kill -9 cannot be caught: a write it cuts short leaves its hidden
+    # temporary file (removed once stale), never a partial voice.npz
+    hidden = [n for n in left if re.fullmatch(r"\.voice\.npz\.\w{8}\.tmp", n)]
+    assert sig == signal.SIGKILL or not hidden
+    assert [n for n in left if n not in hidden] in ([], ["voice.npz"])
     _run(_train_args(reference[0], voice), env)
     again_meta, again = _voice(voice)
     assert again_meta == meta
