@@ -402,6 +402,47 @@ def test_voice_files_store_proximal_models_with_their_penalties(tmp_path):
     assert loaded.penalty.nonsmooth.alpha == 0.01 and loaded.solver.tol == 1e-8
 
 
+@pytest.mark.parametrize(
+    "penalty",
+    [
+        "sum of non-smooth terms",
+        "decomposed with named parts",
+    ],
+)
+def test_voice_files_store_penalties_made_of_listed_parts(tmp_path, penalty):
+    from mtlsynth import ProximalRegressor
+    from mtlsynth.penalties import L1, L21, Decomposed, L1Inf, SumPenalty, TraceNorm
+    from mtlsynth.speech.voicefile import (
+        dump_estimator,
+        load_estimator,
+        read_voice,
+        write_voice,
+    )
+
+    penalty = {
+        "sum of non-smooth terms": SumPenalty(nonsmooth=[L1(0.05), TraceNorm(0.5)]),
+        "decomposed with named parts": Decomposed(
+            [("shared", L1Inf(0.5)), L21(0.8, group="task"), L1(0.2)]
+        ),
+    }[penalty]
+    rng = np.random.default_rng(1)
+    X, tasks = rng.normal(size=(60, 4)), np.repeat(["a", "b", "c"], 20)
+    Y = X @ rng.normal(size=(4, 2)) + rng.normal(size=(60, 2))
+    model = ProximalRegressor(penalty).fit(X, Y, tasks=tasks)
+    arrays = {}
+    meta = {"model": dump_estimator(model, "model/", arrays)}
+    write_voice(tmp_path / "v.npz", meta, arrays)
+    meta, arrays = read_voice(tmp_path / "v.npz")
+    loaded = load_estimator(meta["model"], arrays)
+    assert repr(loaded.penalty) == repr(penalty)
+    assert loaded.penalty.get_params().keys() == penalty.get_params().keys()
+    np.testing.assert_array_equal(
+        loaded.predict(X, tasks=tasks), model.predict(X, tasks=tasks)
+    )
+    if isinstance(penalty, Decomposed):
+        np.testing.assert_array_equal(loaded.coef_components_, model.coef_components_)
+
+
 def test_training_data_of_parts_merge_into_the_whole(corpus_split):
     from mtlsynth.speech import Corpus
 

@@ -162,7 +162,14 @@ def _registry() -> dict[str, tuple[type, tuple[str, ...]]]:
         ),
         "mtlsynth.ProximalRegressor": (
             ProximalRegressor,
-            ("coef_", "intercept_", "tasks_", "n_features_in_", "n_iter_"),
+            (
+                "coef_",
+                "coef_components_",
+                "intercept_",
+                "tasks_",
+                "n_features_in_",
+                "n_iter_",
+            ),
         ),
         "sklearn.linear_model.Ridge": (Ridge, linear),
         "sklearn.linear_model.LinearRegression": (LinearRegression, linear),
@@ -200,13 +207,18 @@ def _parts() -> dict[str, type]:
 def _json_value(value: Any, what: str) -> Any:
     """A JSON-safe copy of a hyper-parameter or scalar attribute.
 
-    Penalties and solvers become ``{"part": class, "params": {...}}`` and
-    arrays ``{"ndarray": nested lists}``.
+    Penalties and solvers become ``{"part": class, "params": {...}}`` (with
+    ``"name"`` for a named ``(name, part)`` pair of a list of parts), arrays
+    ``{"ndarray": nested lists}`` and lists lists of such values.
     """
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
         return {"ndarray": value.tolist()}
+    if _is_named_part(value):
+        return {"name": value[0], **_json_value(value[1], f"{what}.{value[0]}")}
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v, f"{what}[{i}]") for i, v in enumerate(value)]
     key = next((k for k, cls in _parts().items() if type(value) is cls), None)
     if key is not None:
         params = value.get_params(deep=False).items()
@@ -222,6 +234,16 @@ def _json_value(value: Any, what: str) -> Any:
             "(numbers, strings, booleans, None, lists, dicts) are supported"
         ) from error
     return value
+
+
+def _is_named_part(value: Any) -> bool:
+    """Whether ``value`` is a ``(name, penalty or solver)`` pair."""
+    return (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and isinstance(value[0], str)
+        and type(value[1]) in _parts().values()
+    )
 
 
 def dump_estimator(estimator: Any, prefix: str, arrays: dict[str, np.ndarray]) -> dict:
@@ -407,6 +429,13 @@ def _from_json(value: Any, field: str = "params") -> Any:
             return np.asarray(value["ndarray"], dtype=np.float64)
         except (TypeError, ValueError):
             raise FieldError(field, "must be a numeric array") from None
+    if isinstance(value, list):
+        return [_from_json(v, f"{field}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, dict) and set(value) == {"name", "part", "params"}:
+        if not isinstance(value["name"], str):
+            raise FieldError(f"{field}.name", "must be a string")
+        part = {k: v for k, v in value.items() if k != "name"}
+        return value["name"], _from_json(part, f"{field}.{value['name']}")
     if isinstance(value, dict) and set(value) == {"part", "params"}:
         parts = _parts()
         if not isinstance(value["part"], str) or value["part"] not in parts:
