@@ -131,13 +131,21 @@ def solve_shared(G, B, alpha_shared: float, alpha_task: float, terms=None):
         return _solve_shared(G, B, alpha_shared, alpha_task, terms)
 
 
+def _task_solver(G_t, a1: float):
+    """:func:`spd_solver` of ``G_t + a1 I``, with no d x d array but the
+    sum and its factor."""
+    A = np.array(G_t, dtype=float)
+    A.flat[:: A.shape[0] + 1] += a1
+    return spd_solver(A)
+
+
 def _task_terms(G_t, B_t, a1: float) -> tuple:
     """Factorization of ``A_t = G_t + a1 I`` and the task's terms
     ``a1 A_t^-1 G_t`` and ``a1 A_t^-1 B_t`` of the shared system."""
-    d = G_t.shape[0]
-    solve = spd_solver(G_t + a1 * np.eye(d))
-    solved = solve(np.hstack([G_t, B_t]))
-    return solve, a1 * solved[:, :d], a1 * solved[:, d:]
+    solve = _task_solver(G_t, a1)
+    M_t = solve(G_t)
+    M_t *= a1
+    return solve, M_t, a1 * solve(B_t)
 
 
 def _solve_shared(G, B, alpha_shared, alpha_task, terms=None):
@@ -168,7 +176,7 @@ def _solve_shared(G, B, alpha_shared, alpha_task, terms=None):
     del M
     V = np.empty((n_tasks, d, q))
     for t, solve in enumerate(solvers):
-        solve = solve or spd_solver(G[t] + a1[t] * np.eye(d))
+        solve = solve or _task_solver(G[t], a1[t])
         V[t] = solve(B[t] - G[t] @ W0)
     return W0, V
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
+from scipy.linalg import blas
 from threadpoolctl import threadpool_limits
 
 from mtlsynth.utils.blas import blas_thread_count
@@ -141,13 +142,46 @@ class TaskStatistics:
         stats : TaskStatistics
             Statistics of the rows.
         """
+        d, q = X.shape[1], Y.shape[1]
+        return cls.zeros(labels, d, q).add_rows(X, Y, codes, sample_weight)
+
+    def add_rows(self, X, Y, codes, sample_weight=None) -> TaskStatistics:
+        """Add the statistics of rows to these, in place.
+
+        Rows are summarized task by task (a big task in as many pieces as
+        there are BLAS threads, summarized side by side) and each piece is
+        merged in as soon as it is done, so adding needs the memory of the
+        statistics and of a piece per thread, not of a second copy.
+
+        Parameters
+        ----------
+        X : ndarray or sparse matrix of shape (n_samples, n_features)
+            Inputs, float64; sparse formats are converted to CSR.
+        Y : ndarray of shape (n_samples, n_outputs)
+            Targets, float64.
+        codes : ndarray of shape (n_samples,)
+            Index into ``labels`` of each row's task.
+        sample_weight : ndarray of shape (n_samples,), default=None
+            Non-negative weights; ``None`` means unit weights.
+
+        Returns
+        -------
+        self : TaskStatistics
+            These statistics, now with the rows.
+
+        Raises
+        ------
+        ValueError
+            If the sums of squares overflow; the statistics are then left
+            partly updated and should be discarded.
+        """
         if sparse.issparse(X):
             X = _as_csr(X)
-        n_tasks, d, q = len(labels), X.shape[1], Y.shape[1]
+        d, q = X.shape[1], Y.shape[1]
         chunk = max(256, CHUNK_BYTES // (8 * max(d + q, 1)))
         workers = blas_thread_count()
         pieces = []  # (task, rows): big tasks split so that workers share them
-        for t, index in enumerate(task_groups(codes, n_tasks)):
+        for t, index in enumerate(task_groups(codes, self.n_tasks)):
             n_t = _group_size(index)
             bounds = np.linspace(0, n_t, max(1, min(workers, n_t // chunk)) + 1)
             bounds = bounds.astype(int)
@@ -166,27 +200,28 @@ class TaskStatistics:
         with threadpool_limits(1, user_api="blas"):
             if workers > 1 and len(pieces) > 1:
                 with ThreadPoolExecutor(workers) as pool:
-                    parts = list(pool.map(summarize, pieces))
+                    self._absorb_all(pool.map(summarize, pieces), X, Y)
             else:
-                parts = [summarize(piece) for piece in pieces]
-        stats = cls.zeros(labels, d, q)
-        for t, moments in parts:
-            stats._absorb(t, moments)
-        if not stats._is_finite():
-            raise ValueError(
-                "the sums of squares of the rows overflow float64 (largest |x| "
-                f"{_largest_abs(X):.3g}, largest |y| {np.abs(Y).max():.3g}): "
-                "scale the features or targets, e.g. with StandardScaler"
-            )
-        return stats
+                self._absorb_all(map(summarize, pieces), X, Y)
+        return self
 
-    def _is_finite(self) -> bool:
-        return all(np.isfinite(getattr(self, name)).all() for name in _MOMENTS)
+    def _absorb_all(self, parts, X, Y) -> None:
+        """Merge ``(task, moments)`` pairs in as they come; refuse overflow."""
+        for t, moments in parts:
+            self._absorb(t, moments)
+            del moments
+            if not all(np.isfinite(getattr(self, n)[t]).all() for n in _MOMENTS):
+                raise ValueError(
+                    "the sums of squares of the rows overflow float64 (largest "
+                    f"|x| {_largest_abs(X):.3g}, largest |y| {np.abs(Y).max():.3g}"
+                    "): scale the features or targets, e.g. with StandardScaler"
+                )
 
     def _absorb(self, t: int, moments: tuple) -> None:
         """Merge the moments ``(count, weight, mx, my, xx, xy, yy)`` into task t."""
         mine = tuple(getattr(self, name)[t] for name in _MOMENTS)
-        for name, value in zip(_MOMENTS, _merge_moments(mine, moments), strict=True):
+        merged = _merge_moments(mine, moments, in_place=True)  # scatter in place
+        for name, value in zip(_MOMENTS[:4], merged[:4], strict=True):
             getattr(self, name)[t] = value
 
     @classmethod
@@ -314,10 +349,10 @@ class TaskStatistics:
         pooled : TaskStatistics
             One task holding every row.
         """
-        moments = tuple(getattr(self, name)[0] for name in _MOMENTS)
+        moments = tuple(np.array(getattr(self, name)[0]) for name in _MOMENTS)
         for t in range(1, self.n_tasks):
             other = tuple(getattr(self, name)[t] for name in _MOMENTS)
-            moments = _merge_moments(moments, other)
+            moments = _merge_moments(moments, other, in_place=True)
         return TaskStatistics(
             np.asarray([label]), *(np.asarray(m)[None] for m in moments)
         )
@@ -386,29 +421,39 @@ def _shifted_rows(A, rows, shift, out):
     return out
 
 
-def _merge_moments(a: tuple, b: tuple) -> tuple:
+def _add_outer(S: np.ndarray, u: np.ndarray, v: np.ndarray) -> None:
+    """``S += u v'`` in place (over any leading axes); a single matrix gets
+    a BLAS rank-one update, with no temporary of its size."""
+    if S.ndim == 2 and S.flags.c_contiguous and S.dtype == np.float64:
+        blas.dger(1.0, v, u, a=S.T, overwrite_a=True)  # S' is Fortran-ordered
+    else:
+        S += u[..., :, None] * v[..., None, :]
+
+
+def _merge_moments(a: tuple, b: tuple, *, in_place: bool = False) -> tuple:
     """Moments of the union of two sets of rows (Chan, Golub and LeVeque).
 
     ``a`` and ``b`` are ``(count, weight, mean_x, mean_y, xx, xy, yy)`` with
-    any leading shape (one task, or every task at once).
+    any leading shape (one task, or every task at once). With ``in_place``
+    the scatter arrays of ``a`` are updated and returned, and the only
+    temporary array is one outer product at a time.
     """
-    count_a, weight_a, mx_a, my_a, xx_a, xy_a, yy_a = a
-    count_b, weight_b, mx_b, my_b, xx_b, xy_b, yy_b = b
+    count_a, weight_a, mx_a, my_a, *scatter_a = a
+    count_b, weight_b, mx_b, my_b, *scatter_b = b
     weight = weight_a + weight_b
     with np.errstate(divide="ignore", invalid="ignore"):
         frac_b = np.where(weight > 0, weight_b / np.where(weight > 0, weight, 1), 0.0)
-    pair = np.asarray(weight_a * frac_b)[..., None, None]
+    pair = np.asarray(weight_a * frac_b)[..., None]
     frac_b = np.asarray(frac_b)[..., None]
     dx, dy = mx_b - mx_a, my_b - my_a
-    return (
-        count_a + count_b,
-        weight,
-        mx_a + frac_b * dx,
-        my_a + frac_b * dy,
-        xx_a + xx_b + pair * dx[..., :, None] * dx[..., None, :],
-        xy_a + xy_b + pair * dx[..., :, None] * dy[..., None, :],
-        yy_a + yy_b + pair * dy[..., :, None] * dy[..., None, :],
-    )
+    scatter = []
+    pairs = zip(scatter_a, scatter_b, (dx, dx, dy), (dx, dy, dy), strict=True)
+    for s_a, s_b, u, v in pairs:
+        s = s_a if in_place else np.array(s_a, dtype=float)
+        s += s_b
+        _add_outer(s, pair * u, v)
+        scatter.append(s)
+    return (count_a + count_b, weight, mx_a + frac_b * dx, my_a + frac_b * dy, *scatter)
 
 
 def _moments(X, Y, rows, w, chunk) -> tuple:
@@ -518,7 +563,9 @@ def _sparse_moments(X, Y, rows, w) -> tuple:
     zy = Yt - my
     zy_w = zy if w is None else zy * w[:, None]
     mzy = zy_w.sum(axis=0) / total
-    xx = (Xt.T @ Xw).toarray()
+    xx = np.empty((d, d))
+    for block in np.array_split(np.arange(d), max(1, d // 1024)):  # small temps
+        xx[:, block] = (Xt.T @ Xw[:, block]).toarray()
     xy = Xt.T @ zy_w
     dense = np.flatnonzero(np.bincount(Xt.indices, minlength=d) > n / 2)
     mz = mx.copy()

@@ -35,20 +35,15 @@ def _next_to_change(voiced: np.ndarray) -> np.ndarray:
     return mask
 
 
-def _statistics(X: np.ndarray, Y: np.ndarray, tasks: np.ndarray) -> TaskStatistics:
-    """Per-dialect statistics of rows ``X, Y`` whose dialects are ``tasks``."""
-    labels, codes = np.unique(tasks, return_inverse=True)
-    order = np.argsort(codes, kind="stable")  # contiguous tasks: no row gathering
-    return TaskStatistics.from_data(X[order], Y[order], labels, codes[order])
-
-
-def _added(total: TaskStatistics | None, batch: TaskStatistics, labels) -> Any:
-    """``total`` with a batch's statistics added in place (started on every
-    dialect's labels, so that no batch brings a new one)."""
+def _add_rows(total: TaskStatistics | None, X: Any, Y: np.ndarray, tasks, labels):
+    """``total`` (started on every dialect of ``labels``, so that no batch
+    brings a new one) with the statistics of rows ``X, Y`` of dialects
+    ``tasks`` added in place."""
     if total is None:
-        d, q = batch.mean_x.shape[1], batch.mean_y.shape[1]
-        total = TaskStatistics.zeros(labels, d, q)
-    return total.add(batch)
+        total = TaskStatistics.zeros(labels, X.shape[1], Y.shape[1])
+    codes = np.searchsorted(total.labels, tasks)
+    order = np.argsort(codes, kind="stable")  # contiguous tasks: no row gathering
+    return total.add_rows(X[order], Y[order], codes[order])
 
 
 def _log_frames(label: Label, frame_period: float) -> np.ndarray:
@@ -394,7 +389,7 @@ def collect_training_data(
         ]
         tp = np.repeat(dialect, [len(seqs[i].phones) for i in idx])
         if duration_statistics:
-            data.duration = _added(data.duration, _statistics(Xp, yp, tp), labels)
+            data.duration = _add_rows(data.duration, Xp, yp, tp, labels)
         if keep_phones or not duration_statistics:
             batch.phone_rows = [(Xp, yp[:, 0], tp)]
         # mostly zeros (identities, classes, transitions): kept sparse
@@ -404,8 +399,9 @@ def collect_training_data(
         Y, voiced = zip(*(_targets(feats[i], seqs[i]) for i in idx), strict=True)
         tf = np.repeat(dialect, [len(v) for v in voiced])
         Y = np.vstack(Y)
-        acoustic = _statistics(X if acoustic_statistics else X[:, :0], Y, tf)
-        data.acoustic = _added(data.acoustic, acoustic, labels)
+        data.acoustic = _add_rows(
+            data.acoustic, X if acoustic_statistics else X[:, :0], Y, tf, labels
+        )
         weight = np.where((offset + np.arange(X.shape[0])) % stride == 0, stride, 0.0)
         offset += X.shape[0]
         if keep_transitions:
