@@ -554,6 +554,25 @@ def test_voicing_rows_keep_every_change_of_voicing_with_honest_weights(
     assert abs(np.average(kept_voiced, weights=kept_weight) - voiced.mean()) < 0.02
 
 
+def test_frame_targets_are_kept_only_for_models_that_need_them(corpus_split, synth):
+    from sklearn.linear_model import Ridge
+
+    train, _ = corpus_split
+    data = synth.collect(train, features=synth.features_, frame_stride=3)
+    X, targets, voiced, _, _ = data.frames
+    assert targets.shape == (X.shape[0], 0) and len(voiced) == X.shape[0]
+    rows = ParametricSynthesizer(acoustic_model=Ridge(), progress=False)
+    with pytest.raises(ValueError, match="keep_frame_targets=True"):
+        rows.fit_training_data(data)
+    kept = synth.collect(
+        train, features=synth.features_, frame_stride=3, keep_frame_targets=True
+    )
+    assert kept.frames[1].shape == (X.shape[0], data.acoustic.mean_y.shape[1])
+    assert rows.fit_training_data(kept).acoustic_model_.coef_.shape[0] == (
+        kept.frames[1].shape[1]
+    )
+
+
 def test_a_loud_burst_is_limited_without_quieting_the_rest():
     t = np.arange(22050) / 22050
     wave = 0.2 * np.sin(2 * np.pi * 220 * t)

@@ -79,7 +79,11 @@ def _collect_blocks(
     for key in sorted(groups):
         block = Corpus(train.root, train.fs, tuple(groups[key]))
         data[key] = synth.collect(
-            block, features=features, frame_stride=frame_stride, keep_phones=True
+            block,
+            features=features,
+            frame_stride=frame_stride,
+            keep_phones=True,
+            keep_frame_targets=True,
         )
         bar.update(len(block))
     counts = {key: len(g) for key, g in groups.items()}

@@ -13,6 +13,7 @@ from sklearn.utils.validation import has_fit_parameter
 from mtlsynth._stats import TaskStatistics
 
 __all__ = [
+    "fit_frame_model",
     "fit_model",
     "model_rows",
     "residual_sse",
@@ -253,3 +254,48 @@ def residual_sse(model: Any, stats: TaskStatistics) -> np.ndarray:
             + stats.weight[t] * bias**2
         )
     return np.maximum(out, 0.0)
+
+
+def fit_frame_model(
+    model: Any, frames: tuple, mean: np.ndarray, std: np.ndarray, dialects: np.ndarray
+) -> tuple[Any, np.ndarray, np.ndarray]:
+    """Fit an acoustic model on frame rows of normalized targets.
+
+    Parameters
+    ----------
+    model : estimator
+        Unfitted acoustic model.
+    frames : tuple
+        ``(X, targets, voiced, dialect, weight)`` as
+        :attr:`~mtlsynth.speech.training.TrainingData.frames` gives them.
+    mean, std : ndarray of shape (n_dialects (+ 1), n_targets)
+        Normalization of the targets; row t applies to ``dialects[t]``.
+    dialects : ndarray of shape (n_dialects,)
+        Sorted dialect labels.
+
+    Returns
+    -------
+    model : estimator
+        The fitted model.
+    sse : ndarray of shape (n_dialects, n_targets)
+        Sum of squared residuals per dialect and target.
+    count : ndarray of shape (n_dialects,)
+        Rows per dialect.
+    """
+    X, Y, _, tasks, _ = frames
+    if Y.shape[1] == 0:
+        raise ValueError(
+            "the acoustic model needs frame targets or statistics: "
+            "collect with keep_frame_targets=True"
+        )
+    X = model_rows(model, X)
+    codes = np.searchsorted(dialects, tasks)
+    Z = (Y - mean[codes]) / std[codes]
+    model = fit_model(model, X, Z, tasks)
+    sse = np.zeros((len(dialects), Z.shape[1]))
+    for t, dialect in enumerate(np.asarray(dialects).tolist()):
+        rows = np.flatnonzero(codes == t)
+        if rows.size:
+            pred = predict_dialect(model, X[rows], dialect, 1.0)
+            sse[t] = ((Z[rows] - pred) ** 2).sum(axis=0)
+    return model, sse, np.bincount(codes, minlength=len(dialects)).astype(float)

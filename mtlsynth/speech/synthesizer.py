@@ -57,8 +57,8 @@ from mtlsynth.speech.features import LinguisticFeatures
 from mtlsynth.speech.inputs import check_frontend, voice_sequence, voice_sequences
 from mtlsynth.speech.inventory import check_corpus_phones
 from mtlsynth.speech.models import (
+    fit_frame_model,
     fit_model,
-    model_rows,
     predict_dialect,
     residual_sse,
     voiced_probability,
@@ -386,6 +386,7 @@ class ParametricSynthesizer(BaseEstimator):
         duration_statistics: bool = True,
         acoustic_statistics: bool = True,
         keep_phones: bool = False,
+        keep_frame_targets: bool | None = None,
     ) -> TrainingData:
         """Summarize a corpus in one pass for training.
 
@@ -409,6 +410,9 @@ class ParametricSynthesizer(BaseEstimator):
             Summarize phone and frame rows as statistics.
         keep_phones : bool, default=False
             Keep the phone rows even with duration statistics.
+        keep_frame_targets : bool, optional
+            Keep the acoustic targets of the kept frame rows; default: when
+            they are not summarized as statistics.
 
         Returns
         -------
@@ -437,6 +441,7 @@ class ParametricSynthesizer(BaseEstimator):
             duration_statistics=duration_statistics,
             acoustic_statistics=acoustic_statistics,
             keep_phones=keep_phones,
+            keep_frame_targets=keep_frame_targets,
             progress=self.progress,
         )
 
@@ -486,19 +491,9 @@ class ParametricSynthesizer(BaseEstimator):
             self.acoustic_model_ = ac_model.fit_statistics(stats)
             sse, count = residual_sse(self.acoustic_model_, stats), stats.weight
         else:
-            X, Y, _, tasks, _ = frames
-            X = model_rows(ac_model, X)
-            codes = np.searchsorted(self.dialects_, tasks)
-            Z = (Y - mean[codes]) / std[codes]
-            self.acoustic_model_ = fit_model(ac_model, X, Z, tasks)
-            dialects = self.dialects_.tolist()
-            sse = np.zeros((len(dialects), Z.shape[1]))
-            for t, dialect in enumerate(dialects):
-                rows = np.flatnonzero(codes == t)
-                if rows.size:
-                    pred = predict_dialect(self.acoustic_model_, X[rows], dialect, 1.0)
-                    sse[t] = ((Z[rows] - pred) ** 2).sum(axis=0)
-            count = np.bincount(codes, minlength=len(dialects)).astype(float)
+            self.acoustic_model_, sse, count = fit_frame_model(
+                ac_model, frames, mean, std, self.dialects_
+            )
         variance = np.vstack([sse / count[:, None], sse.sum(0) / count.sum()])
         variance = np.maximum(variance, 1e-6)
         if self.variance == "global":

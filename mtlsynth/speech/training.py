@@ -308,6 +308,7 @@ def collect_training_data(
     duration_statistics: bool = True,
     acoustic_statistics: bool = True,
     keep_phones: bool = False,
+    keep_frame_targets: bool | None = None,
     progress: bool = False,
 ) -> TrainingData:
     """Summarize a corpus in one pass for training (see :class:`TrainingData`).
@@ -347,6 +348,10 @@ def collect_training_data(
         Summarize phone and frame rows as statistics.
     keep_phones : bool, default=False
         Keep the phone rows even with duration statistics.
+    keep_frame_targets : bool, optional
+        Keep the acoustic targets of the kept frame rows (else they have
+        width 0: the voicing model needs only the rows and their voicing).
+        Default: when the frame rows are not summarized as statistics.
     progress : bool, default=False
         Report progress on stderr.
 
@@ -356,6 +361,9 @@ def collect_training_data(
         The summary.
     """
     fp = float(frame_period)
+    keep_targets = (
+        not acoustic_statistics if keep_frame_targets is None else keep_frame_targets
+    )
     feats = vocoder_features
     words = (
         _corpus_words(corpus, progress) if use_words else [(None, False)] * len(corpus)
@@ -408,7 +416,8 @@ def collect_training_data(
             weight[np.concatenate([_next_to_change(v) for v in voiced])] = 1.0
         voiced = np.concatenate(voiced)
         take = np.flatnonzero(weight > 0)
-        rows = (X[take], Y[take], voiced[take], tf[take], weight[take])
+        kept_targets = Y[take] if keep_targets else np.empty((take.size, 0))
+        rows = (X[take], kept_targets, voiced[take], tf[take], weight[take])
         batch.frame_rows = [rows]
         data = data.merge(batch)
         bar.update(len(idx))
