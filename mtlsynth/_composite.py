@@ -23,7 +23,9 @@ __all__ = [
     "Decomposed",
     "StackedComponents",
     "SumPenalty",
+    "conjugate_bound",
     "dual_gauge",
+    "has_conjugate_bound",
     "penalty_terms",
     "sum_gauge",
 ]
@@ -35,6 +37,12 @@ PROX_TOL = 1e-12
 def _is_smooth(penalty) -> bool:
     return callable(getattr(penalty, "gradient", None)) and not callable(
         getattr(penalty, "prox", None)
+    )
+
+
+def _is_norm(penalty) -> bool:
+    return callable(getattr(penalty, "dual_norm", None)) and isinstance(
+        getattr(penalty, "alpha", None), Real
     )
 
 
@@ -262,6 +270,75 @@ def sum_gauge(terms, V, subgradients) -> float:
     )
 
 
+def has_conjugate_bound(terms) -> bool:
+    """Whether :func:`conjugate_bound` applies to a sum of non-smooth terms.
+
+    Parameters
+    ----------
+    terms : list of penalty
+        Non-smooth terms.
+
+    Returns
+    -------
+    applies : bool
+        Every term has a ``conjugate`` method or is a norm penalty
+        (``dual_norm``, ``alpha``), and at least one has a ``conjugate``.
+    """
+    conjugates = [callable(getattr(p, "conjugate", None)) for p in terms]
+    others = [_is_norm(p) for p, c in zip(terms, conjugates, strict=True) if not c]
+    return any(conjugates) and all(others)
+
+
+def _into_dual_ball(term, q):
+    """``q`` scaled into the dual ball of a norm term (zero for ``alpha = 0``)."""
+    gauge = dual_gauge(term)
+    return np.zeros_like(q) if gauge is None else q / max(1.0, gauge(q))
+
+
+def conjugate_bound(terms, V, subgradients=None) -> float:
+    """Upper bound of the convex conjugate of a sum of penalties at ``V``.
+
+    For any split ``V = u_1 + ... + u_m``, ``(g_1 + ... + g_m)*(V) <= sum_i
+    g_i*(u_i)``. A norm term takes its subgradient ``q_i``, scaled into its
+    dual ball if it strays out (its conjugate is then zero); the terms with a
+    ``conjugate`` take their ``q_i`` plus equal shares of what is left of
+    ``V``. At the optimum of a fit, with the splitting's subgradients
+    (:func:`~mtlsynth._prox.prox_of_sum`), the bound is tight. With ``-grad
+    f(W)`` as ``V``, ``g(W) + bound - <W, V>`` bounds the suboptimality of
+    ``W`` for ``f + g`` (a Fenchel-Young duality gap).
+
+    Parameters
+    ----------
+    terms : list of penalty
+        Terms for which :func:`has_conjugate_bound` holds.
+    V : ndarray
+        Point at which to bound the conjugate.
+    subgradients : list of ndarray, default=None
+        One ``q_i`` per term; zeros by default (all of ``V`` then goes to the
+        terms with a conjugate).
+
+    Returns
+    -------
+    bound : float
+        ``sum_i g_i*(u_i)``, at least ``(sum_i g_i)*(V)``.
+    """
+    if subgradients is None:
+        subgradients = [np.zeros_like(V) for _ in terms]
+    conjugates = [callable(getattr(p, "conjugate", None)) for p in terms]
+    parts = [
+        q if c else _into_dual_ball(p, q)
+        for p, q, c in zip(terms, subgradients, conjugates, strict=True)
+    ]
+    rest = (V - sum(parts)) / sum(conjugates)
+    return float(
+        sum(
+            p.conjugate(u + rest)
+            for p, u, c in zip(terms, parts, conjugates, strict=True)
+            if c
+        )
+    )
+
+
 class SumPenalty(_NamedParts, _Penalty):
     """Sum of penalties: smooth terms and any number of non-smooth ones.
 
@@ -422,11 +499,7 @@ class SumPenalty(_NamedParts, _Penalty):
             (``dual_norm``, ``alpha``), not all with ``alpha = 0``.
         """
         smooth, nonsmooth = penalty_terms(self)
-        norms = all(
-            callable(getattr(p, "dual_norm", None))
-            and isinstance(getattr(p, "alpha", None), Real)
-            for p in nonsmooth
-        )
+        norms = all(_is_norm(p) for p in nonsmooth)
         return not smooth and norms and any(float(p.alpha) > 0 for p in nonsmooth)
 
     def dual_gauge(self, V, subgradients=None):

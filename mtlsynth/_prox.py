@@ -10,6 +10,7 @@ import numpy as np
 
 __all__ = [
     "block_soft_threshold",
+    "capped_water_filling",
     "linf_shrink",
     "project_l1_ball",
     "prox_of_sum",
@@ -344,3 +345,60 @@ def squared_l1_prox(s: np.ndarray, c: float) -> np.ndarray:
     kept = np.flatnonzero(u > 2.0 * c * totals)
     total = totals[kept[-1]] if kept.size else 0.0
     return np.maximum(s - 2.0 * c * total, 0.0)
+
+
+def capped_water_filling(s: np.ndarray, offset: float, total: float) -> np.ndarray:
+    """Capped water-filling: ``min sum s_i^2 / (offset + m_i)`` over weights ``m``.
+
+    The weights lie in ``[0, 1]`` and add up to ``total``.
+
+    The stationarity conditions give ``m_i = clip(tau |s_i| - offset, 0, 1)``
+    for one level ``tau >= 0``; the sum is piecewise linear in ``tau`` with
+    kinks at ``offset / |s_i|`` and ``(offset + 1) / |s_i|``, so ``tau`` is
+    found exactly between the two kinks that bracket ``total``, in ``O(n^2)``.
+    Entries with ``s_i = 0`` share what the others leave, equally. For
+    ``offset = inf`` the limit: ones on the ``total`` largest ``|s_i|``.
+
+    Parameters
+    ----------
+    s : ndarray of shape (n,)
+        Singular values (signs are ignored).
+    offset : float
+        Non-negative offset, or ``inf``.
+    total : float
+        Sum of the weights, in ``[0, n]``.
+
+    Returns
+    -------
+    m : ndarray of shape (n,)
+        The minimizing weights, larger for larger ``|s_i|``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> capped_water_filling(np.array([4.0, 1.0, 0.0]), 1.0, 1.5).tolist()
+    [1.0, 0.5, 0.0]
+    """
+    s = np.abs(np.asarray(s, dtype=float))
+    if not 0.0 <= total <= s.size:
+        raise ValueError(f"total must lie in [0, {s.size}]; got {total}.")
+    if np.isinf(offset):
+        order = np.argsort(-s, kind="stable")
+        m = np.zeros(s.size)
+        m[order] = np.clip(total - np.arange(s.size), 0.0, 1.0)
+        return m
+    m = np.zeros(s.size)
+    positive = s > 0
+    if total <= 0:
+        return m
+    nonzero = s[positive]
+    kinks = np.unique(np.concatenate([offset / nonzero, (offset + 1) / nonzero]))
+    filled = np.clip(np.outer(kinks, s) - offset, 0.0, 1.0).sum(axis=1)
+    j = int(np.searchsorted(filled, total))
+    if j == kinks.size:  # every non-zero entry at 1: the zero ones share the rest
+        m[positive] = 1.0
+        m[~positive] = max(total - m.sum(), 0.0) / max(m.size - m.sum(), 1.0)
+        return m
+    tau0, fill0 = (kinks[j - 1], filled[j - 1]) if j else (0.0, 0.0)
+    tau = tau0 + (total - fill0) * (kinks[j] - tau0) / (filled[j] - fill0)
+    return np.clip(tau * s - offset, 0.0, 1.0)

@@ -292,7 +292,8 @@ class ProximalRegressor(_ProximalRegressorBase, BaseEstimator):
     whatever the number of samples. ``partial_fit`` adds a batch to the
     statistics and refits from the previous solution. The solver stops on a
     duality gap for norm penalties (``L1``, ``L21``, ``L1Inf``, ``TraceNorm``,
-    their sums and decompositions) and on a KKT residual otherwise. With
+    their sums and decompositions) and for ``ClusteredTasks`` (alone, with
+    smooth terms or with norms), and on a KKT residual otherwise. With
     :class:`~mtlsynth.penalties.Decomposed` the coefficients are a sum of
     components with a penalty each (dirty models, robust multi-task
     learning): the solver works on the stacked components, the datafit seeing
@@ -303,7 +304,8 @@ class ProximalRegressor(_ProximalRegressorBase, BaseEstimator):
     penalty : penalty object, default=None
         From :mod:`mtlsynth.penalties`, e.g. ``L21(alpha=0.1)``,
         ``TraceNorm(alpha=0.1)``, ``TaskGraph(1.0) + L1(0.1)``, ``L1(0.1) +
-        TraceNorm(0.2)`` or ``Decomposed([L1Inf(0.1), L1(0.05)])``; ``None``
+        TraceNorm(0.2)``, ``ClusteredTasks(1.0, 0.1, n_clusters=3)`` or
+        ``Decomposed([L1Inf(0.1), L1(0.05)])``; ``None``
         means ``L21(alpha=1.0)``. Tuned as ``penalty__alpha`` in grid searches.
     solver : solver object, default=None
         ``None`` means ``FISTA()``; pass ``FISTA(tol=..., max_iter=...)`` to
@@ -524,7 +526,9 @@ class ProximalClassifier(
     with ``W`` of shape ``(n_tasks, n_features, 1)``. Each iteration passes
     over the rows (the loss has no Gram shortcut); the step is ``1 / L`` with
     ``L = max_t 0.25 c_t lambda_max([X_t 1]' S_t [X_t 1])``. The solver stops
-    on a KKT residual (the norm of the prox-gradient mapping). With one task
+    on a KKT residual (the norm of the prox-gradient mapping), or, with
+    ``fit_intercept=False`` and a penalty with a convex conjugate
+    (``ClusteredTasks``), on a duality gap. With one task
     and ``L2(alpha)``, this is scikit-learn's ``LogisticRegression`` with
     ``C = 1 / (alpha n)``.
 
@@ -561,9 +565,9 @@ class ProximalClassifier(
     n_iter_ : int
         Number of solver iterations.
     gap_ : float
-        Final KKT residual.
-    certificate_ : str
-        ``"kkt_residual"``.
+        Final certificate: KKT residual or duality gap (see ``certificate_``).
+    certificate_ : {"kkt_residual", "duality_gap"}
+        What ``gap_`` measures.
     objective_history_ : ndarray
         Objective at the start and at every certificate check.
     n_features_in_ : int

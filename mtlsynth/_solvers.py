@@ -9,7 +9,13 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval
 
-from mtlsynth._composite import dual_gauge, penalty_terms, sum_gauge
+from mtlsynth._composite import (
+    conjugate_bound,
+    dual_gauge,
+    has_conjugate_bound,
+    penalty_terms,
+    sum_gauge,
+)
 from mtlsynth._prox import prox_of_sum
 from mtlsynth.utils.blas import blas_threads_for
 from mtlsynth.utils.progress import Progress
@@ -60,11 +66,17 @@ class FISTA(BaseEstimator):
     ``g`` the non-smooth part, through its proximal operator. Momentum is
     reset whenever it points against the last step (gradient restart).
 
-    Stopping uses a certificate, checked every ``check_every`` iterations:
-    the duality gap, when the datafit offers ``dual_value`` and the penalty is
-    a norm (``dual_norm``), a sum of norms or a :class:`~mtlsynth.penalties.
-    Decomposed` of norms, must fall below ``tol * f(0)``; otherwise the norm
-    of the prox-gradient mapping ``L ||Z - prox(Z - grad / L)||`` (a KKT
+    Stopping uses a certificate, checked every ``check_every`` iterations.
+    A duality gap must fall below ``tol * f(0)``: when the datafit offers
+    ``dual_value`` and the penalty is a norm (``dual_norm``), a sum of norms
+    or a :class:`~mtlsynth.penalties.Decomposed` of norms, the gap at a
+    rescaled dual point; when a non-smooth term offers its convex conjugate
+    (``conjugate``, as :class:`~mtlsynth.penalties.ClusteredTasks` does), the
+    others being norms or smooth, and every parameter row is penalized, the
+    Fenchel-Young gap ``g(W) + g*(V) - <W, V>`` at ``V = -grad f(W)`` (``f``
+    with the smooth terms, ``g*`` bounded by :func:`~mtlsynth._composite.
+    conjugate_bound`), whatever the datafit. Otherwise the norm of the
+    prox-gradient mapping ``L ||Z - prox(Z - grad / L)||`` (a KKT
     residual) must fall below ``tol * ||grad(0)||``. A
     :class:`~mtlsynth.penalties.SumPenalty` with several non-smooth terms has
     its proximal operator computed inside the loop by a splitting method
@@ -229,10 +241,12 @@ class _Problem:
         self.inner_tol = np.inf
         self.inner_floor = 0.0
         self.gauge = None if self.smooth else dual_gauge(penalty)
-        gap = (
+        whole = self.d == datafit.shape[1]
+        self.conjugate = whole and has_conjugate_bound(self.nonsmooth_terms)
+        gap = self.conjugate or (
             callable(getattr(datafit, "dual_value", None))
             and self.gauge is not None
-            and self.d == datafit.shape[1]
+            and whole
         )
         self.kind = "duality_gap" if gap else "kkt_residual"
         lip = datafit.lipschitz()
@@ -308,8 +322,10 @@ class _Problem:
         """
         value, grad = self._value_and_gradient(x)
         W = x[:, : self.d]
-        objective = value + self.penalty.value(W)
         step = 1.0 / self.lipschitz
+        if self.conjugate:
+            return self._fenchel_young_gap(x, value, grad, step)
+        objective = value + self.penalty.value(W)
         if self.kind == "duality_gap":
             if self.split:
                 self.prox_step(x, grad, step)
@@ -322,3 +338,26 @@ class _Problem:
             grad[:, : self.d] += p.gradient(W)
         residual = np.linalg.norm(x - self.prox_step(x, grad, step)) / step
         return objective, float(residual)
+
+    def _fenchel_young_gap(self, x, value, grad, step):
+        """Objective and duality gap for non-smooth terms with a conjugate.
+
+        With ``F`` the datafit plus the smooth terms, ``g`` the non-smooth
+        ones and ``V = -grad F(x)``, weak duality gives ``P* >= F(x) - <x,
+        grad F(x)> - g*(V)``, so ``g(x) + g*(V) - <x, V>`` bounds ``P(x) -
+        P*``; ``g*(V)`` is bounded by :func:`~mtlsynth._composite.
+        conjugate_bound`, from the subgradients of the prox of ``x - grad F(x)
+        / L`` when ``g`` has several terms.
+        """
+        objective = value
+        for p in self.smooth_terms:
+            objective += p.value(x)
+            grad += p.gradient(x)
+        nonsmooth = sum(p.value(x) for p in self.nonsmooth_terms)
+        if self.split:
+            self.prox_step(x, grad, step)
+        bound = conjugate_bound(
+            self.nonsmooth_terms, -grad, self.subgradients if self.split else None
+        )
+        gap = nonsmooth + bound + float(np.vdot(x, grad))
+        return objective + nonsmooth, max(gap, 0.0)

@@ -12,6 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from mtlsynth._composite import penalty_terms
 from mtlsynth._prox import squared_l1_prox
 from mtlsynth._shared import spd_solver
 from mtlsynth._stats import TaskStatistics, task_groups
@@ -510,12 +511,28 @@ default="learn"
         return tags
 
 
+def _cluster_matrix(estimator):
+    """The task cluster matrix of a fitted penalty term that offers one, or None."""
+    penalty = getattr(estimator, "penalty_", None)
+    if penalty is None or not hasattr(estimator, "coef_"):
+        return None
+    smooth, nonsmooth = penalty_terms(penalty)
+    for term in smooth + nonsmooth:
+        if callable(getattr(term, "task_cluster_matrix", None)):
+            return term.task_cluster_matrix(estimator.coef_)
+    return None
+
+
 def task_similarity(estimator, *, centered=False):
     """The tasks' similarity matrix of a fitted multi-task model.
 
     With a learned (or given) task covariance ``task_covariance_`` (as
     :class:`TaskRelationRegressor` has), its correlation ``Omega_st /
-    sqrt(Omega_ss Omega_tt)``. Otherwise the cosine similarity of the tasks'
+    sqrt(Omega_ss Omega_tt)``. For a model fitted with a
+    :class:`~mtlsynth.penalties.ClusteredTasks` penalty (alone or as a term
+    of a sum), the same correlation of the relaxed cluster matrix ``M`` at
+    the fitted coefficients (its ``task_cluster_matrix``): close to one
+    within a cluster and to zero across. Otherwise the cosine similarity of the tasks'
     coefficient vectors, ``coef_`` flattened per task (all outputs and, for
     classifiers, classes); intercepts are left out. With ``centered=True``
     each vector is first centred on its own mean, which gives their Pearson
@@ -529,7 +546,7 @@ def task_similarity(estimator, *, centered=False):
         leading row per task.
     centered : bool, default=False
         Centre each task's coefficients before the cosine (ignored for a
-        task covariance).
+        task covariance or cluster matrix).
 
     Returns
     -------
@@ -557,8 +574,11 @@ def task_similarity(estimator, *, centered=False):
     check_is_fitted(estimator, "tasks_")
     labels = np.asarray(estimator.tasks_)
     n_tasks = len(labels)
+    clusters = _cluster_matrix(estimator)
     if hasattr(estimator, "task_covariance_"):
         S = np.asarray(estimator.task_covariance_, dtype=np.float64)
+    elif clusters is not None:
+        S = clusters
     else:
         check_is_fitted(estimator, "coef_")
         V = np.reshape(np.asarray(estimator.coef_, dtype=np.float64), (n_tasks, -1))

@@ -10,6 +10,9 @@ norm) also offer ``dual_norm(V)``, which gives a duality gap and the smallest
 penalties into a :class:`SumPenalty` (smooth terms and any number of
 non-smooth ones), and :class:`Decomposed` writes the coefficients as a sum of
 components with a penalty each (dirty models, robust multi-task learning).
+:class:`ClusteredTasks` groups the tasks into clusters (a convex relaxation);
+instead of a dual norm it offers its convex conjugate, ``conjugate(V)``, which
+gives the duality gap as well.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import numpy as np
 from scipy import linalg
 from sklearn.utils._param_validation import StrOptions
 
+from mtlsynth._clustered import ClusteredTasks
 from mtlsynth._composite import Decomposed, SumPenalty, _Penalty
 from mtlsynth._prox import (
     block_soft_threshold,
@@ -27,6 +31,7 @@ from mtlsynth._prox import (
 )
 
 __all__ = [
+    "ClusteredTasks",
     "Decomposed",
     "L1",
     "L2",

@@ -407,11 +407,20 @@ def test_voice_files_store_proximal_models_with_their_penalties(tmp_path):
     [
         "sum of non-smooth terms",
         "decomposed with named parts",
+        "clustered tasks in a sum",
     ],
 )
 def test_voice_files_store_penalties_made_of_listed_parts(tmp_path, penalty):
     from mtlsynth import ProximalRegressor
-    from mtlsynth.penalties import L1, L21, Decomposed, L1Inf, SumPenalty, TraceNorm
+    from mtlsynth.penalties import (
+        L1,
+        L21,
+        ClusteredTasks,
+        Decomposed,
+        L1Inf,
+        SumPenalty,
+        TraceNorm,
+    )
     from mtlsynth.speech.voicefile import (
         dump_estimator,
         load_estimator,
@@ -424,6 +433,7 @@ def test_voice_files_store_penalties_made_of_listed_parts(tmp_path, penalty):
         "decomposed with named parts": Decomposed(
             [("shared", L1Inf(0.5)), L21(0.8, group="task"), L1(0.2)]
         ),
+        "clustered tasks in a sum": ClusteredTasks(0.5, 0.1, n_clusters=2) + L1(0.05),
     }[penalty]
     rng = np.random.default_rng(1)
     X, tasks = rng.normal(size=(60, 4)), np.repeat(["a", "b", "c"], 20)
