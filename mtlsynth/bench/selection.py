@@ -20,6 +20,7 @@ from mtlsynth.speech.training import (
     TrainingData,
     normalized_statistics,
     target_normalization,
+    voicing_rows,
 )
 from mtlsynth.utils.progress import Progress
 
@@ -238,12 +239,6 @@ def _select_classifier(base, grid, train_val) -> tuple[dict, float]:
     return grid[best], float(scores[best] / len(train_val))
 
 
-def _voicing_rows(data: TrainingData, limit: int) -> tuple[np.ndarray, ...]:
-    X, _, voiced, tasks, _ = data.frames
-    step = max(1, int(np.ceil(len(voiced) / limit)))
-    return X[::step], voiced[::step].astype(np.int64), tasks[::step]
-
-
 def _choose(method: _Method, folds: list, voicing_limit: int, memo: dict) -> dict:
     """Cross-validated hyper-parameters of the three models of a method.
 
@@ -290,7 +285,10 @@ def _choose(method: _Method, folds: list, voicing_limit: int, memo: dict) -> dic
             method.voicing,
             method.voicing_grid,
             [
-                (_voicing_rows(t, voicing_limit), _voicing_rows(v, voicing_limit))
+                (
+                    voicing_rows(t.frames, voicing_limit)[:3],
+                    voicing_rows(v.frames, voicing_limit)[:3],
+                )
                 for t, v in folds
             ],
         ),

@@ -73,6 +73,7 @@ from mtlsynth.speech.training import (
     normalized_statistics,
     size_scaled_penalties,
     target_normalization,
+    voicing_rows,
 )
 from mtlsynth.speech.voicefile import (
     write_voice,
@@ -372,7 +373,7 @@ class ParametricSynthesizer(BaseEstimator):
             duration_statistics=hasattr(dur, "fit_statistics"),
             acoustic_statistics=hasattr(ac, "fit_statistics"),
         )
-        self.fit_training_data(data)
+        self._fit_models(data, release=True)
         self.training_utterances_, self.held_out_ = utterance_names(corpus), held
         return self
 
@@ -461,12 +462,16 @@ class ParametricSynthesizer(BaseEstimator):
         self : ParametricSynthesizer
             The trained synthesizer.
         """
+        return self._fit_models(data, release=False)
+
+    def _fit_models(self, data: TrainingData, release: bool) -> ParametricSynthesizer:
+        """Train every model; ``release`` drops ``data``'s statistics once used."""
         self._check_params()
         self.training_utterances_ = self.held_out_ = None
         with reporting(bool(self.progress)):  # the long fits show their progress
-            return self._fit_models(data)
+            return self._fit_each(data, release)
 
-    def _fit_models(self, data: TrainingData) -> ParametricSynthesizer:
+    def _fit_each(self, data: TrainingData, release: bool) -> ParametricSynthesizer:
         dur_model, ac_model, vo_model = self._default_models(data.acoustic)
         for name, value in data.analysis.items():
             setattr(self, name, value)
@@ -490,21 +495,21 @@ class ParametricSynthesizer(BaseEstimator):
             stats = normalized_statistics(data.acoustic, mean, std)
             self.acoustic_model_ = ac_model.fit_statistics(stats)
             sse, count = residual_sse(self.acoustic_model_, stats), stats.weight
+            del stats
         else:
             self.acoustic_model_, sse, count = fit_frame_model(
                 ac_model, frames, mean, std, self.dialects_
             )
         variance = np.vstack([sse / count[:, None], sse.sum(0) / count.sum()])
         variance = np.maximum(variance, 1e-6)
+        if release:
+            data.acoustic = data.duration = None
         if self.variance == "global":
             variance[:] = variance[-1]
         self.variance_ = variance
 
-        X, _, voiced, tasks, weight = frames
+        X, voiced, tasks, weight = voicing_rows(frames, int(self.max_voicing_frames))
         del frames
-        step = max(1, int(np.ceil(len(voiced) / int(self.max_voicing_frames))))
-        X, voiced, tasks = X[::step], voiced[::step].astype(np.int64), tasks[::step]
-        weight = weight[::step] * step
         self.voiced_default_ = float(np.average(voiced, weights=weight))
         if len(np.unique(voiced)) < 2:
             self.voicing_model_ = None
