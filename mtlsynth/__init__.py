@@ -16,6 +16,7 @@ The package reads in floors, each importing only those below it:
 """
 
 from mtlsynth._maxent import MaxEntClassifier
+from mtlsynth._maxent_cv import MaxEntClassifierCV
 from mtlsynth._proximal import ProximalClassifier, ProximalRegressor
 from mtlsynth._proximal_cv import ProximalRegressorCV, proximal_path
 from mtlsynth._shared import SharedLeastSquares
@@ -31,6 +32,7 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "FISTA",
     "MaxEntClassifier",
+    "MaxEntClassifierCV",
     "MultiTaskMixin",
     "ProximalClassifier",
     "ProximalRegressor",

@@ -17,6 +17,7 @@ from mtlsynth._stats import TaskStatistics, task_groups
 from mtlsynth._tasks import MultiTaskMixin
 from mtlsynth.utils.blas import blas_threads_for
 from mtlsynth.utils.progress import Progress
+from mtlsynth.utils.validation import task_penalties
 
 __all__ = [
     "SharedLeastSquares",
@@ -286,16 +287,7 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
 
     def _task_alphas(self) -> float | np.ndarray:
         """``alpha_task`` as a float, or one value per task of ``tasks_``."""
-        if not isinstance(self.alpha_task, dict):
-            return float(self.alpha_task)
-        labels = self.statistics_.labels.tolist()
-        missing = [t for t in labels if t not in self.alpha_task]
-        if missing:
-            raise ValueError(f"alpha_task has no penalty for the tasks {missing}")
-        alphas = np.array([self.alpha_task[t] for t in labels], dtype=float)
-        if not np.all(np.isfinite(alphas) & (alphas > 0)):
-            raise ValueError(f"alpha_task values must be positive: {self.alpha_task}")
-        return alphas
+        return task_penalties(self.alpha_task, self.statistics_.labels)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, tasks=None, sample_weight=None):

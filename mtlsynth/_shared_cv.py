@@ -37,19 +37,26 @@ terms are updated by the difference of that task's terms.
 
 from __future__ import annotations
 
-from numbers import Integral
-
 import numpy as np
 from joblib import Parallel, delayed
 from scipy import linalg
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from mtlsynth._penalty_search import (
+    SEARCH_CONSTRAINTS,
+    best_pair,
+    coordinate_search,
+    fold_indices,
+    grid_results,
+    log_grid,
+    path_results,
+    search_grids,
+)
 from mtlsynth._shared import SMALL_SOLVE_FLOPS, SharedLeastSquares
 from mtlsynth._stats import TaskStatistics
 from mtlsynth._tasks import MultiTaskMixin
-from mtlsynth.model_selection import _as_splitter, _split_indices
 from mtlsynth.utils.blas import blas_threads_for
 
 __all__ = [
@@ -64,10 +71,7 @@ summed per-task Gram matrices (``trace(sum_t G_t) / n_features``)."""
 def _default_grid(stats: TaskStatistics, fit_intercept: bool, size: int = 10):
     """``size`` log-spaced penalties scaled by the data (see GRID_DECADES)."""
     G, _ = stats.gram(centered=fit_intercept)
-    scale = float(np.trace(G.sum(axis=0))) / G.shape[1]
-    if not np.isfinite(scale) or scale <= 0:
-        scale = 1.0
-    return scale * np.logspace(*GRID_DECADES, size)
+    return log_grid(float(np.trace(G.sum(axis=0))) / G.shape[1], GRID_DECADES, size)
 
 
 _POSV = linalg.get_lapack_funcs("posv", (np.empty(0),))
@@ -81,34 +85,6 @@ def _solve_spd(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     if info != 0:
         return linalg.lstsq(A, B, check_finite=False)[0]
     return X
-
-
-def _checked_grid(values, name: str) -> np.ndarray:
-    """A user grid as sorted distinct positive floats, or a clear error."""
-    try:
-        grid = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{name} must hold numbers; got {values!r}.") from error
-    if grid.ndim > 1 or grid.size == 0:
-        raise ValueError(
-            f"{name} must be a non-empty 1-D list of positive numbers; got shape "
-            f"{grid.shape}."
-        )
-    grid = grid.ravel()
-    if not np.all(np.isfinite(grid) & (grid > 0)):
-        bad = grid[~(np.isfinite(grid) & (grid > 0))]
-        raise ValueError(
-            f"{name} must hold positive finite numbers; got {bad.tolist()}."
-        )
-    return np.unique(grid)
-
-
-def _row_index(index, n: int) -> np.ndarray:
-    """Integer row indices from indices or a boolean mask."""
-    index = np.asarray(index)
-    if index.dtype == bool:
-        return np.flatnonzero(index)
-    return index.astype(np.intp, copy=False) % max(n, 1)
 
 
 def _partition(splits, n: int) -> np.ndarray | None:
@@ -293,6 +269,28 @@ class _Fold:
         )
 
 
+class _StatisticsSearch:
+    """The per-task search's candidates, scored from the folds' statistics
+    (see :func:`~mtlsynth._penalty_search.coordinate_search`)."""
+
+    def __init__(self, folds: list, alpha_shared: float):
+        self.folds, self.alpha_shared = folds, alpha_shared
+
+    def begin(self, alphas):
+        """Build every fold's state afresh (no drift of updates)."""
+        self.states = [f.state(self.alpha_shared, alphas) for f in self.folds]
+
+    def trials(self, t, values, alphas):
+        """Mean score over folds of every value of task t's penalty."""
+        pairs = zip(self.folds, self.states, strict=True)
+        return -np.mean([f.trials(st, t, values, alphas) for f, st in pairs], axis=0)
+
+    def accept(self, t, old, new):
+        """Move every fold's state to task t's new penalty."""
+        pairs = zip(self.folds, self.states, strict=True)
+        self.states = [f.moved(st, t, old, new) for f, st in pairs]
+
+
 def _grid_losses(fold: _Fold, alphas_shared, alphas_task) -> np.ndarray:
     """Test loss of every common grid point: (n_shared, n_task)."""
     T, d = fold.lam.shape
@@ -452,18 +450,12 @@ default=None
     """
 
     _parameter_constraints: dict = {
-        "alphas_shared": ["array-like", None],
-        "alphas_task": ["array-like", None],
-        "per_task": ["boolean"],
-        "max_passes": [Interval(Integral, 1, None, closed="left")],
-        "cv": ["cv_object", "array-like"],
+        **SEARCH_CONSTRAINTS,
         "scoring": [
             StrOptions({"neg_mean_squared_error", "neg_task_mean_squared_error"}),
             None,
         ],
         "fit_intercept": ["boolean"],
-        "unseen_tasks": [StrOptions({"error", "shared"})],
-        "n_jobs": [Integral, None],
     }
 
     def __init__(
@@ -517,14 +509,7 @@ default=None
         )
         Y = y.reshape(len(y), -1)
         n = X.shape[0]
-        if n < 2:
-            raise ValueError(
-                f"Cross-validation needs at least 2 samples; got n_samples = {n}."
-            )
-        splits = _split_indices(_as_splitter(self.cv), X, y, labels[codes], groups)
-        splits = [(_row_index(tr, n), _row_index(te, n)) for tr, te in splits]
-        if not splits:
-            raise ValueError("The cross-validation gave no folds.")
+        splits = fold_indices(self.cv, X, y, labels[codes], groups)
 
         def stats_of(rows):
             return TaskStatistics.from_data(
@@ -580,17 +565,6 @@ default=None
         self.n_features_in_ = full.mean_x.shape[1]
         return self._search(train, test, full, full.mean_y.shape[1] == 1)
 
-    def _grids(self, full: TaskStatistics) -> tuple[np.ndarray, np.ndarray]:
-        """The grids of ``alpha_shared`` and ``alpha_task``."""
-        grids = []
-        for name in ("alphas_shared", "alphas_task"):
-            values = getattr(self, name)
-            if values is None:
-                grids.append(_default_grid(full, self.fit_intercept))
-            else:
-                grids.append(_checked_grid(values, name))
-        return grids[0], grids[1]
-
     def _search(self, train, test, full, single_output):
         """Search the penalties on prepared folds and refit on ``full``."""
         for k, (tr, te) in enumerate(zip(train, test, strict=True)):
@@ -602,7 +576,9 @@ default=None
                 )
             if not np.any(te.weight > 0):
                 raise ValueError(f"Test fold {k} has no rows of positive weight.")
-        alphas_shared, alphas_task = self._grids(full)
+        alphas_shared, alphas_task = search_grids(
+            self, lambda: _default_grid(full, self.fit_intercept)
+        )
         d, q = full.mean_x.shape[1], full.mean_y.shape[1]
         flops = d**3 + full.n_tasks * d * d * q  # the largest calls
         with blas_threads_for(flops, limit=SMALL_SOLVE_FLOPS):
@@ -617,103 +593,29 @@ default=None
             scores = -np.stack(
                 [_grid_losses(f, alphas_shared, alphas_task).ravel() for f in folds]
             )
-            self._record_grid(scores, alphas_shared, alphas_task)
-            mean = scores.mean(axis=0)
-            best = int(np.argmax(mean))
-            a0 = float(alphas_shared[best // len(alphas_task)])
-            a1 = float(alphas_task[best % len(alphas_task)])
-            self.best_score_ = float(mean[best])
+            self.cv_results_ = grid_results(scores, alphas_shared, alphas_task)
+            a0, a1, self.best_score_ = best_pair(self.cv_results_)
             alpha_task = a1
             if self.per_task:
-                alphas = self._per_task_search(folds, full, a0, a1, alphas_task)
+                alphas, self.best_score_, self.per_task_results_ = coordinate_search(
+                    _StatisticsSearch(folds, a0),
+                    np.full(full.n_tasks, a1),
+                    alphas_task,
+                    np.argsort(full.weight, kind="stable"),
+                    full.labels,
+                    self.best_score_,
+                    self.max_passes,
+                )
                 alpha_task = dict(
                     zip(full.labels.tolist(), alphas.tolist(), strict=True)
                 )
             else:
-                self.per_task_results_ = self._record_path([])
+                self.per_task_results_ = path_results([])
         self.alphas_shared_, self.alphas_task_ = alphas_shared, alphas_task
         self.alpha_shared_, self.alpha_task_ = a0, alpha_task
         self.n_splits_ = len(folds)
         self._refit(full, single_output)
         return self
-
-    def _record_grid(self, scores, alphas_shared, alphas_task):
-        """``cv_results_`` of the common grid from scores (n_folds, n_pairs)."""
-        a0 = np.repeat(alphas_shared, len(alphas_task))
-        a1 = np.tile(alphas_task, len(alphas_shared))
-        mean = scores.mean(axis=0)
-        results = {
-            "params": [
-                {"alpha_shared": float(s), "alpha_task": float(t)}
-                for s, t in zip(a0, a1, strict=True)
-            ],
-            "param_alpha_shared": a0,
-            "param_alpha_task": a1,
-        }
-        for k, fold in enumerate(scores):
-            results[f"split{k}_test_score"] = fold
-        results["mean_test_score"] = mean
-        results["std_test_score"] = scores.std(axis=0)
-        order = np.argsort(-mean, kind="stable")
-        rank = np.empty(len(mean), dtype=np.int32)
-        rank[order] = np.arange(1, len(mean) + 1)
-        results["rank_test_score"] = rank
-        self.cv_results_ = results
-
-    @staticmethod
-    def _record_path(rows: list) -> dict:
-        """``per_task_results_`` from rows (pass, task, alpha, score, kept)."""
-        names = ("pass", "task", "alpha_task", "mean_test_score", "accepted")
-        columns = list(zip(*rows, strict=True)) if rows else [[]] * len(names)
-        out = {name: np.asarray(col) for name, col in zip(names, columns, strict=True)}
-        out["accepted"] = out["accepted"].astype(bool)
-        return out
-
-    def _per_task_search(self, folds, full, a0, a1, grid):
-        """Coordinate search over each task's ``alpha_task``."""
-        T = full.n_tasks
-        alphas = np.full(T, a1)
-        score = self.best_score_
-        rows = []
-        order = np.argsort(full.weight, kind="stable")
-        last = None  # the task changed last
-        for n_pass in range(self.max_passes):
-            states = [f.state(a0, alphas) for f in folds]  # (no drift)
-            changed = settled = False
-            for t in order:
-                if t == last:  # every other task has seen its current value
-                    settled = True
-                    break
-                values = grid[grid != alphas[t]]
-                if not len(values):
-                    continue
-                scores = -np.mean(
-                    [
-                        f.trials(state, t, values, alphas)
-                        for f, state in zip(folds, states, strict=True)
-                    ],
-                    axis=0,
-                )
-                j = int(np.argmax(scores))
-                keep = scores[j] > score
-                label = full.labels[t].item()
-                rows += [
-                    (n_pass, label, float(v), float(s), keep and i == j)
-                    for i, (v, s) in enumerate(zip(values, scores, strict=True))
-                ]
-                if not keep:
-                    continue
-                changed, last, score = True, t, float(scores[j])
-                states = [
-                    f.moved(state, t, alphas[t], values[j])
-                    for f, state in zip(folds, states, strict=True)
-                ]
-                alphas[t] = values[j]
-            if settled or not changed:
-                break
-        self.best_score_ = score
-        self.per_task_results_ = self._record_path(rows)
-        return alphas
 
     def _refit(self, full: TaskStatistics, single_output: bool):
         """Fit :class:`SharedLeastSquares` on all rows with the chosen penalties."""

@@ -9,6 +9,7 @@ import numpy as np
 from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils.validation import _num_samples
 
 from mtlsynth.utils.validation import encode_tasks
 
@@ -105,7 +106,7 @@ class TaskKFold(BaseCrossValidator):
         test : ndarray
             Indices of the test samples of the fold.
         """
-        n_samples = len(X)
+        n_samples = _num_samples(X)
         if tasks is None:
             raise ValueError(
                 "TaskKFold.split needs tasks=... (one label per sample). In "
