@@ -578,9 +578,8 @@ def test_frame_targets_are_kept_only_for_models_that_need_them(corpus_split, syn
         train, features=synth.features_, frame_stride=3, keep_frame_targets=True
     )
     assert kept.frames[1].shape == (X.shape[0], data.acoustic.mean_y.shape[1])
-    assert rows.fit_training_data(kept).acoustic_model_.coef_.shape[0] == (
-        kept.frames[1].shape[1]
-    )
+    fitted = rows.fit_training_data(kept).acoustic_model_
+    assert fitted.coef_.shape[0] == kept.frames[1].shape[1]
 
 
 def test_a_loud_burst_is_limited_without_quieting_the_rest():
