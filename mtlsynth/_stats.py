@@ -424,6 +424,8 @@ def _shifted_rows(A, rows, shift, out):
 def _add_outer(S: np.ndarray, u: np.ndarray, v: np.ndarray) -> None:
     """``S += u v'`` in place (over any leading axes); a single matrix gets
     a BLAS rank-one update, with no temporary of its size."""
+    if S.size == 0:
+        return
     if S.ndim == 2 and S.flags.c_contiguous and S.dtype == np.float64:
         blas.dger(1.0, v, u, a=S.T, overwrite_a=True)  # S' is Fortran-ordered
     else:

@@ -203,3 +203,26 @@ def test_adding_in_place_equals_merging():
         total.add(stranger)
     with pytest.raises(ValueError, match="features"):
         total.add(TaskStatistics.zeros(labels, 3, 2))
+
+
+@pytest.mark.parametrize("n_features, sparse_rows", [(0, False), (3, False), (3, True)])
+def test_rows_added_in_batches_give_the_statistics_of_all_rows(n_features, sparse_rows):
+    from scipy import sparse
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(50, n_features)) * (rng.random((50, n_features)) < 0.4)
+    X, Y = (
+        X + 5.0 * (n_features > 0) * (np.arange(n_features) == 0),
+        rng.normal(size=(50, 2)),
+    )
+    codes = np.repeat([0, 1], 25)
+    rows = sparse.csr_matrix(X) if sparse_rows else X
+    stats = TaskStatistics.zeros(np.array([0, 1]), n_features, 2)
+    for part in (slice(0, 20), slice(20, 35), slice(35, 50)):
+        stats.add_rows(rows[part], Y[part], codes[part])
+    whole = TaskStatistics.from_data(X, Y, np.array([0, 1]), codes)
+    for name in ("mean_x", "mean_y", "xx", "xy", "yy"):
+        np.testing.assert_allclose(
+            getattr(stats, name), getattr(whole, name), rtol=1e-10, atol=1e-10
+        )
+    assert list(stats.count) == [25, 25]
