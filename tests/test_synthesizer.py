@@ -465,7 +465,10 @@ def test_training_data_of_parts_merge_into_the_whole(corpus_split):
     ]
     maker = ParametricSynthesizer(progress=False)
     a, b = (maker.collect(p, features=whole.features_) for p in parts)
-    merged = ParametricSynthesizer(progress=False).fit_training_data(a.merge(b))
+    data = a.merge(b)
+    merged = ParametricSynthesizer(progress=False).fit_training_data(data)
+    assert data.acoustic is not None  # kept for other fits (fit drops its own)
+    assert not hasattr(whole.acoustic_model_, "statistics_")
     np.testing.assert_allclose(
         merged.acoustic_model_.coef_, whole.acoustic_model_.coef_, atol=1e-8
     )

@@ -502,8 +502,10 @@ class ParametricSynthesizer(BaseEstimator):
             )
         variance = np.vstack([sse / count[:, None], sse.sum(0) / count.sum()])
         variance = np.maximum(variance, 1e-6)
-        if release:
+        if release:  # the voice needs neither the statistics nor its models' copy
             data.acoustic = data.duration = None
+            for model in (self.duration_model_, self.acoustic_model_):
+                vars(model).pop("statistics_", None)
         if self.variance == "global":
             variance[:] = variance[-1]
         self.variance_ = variance
