@@ -7,6 +7,7 @@ from mtlsynth.datasets import (
     load_school,
     make_clustered_tasks,
     make_low_rank_tasks,
+    make_outlier_tasks,
     make_related_tasks,
     make_shared_support_tasks,
 )
@@ -48,6 +49,67 @@ def test_shared_support():
     np.testing.assert_allclose(refit_coef(X, y, tasks)[:, outside], 0, atol=1e-6)
     with pytest.raises(ValueError, match="n_informative"):
         make_shared_support_tasks(n_features=3, n_informative=5)
+
+
+def test_shared_support_plus_task_specific_entries():
+    X, y, tasks, truth = make_shared_support_tasks(
+        80,
+        n_tasks=4,
+        n_features=12,
+        n_informative=3,
+        n_task_specific=2,
+        noise=0.0,
+        random_state=5,
+    )
+    coef = truth["coef"][..., 0]
+    support, specific = truth["support"], truth["specific"]
+    assert specific.shape == (4, 2)
+    for t in range(4):
+        assert not set(specific[t]) & set(support)
+        expected = np.zeros(12, bool)
+        expected[support] = expected[specific[t]] = True
+        np.testing.assert_array_equal(coef[t] != 0, expected)
+        assert np.all(np.abs(coef[t][expected]) >= 1.0)
+    # the tasks do not all pick the same own features
+    assert len({tuple(row) for row in specific}) > 1
+    # shared features keep one sign across tasks
+    assert np.all(np.abs(np.sign(coef[:, support]).sum(axis=0)) == 4)
+    np.testing.assert_allclose(refit_coef(X, y, tasks), coef, atol=1e-6)
+    with pytest.raises(
+        ValueError,
+        match=r"n_task_specific must be in \[0, n_features - n_informative = 9\]",
+    ):
+        make_shared_support_tasks(n_features=12, n_informative=3, n_task_specific=10)
+
+
+def test_shared_support_without_specific_entries_is_unchanged():
+    *_, plain = make_shared_support_tasks(30, n_features=20, random_state=6)
+    *_, zero = make_shared_support_tasks(
+        30, n_features=20, n_task_specific=0, random_state=6
+    )
+    np.testing.assert_array_equal(plain["coef"], zero["coef"])
+    assert plain["specific"].shape == (4, 0)
+
+
+def test_outlier_tasks():
+    X, y, tasks, truth = make_outlier_tasks(
+        60, n_tasks=8, n_features=10, rank=2, n_outliers=3, noise=0.0, random_state=7
+    )
+    coef = truth["coef"][..., 0]
+    outliers = truth["outliers"]
+    assert len(outliers) == 3 and np.all(np.diff(outliers) > 0)
+    regular = np.delete(coef, outliers, axis=0)
+    assert np.linalg.matrix_rank(regular) == 2
+    assert np.linalg.matrix_rank(coef) == 5  # every outlier adds a direction
+    # outliers lie outside the regular tasks' subspace
+    basis = np.linalg.svd(regular)[2][:2]
+    residual = coef[outliers] - coef[outliers] @ basis.T @ basis
+    assert np.all(np.linalg.norm(residual, axis=1) > 1.0)
+    np.testing.assert_allclose(refit_coef(X, y, tasks), coef, atol=1e-6)
+    with pytest.raises(ValueError, match="n_outliers must be in \\[0, 7\\]"):
+        make_outlier_tasks(n_tasks=8, n_outliers=8)
+    with pytest.raises(ValueError, match="rank must be in \\[1, 2\\]"):
+        make_outlier_tasks(n_tasks=4, n_outliers=2, rank=3)
 
 
 def test_low_rank():

@@ -48,8 +48,11 @@ utterances, so no frame is read twice.
 ``mtlsynth bench --out DIR`` writes ``DIR/results.json`` (one record per
 method, data level and dialect), ``DIR/results.md`` (tables) and, with
 matplotlib installed, ``DIR/learning_curves.png`` and
-``DIR/dialect_similarity.png``. Results are saved after every method and
-level, so an interrupted run resumes where it stopped.
+``DIR/dialect_similarity.png`` (the cosine similarity of the dialect parts
+``V_t`` of ``shared-least-squares`` at full size, ordered by a hierarchical
+clustering with its dendrogram:
+:func:`~mtlsynth.plotting.plot_task_similarity`). Results are saved after
+every method and level, so an interrupted run resumes where it stopped.
 """
 
 from mtlsynth.bench.methods import (

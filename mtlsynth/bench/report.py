@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from mtlsynth.bench.methods import METHODS
+from mtlsynth.plotting import plot_task_similarity
 
 __all__ = []
 
@@ -109,7 +110,7 @@ def markdown_report(records: list[dict], target: str) -> str:
 
 
 def write_plots(records: list[dict], target: str, out: Path) -> None:
-    """Learning curves and the dialect similarity heat map (needs matplotlib)."""
+    """Learning curves and the dialects' clustered similarity (needs matplotlib)."""
     try:
         import matplotlib
 
@@ -134,13 +135,9 @@ def write_plots(records: list[dict], target: str, out: Path) -> None:
     sim_path = out / "dialect_similarity.json"
     if sim_path.is_file():
         sim = json.loads(sim_path.read_text(encoding="utf-8"))
-        fig, ax = plt.subplots(figsize=(5, 4.5))
-        image = ax.imshow(sim["cosine"], cmap="viridis")
-        ticks = range(len(sim["dialects"]))
-        ax.set_xticks(ticks, sim["dialects"], rotation=60, ha="right", fontsize=8)
-        ax.set_yticks(ticks, sim["dialects"], fontsize=8)
-        ax.set_title("cosine similarity of the dialect parts V_t")
-        fig.colorbar(image)
-        fig.tight_layout()
-        fig.savefig(out / "dialect_similarity.png", dpi=120)
-        plt.close(fig)
+        ax = plot_task_similarity(
+            (sim["dialects"], sim["cosine"]),
+            title="cosine similarity of the dialect parts V_t",
+        )
+        ax.figure.savefig(out / "dialect_similarity.png", dpi=120, bbox_inches="tight")
+        plt.close(ax.figure)
