@@ -44,7 +44,15 @@ from mtlsynth.datasets import (
     make_related_tasks,
     make_shared_support_tasks,
 )
-from mtlsynth.penalties import L1, L21, Decomposed, L1Inf, TaskGraph, TraceNorm
+from mtlsynth.penalties import (
+    L1,
+    L21,
+    ClusteredTasks,
+    Decomposed,
+    L1Inf,
+    TaskGraph,
+    TraceNorm,
+)
 
 GRID = np.logspace(-2, 4, 7)
 HUGE = 1e8
@@ -133,8 +141,15 @@ def methods(X, y, tasks):
             TaskRelationRegressor(),
             {"alpha": np.logspace(-2, 2, 5), "beta": np.logspace(-1, 3, 5)},
         ),
-        # clustered multi-task learning (penalties.ClusteredTasks) joins here, as
-        # one more entry; bench_school.py runs every method of this list
+        "clustered": searched(
+            ProximalRegressor(ClusteredTasks()),
+            {
+                "penalty__alpha": np.logspace(-3, 1, 5),
+                "penalty__beta": np.logspace(-4, 0, 5),
+                "penalty__n_clusters": [2, 4],
+            },
+        ),
+        # bench_school.py runs every method of this list
     }
 
 
