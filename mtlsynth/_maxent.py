@@ -375,11 +375,22 @@ class _MaxEntBase(MultiTaskMixin, ClassifierMixin, BaseEstimator):
         args = (X, C, groups, alpha_shared, alpha_task)
         blocks = [X[rows] for rows in groups] if sparse.issparse(X) else None
 
+        last = {}  # the latest point and its gradient in theta
+
         def fun(u):
             value, grad = maxent_loss_grad(
                 D * u, *args, m=m, intercept=kind, blocks=blocks
             )
+            last["u"], last["grad"] = u.copy(), grad * scale
             return value * scale, grad * (scale * D)
+
+        def converged(intermediate_result):
+            """Stop once every |gradient| in theta is at most ``tol``."""
+            bar.update()
+            if np.array_equal(intermediate_result.x, last["u"]) and not np.any(
+                np.abs(last["grad"]) > self.tol
+            ):
+                raise StopIteration
 
         bar = Progress(self.max_iter, "L-BFGS iterations (at most)")
         result = optimize.minimize(
@@ -387,15 +398,17 @@ class _MaxEntBase(MultiTaskMixin, ClassifierMixin, BaseEstimator):
             u0,
             method="L-BFGS-B",
             jac=True,
-            callback=lambda intermediate_result: bar.update(),
+            callback=converged,
             options={
                 "maxiter": self.max_iter,
                 "maxls": 50,
-                "gtol": self.tol * D.min(),  # then every |grad_theta| <= tol
+                "gtol": self.tol * D.min(),  # implies every |grad_theta| <= tol
                 "ftol": 64 * np.finfo(float).eps,
             },
         )
         bar.close()
+        if result.status == 99:  # stopped by ``converged``
+            result.status, result.success = 0, True
         result.x = D * result.x
         return result
 

@@ -15,6 +15,7 @@ what ``partial_fit``, out-of-core and distributed fitting use.
 
 from __future__ import annotations
 
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -200,7 +201,7 @@ class TaskStatistics:
         with threadpool_limits(1, user_api="blas"):
             if workers > 1 and len(pieces) > 1:
                 with ThreadPoolExecutor(workers) as pool:
-                    self._absorb_all(pool.map(summarize, pieces), X, Y)
+                    self._absorb_all(_in_order(pool, summarize, pieces, workers), X, Y)
             else:
                 self._absorb_all(map(summarize, pieces), X, Y)
         return self
@@ -419,6 +420,18 @@ def _shifted_rows(A, rows, shift, out):
     np.take(A, rows, axis=0, out=out)
     out -= shift
     return out
+
+
+def _in_order(pool, func, items, ahead: int):
+    """``map(func, items)`` on ``pool``, at most ``ahead`` results computed
+    before they are taken (``Executor.map`` would compute them all)."""
+    pending = deque()
+    for item in items:
+        pending.append(pool.submit(func, item))
+        if len(pending) > ahead:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 def _add_outer(S: np.ndarray, u: np.ndarray, v: np.ndarray) -> None:
