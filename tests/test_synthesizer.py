@@ -351,7 +351,7 @@ def test_size_scaled_penalties_grow_with_the_size_ratio():
 
 def test_default_acoustic_model_pulls_a_small_dialect_harder(corpus_split, synth):
     train, _ = corpus_split
-    frames = synth.acoustic_model_.statistics_.weight
+    frames = synth.collect(train, features=synth.features_).acoustic.weight
     expected = frames.max() / frames
     got = [synth.acoustic_model_.alpha_task[d] for d in synth.dialects_]
     np.testing.assert_allclose(got, expected, rtol=1e-12)
