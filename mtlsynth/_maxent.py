@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass, field
 from numbers import Integral, Real
+from typing import Any
 
 import numpy as np
 from scipy import optimize, sparse, special
@@ -144,7 +146,57 @@ def maxent_loss_grad(
     return float(value), np.concatenate(parts)
 
 
-def _diagonal_scales(X, C, groups, alpha_shared, alpha_task, m, kind) -> np.ndarray:
+@dataclass
+class _Rows:
+    """Training rows prepared for the solver, and what every solve on them
+    reuses (see :meth:`_MaxEntBase._prepare`).
+
+    Attributes
+    ----------
+    X : ndarray or sparse matrix
+        Rows ordered by task, merged if asked; zero-weight rows dropped.
+    C : ndarray of shape (n_classes, n_rows)
+        Weight of every (class, row) pair.
+    groups : list of slice or ndarray
+        Rows of every task.
+    task_weight : ndarray of shape (n_tasks,)
+        Total weight of every task.
+    blocks : list of sparse matrix or None
+        Every task's rows of a sparse ``X``, sliced once.
+    task_squares : ndarray of shape (n_tasks, n_features)
+        Weighted sum of squares of every feature over every task's rows,
+        divided by the total weight.
+    task_share : ndarray of shape (n_tasks,)
+        Every task's share of the total weight.
+    total : float
+        Total weight of the rows.
+    """
+
+    X: Any
+    C: np.ndarray
+    groups: list
+    task_weight: np.ndarray
+    blocks: list | None = field(init=False)
+    task_squares: np.ndarray = field(init=False)
+    task_share: np.ndarray = field(init=False)
+    total: float = field(init=False)
+
+    def __post_init__(self):
+        X, groups = self.X, self.groups
+        self.blocks = [X[g] for g in groups] if sparse.issparse(X) else None
+        row_weight = self.C.sum(axis=0)
+        self.total = row_weight.sum()
+        self.task_share = np.array([row_weight[g].sum() for g in groups]) / self.total
+        squares = X.multiply(X) if sparse.issparse(X) else X * X
+        self.task_squares = (
+            np.vstack(
+                [np.asarray(squares[g].T @ row_weight[g]).ravel() for g in groups]
+            ).reshape(len(groups), X.shape[1])
+            / row_weight.sum()
+        )
+
+
+def _diagonal_scales(rows: _Rows, alpha_shared, alpha_task, m, kind) -> np.ndarray:
     """Diagonal (Jacobi) preconditioner of the normalized objective: ``theta = D u``.
 
     Every parameter is scaled by ``1 / sqrt(h)``, ``h`` an estimate of the
@@ -156,16 +208,9 @@ def _diagonal_scales(X, C, groups, alpha_shared, alpha_task, m, kind) -> np.ndar
     stiff along their coordinates, and L-BFGS, warm-started or not, needs far
     fewer iterations.
     """
-    n_tasks = len(groups)
-    row_weight = C.sum(axis=0)
-    total = row_weight.sum()
-    squares = X.multiply(X) if sparse.issparse(X) else X * X
-    task_sq = (
-        np.vstack([np.asarray(squares[g].T @ row_weight[g]).ravel() for g in groups])
-        / total
-    )  # (n_tasks, d)
+    task_sq, task_w, total = rows.task_squares, rows.task_share, rows.total
+    n_tasks = len(rows.groups)
     a = np.broadcast_to(np.asarray(alpha_task, dtype=np.float64), (n_tasks,))
-    task_w = np.array([row_weight[g].sum() for g in groups]) / total
     curvature = [
         np.tile(2 * alpha_shared / total + 0.25 * task_sq.sum(axis=0), m),
         np.concatenate(
@@ -302,18 +347,12 @@ class _MaxEntBase(MultiTaskMixin, ClassifierMixin, BaseEstimator):
         return y_code.astype(np.intp, copy=False), weight
 
     def _prepare(self, X, y, codes, n_tasks, weight):
-        """Set ``classes_``; return the solver's rows, class weights and groups.
+        """Set ``classes_``; return the rows prepared for the solver.
 
         Returns
         -------
-        X : ndarray or sparse matrix
-            Rows ordered by task, merged if asked; zero-weight rows dropped.
-        C : ndarray of shape (n_classes, n_rows)
-            Weight of every (class, row) pair.
-        groups : list of slice or ndarray
-            Rows of every task.
-        task_weight : ndarray of shape (n_tasks,)
-            Total weight of every task.
+        rows : _Rows
+            Rows, class weights, task groups and what every solve reuses.
         """
         y_code, weight = self._encode_classes(y, weight)
         keep = weight > 0
@@ -321,7 +360,7 @@ class _MaxEntBase(MultiTaskMixin, ClassifierMixin, BaseEstimator):
             X, codes, y_code, weight = X[keep], codes[keep], y_code[keep], weight[keep]
         task_weight = np.bincount(codes, weights=weight, minlength=n_tasks)
         X, codes, C = self._design(X, codes, y_code, weight)
-        return X, C, task_groups(codes, n_tasks), task_weight
+        return _Rows(X, C, task_groups(codes, n_tasks), task_weight)
 
     def _design(self, X, codes, y_code, weight):
         """Rows ordered by task, merged if asked, and their class weights."""
@@ -350,12 +389,12 @@ class _MaxEntBase(MultiTaskMixin, ClassifierMixin, BaseEstimator):
         small (see :func:`~mtlsynth.utils.blas.blas_threads_for`)."""
         return blas_threads_for(2.0 * self._n_logits() * n_rows * n_features)
 
-    def _solve(self, X, C, groups, alpha_shared, alpha_task, theta0=None):
+    def _solve(self, rows, alpha_shared, alpha_task, theta0=None):
         """Minimize the objective divided by the total weight with L-BFGS.
 
         Parameters
         ----------
-        X, C, groups
+        rows : _Rows
             As returned by :meth:`_prepare`.
         alpha_shared : float
             Penalty on ``W_0``.
@@ -373,11 +412,11 @@ class _MaxEntBase(MultiTaskMixin, ClassifierMixin, BaseEstimator):
             (0 when converged).
         """
         m, kind = self._n_logits(), self._intercept_kind()
-        D = _diagonal_scales(X, C, groups, alpha_shared, alpha_task, m, kind)
+        D = _diagonal_scales(rows, alpha_shared, alpha_task, m, kind)
         u0 = np.zeros_like(D) if theta0 is None else theta0 / D
-        scale = 1.0 / C.sum()
-        args = (X, C, groups, alpha_shared, alpha_task)
-        blocks = [X[rows] for rows in groups] if sparse.issparse(X) else None
+        scale = 1.0 / rows.total
+        args = (rows.X, rows.C, rows.groups, alpha_shared, alpha_task)
+        blocks = rows.blocks
 
         last = {}  # the latest point and its gradient in theta
 
@@ -712,10 +751,10 @@ class MaxEntClassifier(_MaxEntBase):
             X, y, tasks, sample_weight, accept_sparse="csr"
         )
         alpha_task = task_penalties(self.alpha_task, labels)
-        X, C, groups, task_weight = self._prepare(X, y, codes, len(labels), weight)
-        rows = max(len(range(X.shape[0])[g]) for g in groups)  # (sorted: slices)
-        with self._blas_limit(rows, X.shape[1]):
-            result = self._solve(X, C, groups, self.alpha_shared, alpha_task)
+        rows = self._prepare(X, y, codes, len(labels), weight)
+        largest = max(len(range(rows.X.shape[0])[g]) for g in rows.groups)
+        with self._blas_limit(largest, rows.X.shape[1]):  # (sorted: slices)
+            result = self._solve(rows, self.alpha_shared, alpha_task)
         self.n_iter_ = int(result.nit)
         if result.status != 0:
             warnings.warn(
@@ -724,5 +763,5 @@ class MaxEntClassifier(_MaxEntBase):
                 stacklevel=2,
             )
         self.tasks_ = labels
-        self._set_coefficients(result.x, X.shape[1], len(labels), task_weight)
+        self._set_coefficients(result.x, rows.X.shape[1], len(labels), rows.task_weight)
         return self

@@ -138,10 +138,9 @@ class _FoldPath:
         self.classes = np.unique(y)
         n_tasks = len(labels)
         self.model, self.scoring = model, scoring
-        prepared = model._prepare(
+        self.rows = model._prepare(
             X[train], y[train], codes[train], n_tasks, weight[train]
         )
-        self.X, self.C, self.groups, self.task_weight = prepared
         model.tasks_, model.n_features_in_ = labels, X.shape[1]
         self.test = (X[test], y[test], labels[codes[test]])
         self.test_weight = weight[test] if weighted else None
@@ -150,13 +149,11 @@ class _FoldPath:
 
     def fit(self, alpha_shared, alpha_task, theta0):
         """Solve from ``theta0``; return the solution and its test score."""
-        result = self.model._solve(
-            self.X, self.C, self.groups, alpha_shared, alpha_task, theta0
-        )
+        result = self.model._solve(self.rows, alpha_shared, alpha_task, theta0)
         self.n_iter += result.nit
         self.n_unconverged += result.status != 0
         self.model._set_coefficients(
-            result.x, self.X.shape[1], len(self.groups), self.task_weight
+            result.x, self.rows.X.shape[1], len(self.rows.groups), self.rows.task_weight
         )
         return result.x, self.score()
 

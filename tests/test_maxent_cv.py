@@ -126,7 +126,7 @@ def test_warm_started_path_equals_cold_fits(shrink):
         cold = MaxEntClassifier(A0[i], A1[j], **params)
         cold.fit(X[train], y[train], tasks=tasks[train])
         cold_iterations += cold.n_iter_
-        fold.model._set_coefficients(theta, X.shape[1], 3, fold.task_weight)
+        fold.model._set_coefficients(theta, X.shape[1], 3, fold.rows.task_weight)
         # (to the solver's tolerance over the smallest curvature, ~alpha / n)
         assert_allclose(fold.model.coef_, cold.coef_, atol=1e-5)
         assert_allclose(fold.model.intercept_, cold.intercept_, atol=1e-5)
