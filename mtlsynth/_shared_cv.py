@@ -58,9 +58,11 @@ from mtlsynth._shared import SMALL_SOLVE_FLOPS, SharedLeastSquares
 from mtlsynth._stats import TaskStatistics
 from mtlsynth._tasks import MultiTaskMixin
 from mtlsynth.utils.blas import blas_threads_for
+from mtlsynth.utils.progress import Progress
 
 __all__ = [
     "SharedLeastSquaresCV",
+    "holdout_losses",
 ]
 
 GRID_DECADES = (-6.0, 3.0)
@@ -668,3 +670,164 @@ default=None
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
+
+
+_HOLDOUT_CHUNK = 4096
+"""Held-out rows scored at a time by :func:`holdout_losses`."""
+
+_POTRF, _POTRI = linalg.get_lapack_funcs(("potrf", "potri"), (np.empty(0),))
+_SYMM = linalg.get_blas_funcs("symm", (np.empty(0),))
+
+
+def _shifted(work: np.ndarray, A: np.ndarray, shift: float) -> np.ndarray:
+    """``A + shift I`` of a symmetric ``A``, written into the Fortran-ordered
+    ``work`` (LAPACK then factors it in place, with no copy)."""
+    work[...] = A.T  # the same matrix; a straight copy when A is C-ordered
+    work.flat[:: len(A) + 1] += shift
+    return work
+
+
+def _spd_inverse_lower(work: np.ndarray, G: np.ndarray, shift: float) -> np.ndarray:
+    """The lower triangle (zeros above it) of ``(G + shift I)^-1`` for a
+    symmetric positive definite result, in ``work`` (Cholesky factorization
+    and its inverse, two thirds of a solve's work); from the pseudo-inverse
+    if rounding made it indefinite."""
+    factor, info = _POTRF(
+        _shifted(work, G, shift), lower=True, overwrite_a=True, clean=True
+    )
+    if info == 0:  # potri writes the lower triangle only: zeros stay above
+        inverse, info = _POTRI(factor, lower=True, overwrite_c=True)
+    if info != 0:
+        return np.tril(linalg.pinvh(G + shift * np.eye(len(G))))
+    return inverse
+
+
+def _spd_solve_in(work: np.ndarray, A: np.ndarray, shift: float, B: np.ndarray):
+    """``(A + shift I)^-1 B`` for a symmetric positive definite result, read
+    from the lower triangle of ``A``, factored in ``work``."""
+    _, X, info = _POSV(_shifted(work, A, shift), B, lower=False, overwrite_a=True)
+    if info != 0:
+        return _solve_spd(np.tril(A) + np.tril(A, -1).T + shift * np.eye(len(A)), B)
+    return X
+
+
+def holdout_losses(
+    train: TaskStatistics,
+    X,
+    Y: np.ndarray,
+    tasks,
+    alphas_shared,
+    alphas_task,
+    *,
+    task_scale=None,
+    sample_weight=None,
+    output_scale=None,
+    groups=None,
+    fit_intercept: bool = True,
+):
+    """Held-out error of :class:`SharedLeastSquares` at every penalty pair.
+
+    The models are solved from the statistics of the training rows, and
+    scored on held-out rows, with the memory of the statistics and a few
+    d x d arrays: where the eigendecompositions of
+    :class:`SharedLeastSquaresCV` would hold several times the statistics,
+    this holds one task's factorization at a time. Per value of
+    ``alphas_task``, each task is factored twice (once for the shared
+    system, once for its coefficients, both for every ``alphas_shared``
+    value at once) and every ``alphas_shared`` value costs one factorization
+    of the d x d shared system.
+
+    Parameters
+    ----------
+    train : TaskStatistics
+        Statistics of the training rows; every task needs positive weight.
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Held-out inputs.
+    Y : ndarray of shape (n_samples, n_outputs)
+        Held-out targets.
+    tasks : array-like of shape (n_samples,)
+        Task of every held-out row; each must be a task of ``train``.
+    alphas_shared : array-like of shape (n_shared,)
+        Values of ``alpha_shared`` to score.
+    alphas_task : array-like of shape (n_task,)
+        Values of ``alpha_task`` to score; task t's penalty is the value
+        times ``task_scale[t]``.
+    task_scale : array-like of shape (n_tasks,), optional
+        Factor of each task's penalty, in the order of ``train.labels``;
+        default 1 for every task.
+    sample_weight : array-like of shape (n_samples,), optional
+        Weight of every held-out row; default 1.
+    output_scale : array-like of shape (n_tasks, n_outputs), optional
+        Factor of every task's residual in each output (the error is
+        measured in other units than the model's); default 1.
+    groups : array-like of shape (n_samples,), optional
+        Group of every held-out row (such as its utterance): the error of
+        every group is returned too.
+    fit_intercept : bool, default=True
+        Fit an unpenalized intercept per task.
+
+    Returns
+    -------
+    losses : ndarray of shape (n_shared, n_task)
+        Weighted mean squared error over the held-out rows and outputs.
+    group_losses : ndarray of shape (n_groups, n_shared, n_task)
+        With ``groups``: the same within each group, groups in sorted order.
+    """
+    G, B = train.gram(centered=fit_intercept)
+    T, d, q = B.shape
+    labels = np.asarray(train.labels)
+    tasks = np.asarray(tasks)
+    codes = np.searchsorted(labels, tasks)
+    codes = np.minimum(codes, T - 1)
+    unknown = labels[codes] != tasks
+    if np.any(unknown):
+        raise ValueError(
+            f"held-out rows of tasks not in training: {np.unique(tasks[unknown])}"
+        )
+    if np.any(train.weight <= 0):
+        raise ValueError(f"tasks with no training rows: {labels[train.weight <= 0]}")
+    weight = np.ones(len(tasks)) if sample_weight is None else np.asarray(sample_weight)
+    scale = np.ones(T) if task_scale is None else np.asarray(task_scale, float)
+    units = np.ones((T, q)) if output_scale is None else np.asarray(output_scale)
+    alphas_shared = np.asarray(alphas_shared, dtype=float)
+    S = len(alphas_shared)
+    rows = [np.flatnonzero(codes == t) for t in range(T)]
+    _, group = np.unique(
+        np.zeros(len(tasks)) if groups is None else groups, return_inverse=True
+    )
+    by_group = np.zeros((group.max(initial=0) + 1, S, len(alphas_task)))
+    mx = train.mean_x if fit_intercept else np.zeros((T, d))
+    my = train.mean_y if fit_intercept else np.zeros((T, q))
+    work = np.empty((d, d), order="F")  # every factorization, in place
+    bar = Progress(len(alphas_task) * T, "scoring penalties")
+    with blas_threads_for(d**3, limit=SMALL_SOLVE_FLOPS):
+        for j, a in enumerate(np.asarray(alphas_task, dtype=float)):
+            a_t = a * scale
+            M, r = np.zeros((d, d)), np.zeros((d, q))  # M: lower triangle
+            for t in range(T):  # a A^-1 G = a I - a^2 A^-1
+                inverse = _spd_inverse_lower(work, G[t], a_t[t])
+                M -= a_t[t] ** 2 * inverse
+                M.flat[:: d + 1] += a_t[t]
+                r += _SYMM(a_t[t], inverse, B[t], lower=True)
+                bar.update()
+            # M is C-ordered and lower: its transpose in ``work``, upper
+            W0 = np.stack([_spd_solve_in(work, M, a0, r) for a0 in alphas_shared], 1)
+            del M
+            for t in range(T):  # W_t = A_t^-1 (B_t + a W_0), every a0 at once
+                if not len(rows[t]):
+                    continue
+                rhs = (B[t][:, None, :] + a_t[t] * W0).reshape(d, S * q)
+                Wt = _spd_solve_in(work, G[t], a_t[t], rhs)
+                offset = (my[t] - (mx[t] @ Wt).reshape(S, q))[None]
+                for start in range(0, len(rows[t]), _HOLDOUT_CHUNK):
+                    part = rows[t][start : start + _HOLDOUT_CHUNK]
+                    resid = np.asarray(X[part] @ Wt).reshape(-1, S, q) + offset
+                    resid -= Y[part][:, None, :]
+                    resid *= units[t]
+                    sse = np.einsum("n,nsq->ns", weight[part], resid**2)
+                    np.add.at(by_group[:, :, j], group[part], sse)
+    out = by_group.sum(axis=0) / (weight.sum() * q)
+    if groups is None:
+        return out
+    group_weight = np.bincount(group, weights=weight, minlength=len(by_group))
+    return out, by_group / (np.maximum(group_weight, 1e-300) * q)[:, None, None]

@@ -30,6 +30,7 @@ from mtlsynth.speech.errors import PhoneSubstitutionWarning
 from mtlsynth.speech.evaluation import utterance_names
 from mtlsynth.speech.phonesets import _ESPEAK_FORMAT2
 from mtlsynth.speech.training import size_scaled_penalties
+from mtlsynth.speech.tuning import VALIDATION_SECONDS, validation_utterances
 from mtlsynth.speech.voicefile import FORMAT_VERSION
 
 DIALECTS = ["en-US", "en-GB-scotland"]
@@ -145,6 +146,12 @@ def test_voice_file_round_trip(synth, tmp_path):
         meta = json.loads(str(data["__meta__"]))
     assert meta["version"] == FORMAT_VERSION
     assert meta["models"]["acoustic"]["class"] == "mtlsynth.SharedLeastSquares"
+    # the penalties chosen on held-out utterances, and every pair's score
+    assert [r["model"] for r in loaded.penalty_search_] == ["duration", "acoustic"]
+    for kept, fitted in zip(loaded.penalty_search_, synth.penalty_search_, strict=True):
+        assert kept.keys() == fitted.keys()
+        for key, value in fitted.items():
+            np.testing.assert_array_equal(kept[key], value)
     np.testing.assert_array_equal(loaded.features_.diphones_, synth.features_.diphones_)
     assert loaded.features_.n_frame_features_ == synth.features_.n_frame_features_
     assert loaded.training_utterances_ == synth.training_utterances_
@@ -321,8 +328,13 @@ class _StackedShared(RegressorMixin, BaseEstimator):
 def test_models_fitted_from_streamed_statistics_equal_stacked_fits(corpus_split, synth):
     train, _ = corpus_split
     stacked = ParametricSynthesizer(
-        duration_model=_StackedShared(10.0, 30.0),
-        acoustic_model=_StackedShared(0.01, synth.acoustic_model_.alpha_task),
+        # the penalties the default models chose on held-out utterances
+        duration_model=_StackedShared(
+            synth.duration_model_.alpha_shared, synth.duration_model_.alpha_task
+        ),
+        acoustic_model=_StackedShared(
+            synth.acoustic_model_.alpha_shared, synth.acoustic_model_.alpha_task
+        ),
         features=synth.features,
         progress=False,
     ).fit(train)
@@ -352,10 +364,11 @@ def test_size_scaled_penalties_grow_with_the_size_ratio():
 def test_default_acoustic_model_pulls_a_small_dialect_harder(corpus_split, synth):
     train, _ = corpus_split
     frames = synth.collect(train, features=synth.features_).acoustic.weight
-    expected = frames.max() / frames
+    (search,) = [r for r in synth.penalty_search_ if r["model"] == "acoustic"]
+    base = search["alpha_task"]  # the largest dialect's, chosen on held-out rows
     got = [synth.acoustic_model_.alpha_task[d] for d in synth.dialects_]
-    np.testing.assert_allclose(got, expected, rtol=1e-12)
-    assert min(got) == 1.0 and max(got) < 1.2  # balanced corpus: about 1
+    np.testing.assert_allclose(got, base * frames.max() / frames, rtol=1e-12)
+    assert min(got) == base and max(got) < 1.2 * base  # balanced corpus: about 1
     keep = {train.by_dialect("en-US")[0].name}
     uneven = Corpus(
         train.root,
@@ -463,10 +476,24 @@ def test_training_data_of_parts_merge_into_the_whole(corpus_split):
         Corpus(train.root, train.fs, train.utterances[:half]),
         Corpus(train.root, train.fs, train.utterances[half:]),
     ]
+    # the same utterances held out to choose the penalties as fit holds out
+    held = validation_utterances(train, whole.validation_fraction, VALIDATION_SECONDS)
+    assert 0 < held.sum() < len(held)
     maker = ParametricSynthesizer(progress=False)
-    a, b = (maker.collect(p, features=whole.features_) for p in parts)
+    a, b = (
+        maker.collect(p, features=whole.features_, validation=h)
+        for p, h in zip(parts, (held[:half], held[half:]), strict=True)
+    )
     data = a.merge(b)
     merged = ParametricSynthesizer(progress=False).fit_training_data(data)
+    assert not data.validation_frames and not data.validation_phones  # absorbed
+    for searched, again in zip(
+        whole.penalty_search_, merged.penalty_search_, strict=True
+    ):
+        assert searched["alpha_shared"] == again["alpha_shared"]
+        np.testing.assert_allclose(
+            searched["validation_mse"], again["validation_mse"], rtol=1e-8
+        )
     assert data.acoustic is not None  # kept for other fits (fit drops its own)
     assert not hasattr(whole.acoustic_model_, "statistics_")
     np.testing.assert_allclose(

@@ -59,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
         max_voicing_frames=args.voicing_frames,
         features=LinguisticFeatures(phone_set=args.phone_set),
         frontend=args.frontend,
+        validation_fraction=args.validation_fraction,
         n_jobs=args.jobs,
     )
     synth.fit(corpus, held_out=test)
@@ -124,6 +125,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="the eSpeak NG dialect that transcribes text for say: one for "
         "every dialect (en-US) or DIALECT=ESPEAK pairs (kal=en-US,rab=en-GB-x-rp); "
         "dialects named like eSpeak NG dialects are their own by default",
+    )
+    train.add_argument(
+        "--validation-fraction",
+        type=float,
+        default=0.2,
+        help="share of the sentences (utterance names) held out in every "
+        "dialect to choose the duration and acoustic models' penalties, then "
+        "trained on too (at most 200 s of speech in all); 0 keeps fixed "
+        "penalties",
     )
     train.add_argument("--jobs", type=jobs, default=1, help="parallel processes")
     train.set_defaults(func=run)

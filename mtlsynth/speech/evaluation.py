@@ -111,9 +111,7 @@ def _score(voice: Any, utt: Any, ref: Any, words: Any, fp: float, acc: dict) -> 
     seq = PhoneSequence(utt.label.phones, frames, *words)
     pred = voice.predict_parameters(seq, dialect=utt.dialect, durations="label")
     phone_set = voice.features_.phone_set_
-    speech = np.array(
-        [not phone_set.is_silence(phone_set.split(p)[0]) for p in utt.label.phones]
-    )
+    speech = np.array(phone_set.is_speech(utt.label.phones), bool)
     mask = np.repeat(speech, frames)
     dur_pred = voice.predict_durations(seq, dialect=utt.dialect) * fp
     a = acc.setdefault(utt.dialect, {k: [] for k in ("ref", "pred", "m", "d")})

@@ -103,6 +103,22 @@ class PhoneSet:
         """
         return base in self.silences
 
+    def is_speech(self, tokens: Iterable[str]) -> list[bool]:
+        """Which phones of a label are speech: not silences or pauses.
+
+        Parameters
+        ----------
+        tokens : iterable of str
+            Phones as written in a label.
+
+        Returns
+        -------
+        list of bool
+            True for each phone that is not a pause (what the measures of
+            :mod:`mtlsynth.speech.evaluation` score).
+        """
+        return [not self.is_silence(self.split(t)[0]) for t in tokens]
+
     def __contains__(self, base: object) -> bool:
         return base in self.classes_of or base in self.silences
 

@@ -38,6 +38,7 @@ SETTINGS = (
     "frontend",
     "max_voicing_frames",
     "chunk_utterances",
+    "validation_fraction",
 )
 
 
@@ -98,6 +99,10 @@ def voice_contents(voice: Any) -> tuple[dict, dict[str, np.ndarray]]:
             "trained": _names(getattr(voice, "training_utterances_", None)),
             "held_out": _names(getattr(voice, "held_out_", None)),
         },
+        "penalty_search": [
+            {key: np.asarray(value).tolist() for key, value in record.items()}
+            for record in getattr(voice, "penalty_search_", [])
+        ],
     }
     arrays["target_mean"] = voice.target_mean_
     arrays["target_std"] = voice.target_std_
@@ -186,6 +191,13 @@ def restore_voice(voice: Any, meta: dict, arrays: dict) -> None:
     utterances = meta.get("utterances", {})
     voice.training_utterances_ = utterances.get("trained")
     voice.held_out_ = utterances.get("held_out")
+    voice.penalty_search_ = [
+        {
+            key: np.asarray(value) if isinstance(value, list) else value
+            for key, value in record.items()
+        }
+        for record in meta.get("penalty_search", [])
+    ]
 
 
 def _names(names: Any) -> dict[str, list[str]] | None:

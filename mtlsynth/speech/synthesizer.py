@@ -71,9 +71,14 @@ from mtlsynth.speech.training import (
     TrainingData,
     collect_training_data,
     normalized_statistics,
-    size_scaled_penalties,
     target_normalization,
     voicing_rows,
+)
+from mtlsynth.speech.tuning import (
+    VALIDATION_SECONDS,
+    choose_penalties,
+    validation_utterances,
+    voice_models,
 )
 from mtlsynth.speech.voicefile import (
     write_voice,
@@ -122,17 +127,17 @@ class ParametricSynthesizer(BaseEstimator):
     ----------
     duration_model : regressor, optional
         Phone-level features to log duration in frames. Default
-        ``SharedLeastSquares(alpha_shared=10, alpha_task=30,
-        unseen_tasks="shared")``.
+        ``SharedLeastSquares(unseen_tasks="shared")`` with its penalties
+        chosen on held-out utterances (see ``validation_fraction``).
     acoustic_model : regressor, optional
         Frame-level features to normalized static, delta and delta-delta
-        parameters. Default ``SharedLeastSquares(alpha_shared=0.01,
-        alpha_task=1, unseen_tasks="shared")`` with each dialect's
-        ``alpha_task`` scaled by :func:`size_scaled_penalties`, so that a
-        dialect with few sentences leans on what the others share. Models
-        with a ``fit_statistics`` method are fitted from sufficient
-        statistics accumulated over chunks of utterances; others get all
-        frames stacked in memory.
+        parameters. Default ``SharedLeastSquares(unseen_tasks="shared")``
+        with its penalties chosen on held-out utterances. In both default
+        models each dialect's ``alpha_task`` is scaled by
+        :func:`size_scaled_penalties`, so that a dialect with few sentences
+        leans on what the others share. Models with a ``fit_statistics``
+        method are fitted from sufficient statistics accumulated over chunks
+        of utterances; others get all frames stacked in memory.
     voicing_model : classifier, optional
         Frame-level features to voiced (1) / unvoiced (0). Default
         ``MaxEntClassifier(alpha_shared=1, alpha_task=10, max_iter=300,
@@ -179,12 +184,17 @@ class ParametricSynthesizer(BaseEstimator):
         The voicing model is trained on every k-th frame, k chosen to keep
         about this many frames, plus every frame next to a change of voicing
         (where it errs most), each row weighted by the inverse of the rate at
-        which rows like it were kept. The kept frames are held in memory, 8
-        bytes per frame feature: with the default features on the built-in
-        corpus (about 4,300 of them) 250,000 frames take 9 GB; lower it on
-        smaller machines, at some cost in V/UV error.
+        which rows like it were kept. The kept frames are held in memory as
+        sparse rows.
     chunk_utterances : int, default=64
         Utterances per chunk when accumulating statistics.
+    validation_fraction : float, default=0.2
+        Share of the sentences held out in every dialect to choose the default
+        duration and acoustic models' penalties (see
+        :mod:`mtlsynth.speech.tuning`), before they are trained on too. The
+        search starts from fixed penalties (duration 10 and 30, acoustic
+        0.01 and 1) and leaves them only for a pair the held-out utterances
+        show better by more than their standard error; 0 keeps them.
     n_jobs : int, default=1
         Parallel processes of the corpus analysis.
     progress : bool, default=True
@@ -222,6 +232,12 @@ class ParametricSynthesizer(BaseEstimator):
     held_out_ : dict of str to list of str or None
         Names of the utterances held out for evaluation, per dialect (the
         ``held_out`` of :meth:`fit`); None when unknown.
+    penalty_search_ : list of dict
+        Per default model whose penalties were chosen: ``model``, the pair
+        chosen (``alpha_shared``, ``alpha_task`` of the largest dialect),
+        the values tried, the validation mean squared error of every pair and the
+        number of validation rows (see
+        :func:`~mtlsynth.speech.tuning.choose_penalties`).
 
     Examples
     --------
@@ -250,6 +266,7 @@ class ParametricSynthesizer(BaseEstimator):
         use_words: bool = True,
         max_voicing_frames: int = 250_000,
         chunk_utterances: int = 64,
+        validation_fraction: float = 0.2,
         n_jobs: int = 1,
         progress: bool = True,
     ):
@@ -269,38 +286,11 @@ class ParametricSynthesizer(BaseEstimator):
         self.use_words = use_words
         self.max_voicing_frames = max_voicing_frames
         self.chunk_utterances = chunk_utterances
+        self.validation_fraction = validation_fraction
         self.n_jobs = n_jobs
         self.progress = progress
 
     # ------------------------------------------------------------ defaults
-
-    def _default_models(self, acoustic_stats=None) -> tuple[Any, Any, Any]:
-        """The models to fit: those given, or the defaults; with the acoustic
-        statistics, the default acoustic model's penalties are scaled to the
-        dialects' sizes (:func:`size_scaled_penalties`)."""
-        from mtlsynth._maxent import MaxEntClassifier
-        from mtlsynth._shared import SharedLeastSquares
-
-        dur = self.duration_model
-        if dur is None:
-            dur = SharedLeastSquares(
-                alpha_shared=10.0, alpha_task=30.0, unseen_tasks="shared"
-            )
-        ac = self.acoustic_model
-        if ac is None:
-            # chosen on validation sentences of the built-in corpus: the
-            # shared part sees every dialect's frames and needs little penalty
-            ac = SharedLeastSquares(
-                alpha_shared=0.01, alpha_task=1.0, unseen_tasks="shared"
-            )
-            if acoustic_stats is not None:
-                ac.alpha_task = size_scaled_penalties(ac.alpha_task, acoustic_stats)
-        vo = self.voicing_model
-        if vo is None:
-            vo = MaxEntClassifier(
-                alpha_shared=1.0, alpha_task=10.0, max_iter=300, unseen_tasks="shared"
-            )
-        return clone(dur), clone(ac), clone(vo)
 
     def _check_params(self) -> None:
         check_frontend(self.frontend)
@@ -316,6 +306,9 @@ class ParametricSynthesizer(BaseEstimator):
             raise ValueError(f"postfilter must be positive, got {self.postfilter!r}")
         if int(self.chunk_utterances) < 1 or int(self.max_voicing_frames) < 2:
             raise ValueError("chunk_utterances and max_voicing_frames must be positive")
+        share = self.validation_fraction
+        if not 0 <= float(share) < 1:
+            raise ValueError(f"validation_fraction must be in [0, 1), got {share!r}")
 
     # ----------------------------------------------------------------- fit
 
@@ -360,14 +353,23 @@ class ParametricSynthesizer(BaseEstimator):
         held = held_out_names(corpus, held_out)
         given = None if self.features is None else self.features.phone_set
         check_corpus_phones(corpus, None if given is None else get_phone_set(given))
-        dur, ac, _ = self._default_models()
+        dur, ac, _ = voice_models(self)
         stride = 1
         if hasattr(ac, "fit_statistics"):
             seconds = sum(float(u.label.durations.sum()) for u in corpus.utterances)
             n_frames = seconds * 1e3 / float(self.frame_period)
             stride = max(1, int(np.ceil(n_frames / int(self.max_voicing_frames))))
+        search = self.validation_fraction and (
+            (self.duration_model is None and hasattr(dur, "fit_statistics"))
+            or (self.acoustic_model is None and hasattr(ac, "fit_statistics"))
+        )
         data = self.collect(
             corpus,
+            validation=validation_utterances(
+                corpus, float(self.validation_fraction), VALIDATION_SECONDS
+            )
+            if search
+            else None,
             frame_stride=stride,
             keep_transitions=stride > 1,
             duration_statistics=hasattr(dur, "fit_statistics"),
@@ -382,12 +384,7 @@ class ParametricSynthesizer(BaseEstimator):
         corpus: Corpus,
         *,
         features: LinguisticFeatures | None = None,
-        frame_stride: int = 1,
-        keep_transitions: bool = False,
-        duration_statistics: bool = True,
-        acoustic_statistics: bool = True,
-        keep_phones: bool = False,
-        keep_frame_targets: bool | None = None,
+        **options: Any,
     ) -> TrainingData:
         """Summarize a corpus in one pass for training.
 
@@ -403,17 +400,12 @@ class ParametricSynthesizer(BaseEstimator):
         features : LinguisticFeatures, optional
             Fitted feature extractor to use; default the voice's
             ``features`` (or the default extractor) fitted on the corpus.
-        frame_stride : int, default=1
-            Keep every ``frame_stride``-th frame row (weighted by it).
-        keep_transitions : bool, default=False
-            Also keep every frame next to a change of voicing (weight 1).
-        duration_statistics, acoustic_statistics : bool, default=True
-            Summarize phone and frame rows as statistics.
-        keep_phones : bool, default=False
-            Keep the phone rows even with duration statistics.
-        keep_frame_targets : bool, optional
-            Keep the acoustic targets of the kept frame rows; default: when
-            they are not summarized as statistics.
+        **options
+            What to keep, as
+            :func:`~mtlsynth.speech.training.collect_training_data` takes it:
+            ``frame_stride``, ``keep_transitions``, ``duration_statistics``,
+            ``acoustic_statistics``, ``keep_phones``, ``keep_frame_targets``
+            and ``validation``.
 
         Returns
         -------
@@ -437,13 +429,8 @@ class ParametricSynthesizer(BaseEstimator):
             frame_period=float(self.frame_period),
             use_words=self.use_words,
             chunk_utterances=int(self.chunk_utterances),
-            frame_stride=frame_stride,
-            keep_transitions=keep_transitions,
-            duration_statistics=duration_statistics,
-            acoustic_statistics=acoustic_statistics,
-            keep_phones=keep_phones,
-            keep_frame_targets=keep_frame_targets,
             progress=self.progress,
+            **options,
         )
 
     def fit_training_data(self, data: TrainingData) -> ParametricSynthesizer:
@@ -472,7 +459,14 @@ class ParametricSynthesizer(BaseEstimator):
             return self._fit_each(data, release)
 
     def _fit_each(self, data: TrainingData, release: bool) -> ParametricSynthesizer:
-        dur_model, ac_model, vo_model = self._default_models(data.acoustic)
+        dur_model, ac_model, vo_model = voice_models(self)
+        self.penalty_search_ = choose_penalties(data, self, dur_model, ac_model)
+        for record in self.penalty_search_:
+            self._say(
+                f"{record['model']} model: alpha_shared={record['alpha_shared']:.3g},"
+                f" alpha_task={record['alpha_task']:.3g} chosen on "
+                f"{record['validation_rows']} held-out rows"
+            )
         for name, value in data.analysis.items():
             setattr(self, name, value)
         self.features_ = data.features

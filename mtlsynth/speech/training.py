@@ -42,6 +42,8 @@ def _add_rows(total: TaskStatistics | None, X: Any, Y: np.ndarray, tasks, labels
     ``tasks`` added in place."""
     if total is None:
         total = TaskStatistics.zeros(labels, X.shape[1], Y.shape[1])
+    if not len(tasks):
+        return total
     codes = np.searchsorted(total.labels, tasks)
     order = np.argsort(codes, kind="stable")  # contiguous tasks: no row gathering
     return total.add_rows(X[order], Y[order], codes[order])
@@ -89,6 +91,15 @@ class TrainingData:
         Kept frame rows: ``(X, targets, voiced, dialect, weight)`` per batch,
         ``X`` a sparse (CSR) matrix, the others arrays; a row's weight is
         the inverse of the rate at which rows like it were kept.
+    validation_phones : list of tuple
+        Phone rows of the validation utterances, left out of ``duration``:
+        ``(X, log_frames, dialect, sentence, speech)`` per batch,
+        ``sentence`` the name of each row's utterance (the dialects of a
+        parallel corpus speak the sentence of a name) and ``speech`` False
+        for pauses.
+    validation_frames : list of tuple
+        Frame rows of the validation utterances, left out of ``acoustic``:
+        ``(X, targets, dialect, sentence, speech)`` per batch.
     """
 
     features: LinguisticFeatures
@@ -97,6 +108,8 @@ class TrainingData:
     acoustic: TaskStatistics | None = None
     phone_rows: list = field(default_factory=list)
     frame_rows: list = field(default_factory=list)
+    validation_phones: list = field(default_factory=list)
+    validation_frames: list = field(default_factory=list)
 
     def merge(self, other: TrainingData) -> TrainingData:
         """Training data of the utterances of both.
@@ -122,7 +135,39 @@ class TrainingData:
             both(self.acoustic, other.acoustic),
             self.phone_rows + other.phone_rows,
             self.frame_rows + other.frame_rows,
+            self.validation_phones + other.validation_phones,
+            self.validation_frames + other.validation_frames,
         )
+
+    def absorb_validation(self) -> None:
+        """Add the validation rows to the statistics (in place), as if they
+        had been training rows all along, and drop them."""
+        for kind, name in (("phones", "duration"), ("frames", "acoustic")):
+            stats, rows = getattr(self, name), self.validation(kind)
+            if stats is not None and rows is not None:  # in one pass
+                _add_rows(stats, *rows[:3], stats.labels)
+        self.validation_phones, self.validation_frames = [], []
+
+    def validation(self, kind: str) -> tuple[Any, ...] | None:
+        """Validation rows stacked.
+
+        Parameters
+        ----------
+        kind : {"phones", "frames"}
+            Which rows.
+
+        Returns
+        -------
+        tuple or None
+            ``(X, targets, dialect, sentence, speech)``: ``X`` a CSR matrix,
+            the others arrays; None if there are none.
+        """
+        rows = self.validation_phones if kind == "phones" else self.validation_frames
+        if not rows:
+            return None
+        X = sparse.vstack([sparse.csr_matrix(r[0]) for r in rows], format="csr")
+        Y = np.concatenate([np.reshape(r[1], (len(r[2]), -1)) for r in rows])
+        return X, Y, *(np.concatenate([r[k] for r in rows]) for k in (2, 3, 4))
 
     @property
     def phones(self) -> tuple[np.ndarray, ...] | None:
@@ -339,6 +384,7 @@ def collect_training_data(
     acoustic_statistics: bool = True,
     keep_phones: bool = False,
     keep_frame_targets: bool | None = None,
+    validation: Sequence[bool] | None = None,
     progress: bool = False,
 ) -> TrainingData:
     """Summarize a corpus in one pass for training (see :class:`TrainingData`).
@@ -382,6 +428,12 @@ def collect_training_data(
         Keep the acoustic targets of the kept frame rows (else they have
         width 0: the voicing model needs only the rows and their voicing).
         Default: when the frame rows are not summarized as statistics.
+    validation : sequence of bool, optional
+        Which utterances are for validation: their phone and frame rows are
+        kept apart from the statistics, in ``validation_phones`` and
+        ``validation_frames`` (:meth:`TrainingData.absorb_validation` adds
+        them later). Their frames are kept for the voicing model as any
+        other's. Default none.
     progress : bool, default=False
         Report progress on stderr.
 
@@ -415,6 +467,10 @@ def collect_training_data(
     labels = np.unique([u.dialect for u in corpus.utterances])
     chunk = int(chunk_utterances)
     stride = max(1, int(frame_stride))
+    apart = np.zeros(len(seqs), bool) if validation is None else np.asarray(validation)
+    if apart.shape != (len(seqs),):
+        raise ValueError(f"validation needs one flag per utterance ({len(seqs)})")
+    sentence = np.array([u.name for u in corpus.utterances])
     bar = Progress(len(seqs), "frame features", enabled=progress)
     offset = 0
     for start in range(0, len(seqs), chunk):
@@ -426,8 +482,18 @@ def collect_training_data(
             :, None
         ]
         tp = np.repeat(dialect, [len(seqs[i].phones) for i in idx])
+        speech = [lf.phone_set_.is_speech(seqs[i].phones) for i in idx]
         if duration_statistics:
-            data.duration = _add_rows(data.duration, Xp, yp, tp, labels)
+            held = np.repeat(apart[idx], [len(seqs[i].phones) for i in idx])
+            data.duration = _add_rows(
+                data.duration, Xp[~held], yp[~held], tp[~held], labels
+            )
+            if held.any():
+                utt = np.repeat(sentence[idx], [len(seqs[i].phones) for i in idx])
+                spoken = np.concatenate(speech)[held]
+                batch.validation_phones = [
+                    (Xp[held], yp[held, 0], tp[held], utt[held], spoken)
+                ]
         if keep_phones or not duration_statistics:
             batch.phone_rows = [(Xp, yp[:, 0], tp)]
         # mostly zeros (identities, classes, transitions): kept sparse
@@ -437,9 +503,18 @@ def collect_training_data(
         Y, voiced = zip(*(_targets(feats[i], seqs[i]) for i in idx), strict=True)
         tf = np.repeat(dialect, [len(v) for v in voiced])
         Y = np.vstack(Y)
-        data.acoustic = _add_rows(
-            data.acoustic, X if acoustic_statistics else X[:, :0], Y, tf, labels
-        )
+        held = acoustic_statistics & np.repeat(apart[idx], [len(v) for v in voiced])
+        if held.any():
+            utt = np.repeat(sentence[idx], [len(v) for v in voiced])
+            spoken = np.concatenate(
+                [np.repeat(s, seqs[i].frames) for s, i in zip(speech, idx, strict=True)]
+            )[held]
+            batch.validation_frames = [(X[held], Y[held], tf[held], utt[held], spoken)]
+            Xa, Ya, ta = X[~held], Y[~held], tf[~held]
+        else:
+            Xa, Ya, ta = X if acoustic_statistics else X[:, :0], Y, tf
+        data.acoustic = _add_rows(data.acoustic, Xa, Ya, ta, labels)
+        del Xa, Ya, ta
         weight = np.where((offset + np.arange(X.shape[0])) % stride == 0, stride, 0.0)
         offset += X.shape[0]
         if keep_transitions:

@@ -119,6 +119,18 @@ _MODEL = _ModelHead()
 _STEP = Record({"name": Text(), "estimator": MapOf(ANY)})
 _PIPELINE = Record({"class": Text(), "steps": ListOf(_STEP, min_len=1, max_len=100)})
 _ESTIMATOR = Record({"class": Text(), "params": MapOf(ANY), "attributes": MapOf(ANY)})
+_GRID = ListOf(Number(0, math.inf, open_low=True), 1, 1000)
+_SEARCH = Record(
+    {
+        "model": Text(("duration", "acoustic")),
+        "alpha_shared": Number(0, math.inf, open_low=True),
+        "alpha_task": Number(0, math.inf, open_low=True),
+        "alphas_shared": _GRID,
+        "alphas_task": _GRID,
+        "validation_mse": ListOf(ListOf(Number(0, math.inf), 1, 1000), 1, 1000),
+        "validation_rows": whole(1, 1e15),
+    }
+)
 _NAMES = Nullable(MapOf(ListOf(Text(), unique=True)))  # per dialect; null: unknown
 
 
@@ -600,8 +612,12 @@ def _voice_schema(version: int) -> Record:
                     "frontend": _Frontend(),
                     "max_voicing_frames": whole(2, 1e12),
                     "chunk_utterances": whole(1, 1e9),
+                    "validation_fraction": Number(0, 1, open_high=True),
                 },
-                frozenset({"frontend"} if version < 3 else ()),
+                # older voices have no validation_fraction
+                frozenset(
+                    {"validation_fraction"} | ({"frontend"} if version < 3 else set())
+                ),
             ),
             "features": Record(
                 {
@@ -637,9 +653,11 @@ def _voice_schema(version: int) -> Record:
             "dialects": ListOf(Text(), 1, 10_000, unique=True),
             "models": Record({"duration": model, "acoustic": model, "voicing": model}),
             "utterances": Record({"trained": _NAMES, "held_out": _NAMES}),
+            "penalty_search": ListOf(_SEARCH, max_len=2),
         },
-        # formats 1 and 2 do not record the utterances trained on and held out
-        frozenset({"utterances"} if version < 3 else ()),
+        # formats 1 and 2 do not record the utterances trained on and held
+        # out; voices of fixed penalties and older files have no search
+        frozenset({"penalty_search"} | ({"utterances"} if version < 3 else set())),
     )
 
 

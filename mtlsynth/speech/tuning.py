@@ -1,0 +1,340 @@
+"""Penalties of a voice's default models, chosen on held-out utterances.
+
+A voice trained with its default duration and acoustic models keeps a share
+of every dialect's utterances apart while it summarizes the corpus
+(:func:`validation_utterances`). Each model's penalties are then scored on
+those utterances from the statistics of the others
+(:func:`mtlsynth._shared_cv.holdout_losses`: factorizations of one task at a
+time, never a second copy of the statistics). The duration model is scored
+by the squared error of log durations, the acoustic model by that of the
+mel-cepstrum ``c_1`` and up in its own units, the part of the targets that
+mel-cepstral distortion measures; as the measures do, both leave pauses
+out. The pair kept is the one nearest the
+model's own within a standard error of the least loss; the held-out rows
+are then added to the statistics, and the model is fitted on every
+utterance.
+
+The penalties tried are around the model's own, in decades, and the
+validation rows must show a pair better by more than their standard error
+for the search to leave them: the fixed values are the prior, and a corpus
+moves them as far as its evidence reaches (at five sentences per dialect,
+several decades; at hundreds, often not at all). Every dialect's
+``alpha_task`` is the value chosen scaled by
+:func:`~mtlsynth.speech.training.size_scaled_penalties`, so that a dialect
+with few utterances leans harder on what the dialects share.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone
+
+from mtlsynth._penalty_search import log_grid
+from mtlsynth._shared_cv import holdout_losses
+from mtlsynth._stats import TaskStatistics
+from mtlsynth.speech.corpus import Corpus
+from mtlsynth.speech.training import (
+    TrainingData,
+    normalized_statistics,
+    size_scaled_penalties,
+    target_normalization,
+)
+
+__all__ = [
+    "SHARED_DECADES",
+    "TASK_DECADES",
+    "VALIDATION_SECONDS",
+    "choose_penalties",
+    "scoring_problem",
+    "validation_utterances",
+    "voice_models",
+]
+
+SHARED_DECADES = (-4.0, 5.0, 10)
+"""``alpha_shared`` candidates: from, to (decades of the model's own value)
+and how many. Each costs one factorization of the d x d shared system."""
+
+TASK_DECADES = 5.0
+"""Farthest ``alpha_task`` tried from the model's own value, in decades. Each
+value tried costs two factorizations per dialect."""
+
+VALIDATION_SECONDS = 200.0
+"""Most speech held out for validation (40,000 frames of 5 ms)."""
+
+
+def validation_utterances(
+    corpus: Corpus, fraction: float, max_seconds: float | None = None
+) -> np.ndarray:
+    """Which utterances to hold out for choosing penalties.
+
+    Whole sentences are held out: ``ceil(fraction * n)`` of the corpus's
+    ``n`` utterance names, evenly spaced through the sorted names, in every
+    dialect that has them. In a parallel corpus no dialect then trains on a
+    sentence another dialect is scored on (a model sharing across dialects
+    would find it there, and the score would favour sharing). A dialect
+    with two or more utterances and none of those names also holds out its
+    middle one; a dialect never holds out its last utterance.
+
+    Parameters
+    ----------
+    corpus : Corpus
+        The training corpus.
+    fraction : float
+        Share of the utterance names to hold out, in [0, 1); 0 holds none
+        out.
+    max_seconds : float, optional
+        Most speech to hold out in all (its frames are held in memory and
+        scored for every candidate), at the corpus's mean length of a
+        sentence over its dialects; default no limit.
+
+    Returns
+    -------
+    ndarray of bool of shape (n_utterances,)
+        True for the held-out utterances, in the corpus's order.
+    """
+    if not 0 <= fraction < 1:
+        raise ValueError(f"validation_fraction must be in [0, 1), got {fraction!r}")
+    dialects = np.array([u.dialect for u in corpus.utterances])
+    names = np.array([u.name for u in corpus.utterances])
+    held = np.zeros(len(names), bool)
+    unique = np.unique(names)
+    n_held = int(np.ceil(fraction * len(unique)))
+    if n_held == 0:
+        return held
+    if max_seconds is not None:
+        seconds = sum(float(u.label.durations.sum()) for u in corpus.utterances)
+        n_held = max(1, min(n_held, int(max_seconds * len(unique) / seconds)))
+    picks = np.linspace(0, len(unique), n_held, endpoint=False)
+    picked = set(unique[(picks + len(unique) / (2 * n_held)).astype(int)])
+    for dialect in np.unique(dialects):
+        rows = np.flatnonzero(dialects == dialect)
+        if len(rows) > 1 and not picked.intersection(names[rows]):
+            picked.add(np.sort(names[rows])[len(rows) // 2])
+    held = np.isin(names, list(picked))
+    for dialect in np.unique(dialects):
+        rows = np.flatnonzero(dialects == dialect)
+        if held[rows].all():
+            held[rows[np.argmax(names[rows])]] = False
+    return held
+
+
+def _targets(stats: TaskStatistics, columns: slice) -> TaskStatistics:
+    """The statistics of some of the targets (views, no copies)."""
+    return replace(
+        stats,
+        mean_y=stats.mean_y[:, columns],
+        xy=stats.xy[:, :, columns],
+        yy=stats.yy[:, columns, columns],
+    )
+
+
+def _standard_error(losses, group_losses, group_weight, at: tuple) -> float:
+    """Standard error of the loss of pair ``at`` over the groups (sentences,
+    taken as independent: the dialects of a parallel corpus speaking one
+    sentence are one group, as their errors go together)."""
+    w = group_weight / group_weight.sum()
+    spread = group_losses[(slice(None), *at)] - losses[at]
+    return float(np.sqrt(np.sum(w**2 * spread**2)))
+
+
+def _nearest_within_error(losses, group_losses, group_weight, offsets) -> tuple:
+    """Of the pairs the validation rows cannot tell from the best, the one
+    nearest the model's own penalties.
+
+    A pair is within reach of the best when its loss exceeds the least by
+    less than the least loss's :func:`_standard_error`; its distance is the
+    sum of its two offsets from the model's values, in decades. With a flat
+    validation loss the model's values stay; they move only as far as the
+    data ask.
+    """
+    best = np.unravel_index(np.argmin(losses), losses.shape)
+    error = _standard_error(losses, group_losses, group_weight, best)
+    near = np.argwhere(losses <= losses[best] + error)
+    distance = np.abs(offsets[0][near[:, 0]]) + np.abs(offsets[1][near[:, 1]])
+    order = np.lexsort((losses[tuple(near.T)], distance))
+    return tuple(near[order[0]])
+
+
+def _search(stats: TaskStatistics, rows: tuple, model: Any, name: str, units=None):
+    """The pair chosen for one model, and the score of every pair tried.
+
+    Every ``alpha_task`` value tried is scored with a grid of
+    ``alpha_shared`` values around the model's own (:data:`SHARED_DECADES`).
+    From the model's ``alpha_task``, the value moves a decade at a time
+    towards lower loss until the loss rises or :data:`TASK_DECADES` is
+    reached, so that a search costs a few values whatever the corpus's
+    size; the pair is then chosen by :func:`_nearest_within_error`,
+    sentences as groups.
+    """
+    shared, task = float(model.alpha_shared), float(model.alpha_task)
+    alphas_shared = log_grid(shared, SHARED_DECADES[:2], SHARED_DECADES[2])
+    X, Y, tasks, sentence = rows
+    options = {
+        "task_scale": stats.weight.max() / stats.weight,
+        "output_scale": units,
+        "groups": sentence,
+    }
+    group_weight = np.bincount(np.unique(sentence, return_inverse=True)[1])
+    tried = {}
+
+    def loss(decade: float) -> float:
+        """The least loss at ``alpha_task = task * 10**decade``."""
+        if decade not in tried:
+            a = [task * 10.0**decade]
+            tried[decade] = holdout_losses(
+                stats, X, Y, tasks, alphas_shared, a, **options
+            )
+        return float(tried[decade][0].min())
+
+    def lower(a: float, b: float) -> bool:  # beyond rounding: a plateau stops
+        return loss(a) < loss(b) * (1.0 - 1e-9)
+
+    decade = 0.0
+    step = -1.0 if lower(-1.0, 0.0) else 1.0
+    while abs(decade + step) <= TASK_DECADES and lower(decade + step, decade):
+        decade += step
+    decades = np.array(sorted(tried))
+    alphas_task = task * 10.0**decades
+    losses = np.hstack([tried[k][0] for k in decades])
+    group_losses = np.concatenate([tried[k][1] for k in decades], axis=2)
+    offsets = (np.log10(alphas_shared / shared), decades)
+    i, j = _nearest_within_error(losses, group_losses, group_weight, offsets)
+    return {
+        "model": name,
+        "alpha_shared": float(alphas_shared[i]),
+        "alpha_task": float(alphas_task[j]),
+        "alphas_shared": alphas_shared,
+        "alphas_task": alphas_task,
+        "validation_mse": losses,
+        "validation_rows": int(len(tasks)),
+    }
+
+
+def voice_models(voice: Any) -> tuple[Any, Any, Any]:
+    """A voice's duration, acoustic and voicing models, unfitted: those it
+    was given (cloned), or the defaults, whose penalties
+    :func:`choose_penalties` then sets.
+
+    Parameters
+    ----------
+    voice : ParametricSynthesizer
+        The voice.
+
+    Returns
+    -------
+    duration, acoustic, voicing : estimator
+        The models to fit.
+    """
+    from mtlsynth._maxent import MaxEntClassifier
+    from mtlsynth._shared import SharedLeastSquares
+
+    defaults = (
+        SharedLeastSquares(alpha_shared=10.0, alpha_task=30.0, unseen_tasks="shared"),
+        # chosen on validation sentences of the built-in corpus: the shared
+        # part sees every dialect's frames and needs little penalty
+        SharedLeastSquares(alpha_shared=0.01, alpha_task=1.0, unseen_tasks="shared"),
+        MaxEntClassifier(
+            alpha_shared=1.0, alpha_task=10.0, max_iter=300, unseen_tasks="shared"
+        ),
+    )
+    given = (voice.duration_model, voice.acoustic_model, voice.voicing_model)
+    return tuple(
+        clone(default if model is None else model)
+        for model, default in zip(given, defaults, strict=True)
+    )
+
+
+def scoring_problem(data: TrainingData, name: str, normalize: str) -> tuple | None:
+    """What a model's penalties are scored on: its training statistics and
+    the validation rows, in the units of the score.
+
+    Parameters
+    ----------
+    data : TrainingData
+        Collected with ``validation``.
+    name : {"duration", "acoustic"}
+        The model: the duration model is scored on log durations as they
+        are; the acoustic model on the mel-cepstrum ``c_1`` and up, its
+        statistics and rows normalized as the voice normalizes them
+        (``normalize``) and its errors weighed back into their own units.
+    normalize : str
+        The voice's ``normalize``.
+
+    Returns
+    -------
+    tuple or None
+        ``(statistics, (X, Y, dialect, sentence), units)`` for
+        :func:`mtlsynth._shared_cv.holdout_losses` (``units`` its
+        ``output_scale``, None for durations): the rows of speech only, as
+        the measures of :mod:`mtlsynth.speech.evaluation` leave pauses out.
+        None without such rows or statistics.
+    """
+    rows = data.validation("phones" if name == "duration" else "frames")
+    stats = data.duration if name == "duration" else data.acoustic
+    if rows is None or stats is None or not rows[4].any():
+        return None
+    rows = tuple(r[rows[4]] for r in rows[:4])  # scored as measured: no pauses
+    if name == "duration":
+        return stats, rows, None
+    mean, std = target_normalization(stats, normalize)
+    cepstrum = slice(1, int(data.analysis["order_"]) + 1)
+    stats = _targets(normalized_statistics(stats, mean, std), cepstrum)
+    codes = np.searchsorted(stats.labels, rows[2])
+    Y = (rows[1][:, cepstrum] - mean[codes, cepstrum]) / std[codes, cepstrum]
+    return stats, (rows[0], Y, *rows[2:]), std[: stats.n_tasks, cepstrum]
+
+
+def choose_penalties(
+    data: TrainingData, voice: Any, duration_model: Any, acoustic_model: Any
+) -> list[dict]:
+    """Set the penalties of a voice's default models from ``data``.
+
+    Each default model's ``alpha_shared`` and ``alpha_task`` are set (in
+    place) to the pair the search of this module chooses on the validation
+    rows; with no validation rows, they keep their fixed values. The
+    validation rows are then added to the statistics
+    (:meth:`TrainingData.absorb_validation`), and every dialect's
+    ``alpha_task`` is scaled by its size. Models the voice was given are
+    left as they are.
+
+    Parameters
+    ----------
+    data : TrainingData
+        Collected with or without ``validation``.
+    voice : ParametricSynthesizer
+        The voice (its models as given, and ``normalize``).
+    duration_model, acoustic_model : estimator
+        The models of :func:`voice_models`.
+
+    Returns
+    -------
+    list of dict
+        One record per model searched: its name, the pair chosen, the
+        values tried, the validation mean squared error of every pair
+        (shared x task) and the number of validation rows.
+    """
+    models = {
+        name: model
+        for name, model in (("duration", duration_model), ("acoustic", acoustic_model))
+        if getattr(voice, f"{name}_model") is None
+    }
+    records = []
+    for name, model in models.items():
+        problem = scoring_problem(data, name, voice.normalize)
+        if problem is None:
+            continue
+        record = _search(*problem[:2], model, name, problem[2])
+        del problem
+        model.set_params(
+            alpha_shared=record["alpha_shared"], alpha_task=record["alpha_task"]
+        )
+        records.append(record)
+    data.absorb_validation()
+    for name, model in models.items():
+        stats = data.duration if name == "duration" else data.acoustic
+        if stats is not None and isinstance(model.alpha_task, float):
+            model.set_params(alpha_task=size_scaled_penalties(model.alpha_task, stats))
+    return records

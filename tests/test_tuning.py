@@ -1,0 +1,199 @@
+"""Penalties chosen on held-out rows: the scores, the split, the choice."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from scipy import sparse
+
+from mtlsynth import SharedLeastSquares
+from mtlsynth._shared_cv import holdout_losses
+from mtlsynth._stats import TaskStatistics
+from mtlsynth.speech.corpus import Corpus, Utterance
+from mtlsynth.speech.training import TrainingData
+from mtlsynth.speech.tuning import (
+    choose_penalties,
+    scoring_problem,
+    validation_utterances,
+)
+
+LABELS = np.array(["a", "b", "c", "d"])
+
+
+def _rows(seed=0, n=400, d=12, q=3, shift=0.0):
+    """Rows of four tasks sharing a model, each task shifted by ``shift``."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    tasks = rng.choice(LABELS, n)
+    W = rng.normal(size=(d, q))
+    own = {t: shift * rng.normal(size=(d, q)) for t in LABELS}
+    Y = np.einsum("nd,ndq->nq", X, np.stack([W + own[t] for t in tasks]))
+    return X, Y + 0.5 * rng.normal(size=(n, q)), tasks
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("as_sparse", [False, True])
+def test_holdout_losses_equal_fitting_every_pair(fit_intercept, as_sparse):
+    X, Y, tasks = _rows()
+    Y += 3.0  # intercepts matter
+    w = np.random.default_rng(1).uniform(0.5, 2.0, len(tasks))
+    train, test = slice(0, 300), slice(300, None)
+    stats = TaskStatistics.from_data(
+        X[train], Y[train], LABELS, np.searchsorted(LABELS, tasks[train]), w[train]
+    )
+    shared, task, scale = [0.1, 1.0, 10.0], [0.5, 5.0], np.array([1.0, 2, 3, 4])
+    units = np.random.default_rng(2).uniform(0.5, 2.0, (4, Y.shape[1]))
+    Xt = sparse.csr_matrix(X[test]) if as_sparse else X[test]
+    got = holdout_losses(
+        stats,
+        Xt,
+        Y[test],
+        tasks[test],
+        shared,
+        task,
+        task_scale=scale,
+        sample_weight=w[test],
+        output_scale=units,
+        fit_intercept=fit_intercept,
+    )
+    expected = np.empty((3, 2))
+    for i, a0 in enumerate(shared):
+        for j, a1 in enumerate(task):
+            model = SharedLeastSquares(
+                a0,
+                dict(zip(LABELS, a1 * scale, strict=True)),
+                fit_intercept=fit_intercept,
+            ).fit(X[train], Y[train], tasks[train], sample_weight=w[train])
+            residual = model.predict(X[test], tasks[test]) - Y[test]
+            residual *= units[np.searchsorted(LABELS, tasks[test])]
+            expected[i, j] = np.sum(w[test][:, None] * residual**2) / (
+                w[test].sum() * Y.shape[1]
+            )
+    np.testing.assert_allclose(got, expected, rtol=1e-10)
+
+
+def test_holdout_losses_name_unknown_tasks():
+    X, Y, tasks = _rows()
+    stats = TaskStatistics.from_data(
+        X[:300], Y[:300], LABELS, np.searchsorted(LABELS, tasks[:300])
+    )
+    bad = tasks[300:].astype("<U2")
+    bad[0] = "zz"
+    with pytest.raises(ValueError, match="zz"):
+        holdout_losses(stats, X[300:], Y[300:], bad, [1.0], [1.0])
+
+
+def _corpus(sizes):
+    """A corpus of ``sizes[dialect]`` utterances per dialect, names shared."""
+    utts = tuple(
+        Utterance(dialect, f"utt{i:03d}", None, None, None, 0)
+        for dialect, n in sorted(sizes.items())
+        for i in range(n)
+    )
+    return Corpus(None, 16000, utts)
+
+
+def test_validation_utterances_hold_out_whole_utterances_of_every_dialect():
+    corpus = _corpus({"x": 10, "y": 10, "z": 3, "w": 1})
+    held = validation_utterances(corpus, 0.2)
+    by = {}
+    for u, h in zip(corpus.utterances, held, strict=True):
+        by.setdefault(u.dialect, []).append((u.name, bool(h)))
+    names = {d: [n for n, h in rows if h] for d, rows in by.items()}
+    assert len(names["x"]) == 2 and names["x"] == names["y"]  # same sentences
+    assert len(names["z"]) == 1  # ceil(0.6)
+    assert names["w"] == []  # a dialect's only utterance stays in training
+    assert not validation_utterances(corpus, 0.0).any()
+    assert validation_utterances(_corpus({"x": 4}), 0.99).sum() == 3  # keep one
+    with pytest.raises(ValueError, match="validation_fraction"):
+        validation_utterances(corpus, 1.0)
+
+
+def test_validation_utterances_keep_to_a_length():
+    utts = tuple(
+        SimpleNamespace(
+            dialect=dialect,
+            name=f"u{i:02d}",
+            label=SimpleNamespace(durations=np.array([seconds])),
+        )
+        for dialect, seconds in (("x", 1.0), ("y", 3.0))  # y speaks slower
+        for i in range(20)
+    )
+    corpus = SimpleNamespace(utterances=utts)
+    assert validation_utterances(corpus, 0.5).sum() == 20
+    assert validation_utterances(corpus, 0.5, max_seconds=12.0).sum() == 6  # 3 each
+    held = validation_utterances(corpus, 0.5, max_seconds=0.1)
+    assert held.sum() == 2  # one each
+    # the same sentences, whatever each dialect's speaking rate: no dialect
+    # trains on a sentence another is scored on
+    held = validation_utterances(corpus, 0.5, max_seconds=30.0)
+    names = [
+        {u.name for u, h in zip(utts, held, strict=True) if h and u.dialect == d}
+        for d in "xy"
+    ]
+    assert names[0] == names[1] and len(names[0]) == 7
+
+
+@pytest.mark.parametrize("shift, pooled", [(0.0, True), (3.0, False)])
+def test_the_choice_follows_how_related_the_tasks_are(shift, pooled):
+    # each search starts on the wrong side: separate models (small
+    # penalties) for identical tasks, one pooled model for unrelated ones
+    X, Y, tasks = _rows(n=800, shift=shift)
+    codes = np.searchsorted(LABELS, tasks)
+    stats = TaskStatistics.from_data(X[:600], Y[:600, :1], LABELS, codes[:600])
+    utterance = np.arange(200) // 5  # 40 held-out "utterances" of 5 rows
+    speech = np.ones(200, bool)
+    data = TrainingData(
+        None,
+        {},
+        duration=stats,
+        validation_phones=[(X[600:], Y[600:, 0], tasks[600:], utterance, speech)],
+    )
+    voice = SimpleNamespace(
+        duration_model=None, acoustic_model=object(), normalize="dialect"
+    )
+    start = (1.0, 1.0) if pooled else (1e-2, 1e4)
+    model = SharedLeastSquares(*start)
+    (record,) = choose_penalties(data, voice, model, None)
+    losses = record["validation_mse"]
+    i = list(record["alphas_shared"]).index(record["alpha_shared"])
+    j = list(record["alphas_task"]).index(record["alpha_task"])
+    # within a standard error of the least loss: a few %
+    assert losses.min() <= losses[i, j] <= 1.1 * losses.min()
+    # alpha_task moved by decades, one past the least loss (or to a bound)
+    np.testing.assert_allclose(np.diff(np.log10(record["alphas_task"])), 1.0)
+    assert losses.shape == (len(record["alphas_shared"]), len(record["alphas_task"]))
+    assert model.alpha_shared == record["alpha_shared"]
+    # the validation rows are now training rows; every task's penalty is
+    # the one chosen, scaled by the task's size
+    assert data.duration.weight.sum() == 800 and not data.validation_phones
+    scale = data.duration.weight.max() / data.duration.weight
+    np.testing.assert_allclose(
+        [model.alpha_task[t] for t in LABELS], record["alpha_task"] * scale
+    )
+    # both move towards the truth: identical tasks towards pooling (a larger
+    # alpha_task), unrelated ones towards a model each (a smaller one), and
+    # the start scores worse than the choice
+    moved = record["alpha_task"] / start[1]
+    assert moved >= 100 if pooled else moved <= 1e-2
+    first = list(record["alphas_task"]).index(start[1])
+    assert losses[list(record["alphas_shared"]).index(start[0]), first] > losses[i, j]
+
+
+def test_pauses_are_not_scored():
+    X, Y, tasks = _rows()
+    codes = np.searchsorted(LABELS, tasks)
+    stats = TaskStatistics.from_data(X[:300], Y[:300, :1], LABELS, codes[:300])
+    speech = np.arange(100) % 4 > 0
+    data = TrainingData(
+        None,
+        {},
+        duration=stats,
+        validation_phones=[(X[300:], Y[300:, 0], tasks[300:], np.arange(100), speech)],
+    )
+    _, (Xv, yv, tv, uv), _ = scoring_problem(data, "duration", "dialect")
+    np.testing.assert_array_equal(uv, np.flatnonzero(speech))
+    np.testing.assert_array_equal(yv[:, 0], Y[300:, 0][speech])
+    pauses = np.zeros(100, bool)
+    data.validation_phones = [(X[300:], Y[300:, 0], tasks[300:], uv, pauses)]
+    assert scoring_problem(data, "duration", "dialect") is None
