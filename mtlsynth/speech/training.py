@@ -36,6 +36,14 @@ def _next_to_change(voiced: np.ndarray) -> np.ndarray:
     return mask
 
 
+def _split_rows(held: np.ndarray, *arrays: Any) -> tuple[tuple, tuple]:
+    """The rows of ``arrays`` not ``held``, and those ``held``; the arrays
+    themselves (no copies) and Nones when no row is held."""
+    if not held.any():
+        return arrays, (None,) * len(arrays)
+    return tuple(a[~held] for a in arrays), tuple(a[held] for a in arrays)
+
+
 def _add_rows(total: TaskStatistics | None, X: Any, Y: np.ndarray, tasks, labels):
     """``total`` (started on every dialect of ``labels``, so that no batch
     brings a new one) with the statistics of rows ``X, Y`` of dialects
@@ -481,19 +489,22 @@ def collect_training_data(
         yp = np.concatenate([_log_frames(corpus.utterances[i].label, fp) for i in idx])[
             :, None
         ]
-        tp = np.repeat(dialect, [len(seqs[i].phones) for i in idx])
-        speech = [lf.phone_set_.is_speech(seqs[i].phones) for i in idx]
+        n_phones = [len(seqs[i].phones) for i in idx]
+        tp = np.repeat(dialect, n_phones)
+        # what the validation rows need, only in chunks that hold some out
+        speech = (
+            [lf.phone_set_.is_speech(seqs[i].phones) for i in idx]
+            if apart[idx].any()
+            else None
+        )
         if duration_statistics:
-            held = np.repeat(apart[idx], [len(seqs[i].phones) for i in idx])
-            data.duration = _add_rows(
-                data.duration, Xp[~held], yp[~held], tp[~held], labels
-            )
-            if held.any():
-                utt = np.repeat(sentence[idx], [len(seqs[i].phones) for i in idx])
+            held = np.repeat(apart[idx], n_phones)
+            kept, (Xh, yh, th) = _split_rows(held, Xp, yp, tp)
+            data.duration = _add_rows(data.duration, *kept, labels)
+            if speech is not None:
+                named = np.repeat(sentence[idx], n_phones)[held]
                 spoken = np.concatenate(speech)[held]
-                batch.validation_phones = [
-                    (Xp[held], yp[held, 0], tp[held], utt[held], spoken)
-                ]
+                batch.validation_phones = [(Xh, yh[:, 0], th, named, spoken)]
         if keep_phones or not duration_statistics:
             batch.phone_rows = [(Xp, yp[:, 0], tp)]
         # mostly zeros (identities, classes, transitions): kept sparse
@@ -501,18 +512,19 @@ def collect_training_data(
             [sparse.csr_matrix(lf.frame_features(seqs[i])) for i in idx], format="csr"
         )
         Y, voiced = zip(*(_targets(feats[i], seqs[i]) for i in idx), strict=True)
-        tf = np.repeat(dialect, [len(v) for v in voiced])
+        n_frames = [len(v) for v in voiced]
+        tf = np.repeat(dialect, n_frames)
         Y = np.vstack(Y)
-        held = acoustic_statistics & np.repeat(apart[idx], [len(v) for v in voiced])
-        if held.any():
-            utt = np.repeat(sentence[idx], [len(v) for v in voiced])
+        held = acoustic_statistics & np.repeat(apart[idx], n_frames)
+        (Xa, Ya, ta), (Xh, Yh, th) = _split_rows(
+            held, X if acoustic_statistics else X[:, :0], Y, tf
+        )
+        if speech is not None and acoustic_statistics:
+            named = np.repeat(sentence[idx], n_frames)[held]
             spoken = np.concatenate(
                 [np.repeat(s, seqs[i].frames) for s, i in zip(speech, idx, strict=True)]
             )[held]
-            batch.validation_frames = [(X[held], Y[held], tf[held], utt[held], spoken)]
-            Xa, Ya, ta = X[~held], Y[~held], tf[~held]
-        else:
-            Xa, Ya, ta = X if acoustic_statistics else X[:, :0], Y, tf
+            batch.validation_frames = [(Xh, Yh, th, named, spoken)]
         data.acoustic = _add_rows(data.acoustic, Xa, Ya, ta, labels)
         del Xa, Ya, ta
         weight = np.where((offset + np.arange(X.shape[0])) % stride == 0, stride, 0.0)
