@@ -5,26 +5,35 @@ Usage::
     python benchmarks/bench_learning_curve.py CORPUS [--sizes 5 15 40]
         [--test 20] [--out curve.json] [--plot curve.png]
 
+    python benchmarks/bench_learning_curve.py CORPUS --scarce DIALECT
+        [--sizes 10]
+
 ``CORPUS`` is a parallel corpus (``mtlsynth corpus build CORPUS``); its last
 ``--test`` sentences of every dialect (evenly spaced by name) are held out,
-and for each size the first sentences of the rest train five voices:
+and for each size the first sentences of the rest train five voices (with
+``--scarce``, only that dialect is cut to the size; the others keep every
+training sentence):
 
 - ``default``: penalties chosen on held-out training utterances (the voice's
   default, ``validation_fraction=0.2``);
 - ``fixed``: the default models' fixed penalties (``validation_fraction=0``);
-- ``oracle``: the pair of a 6 x 6 grid (decades -4 to 6 around the fixed
-  penalties, by twos) with the least loss on the test sentences themselves
-  (mean squared error of the mel-cepstrum and of log durations, the scores
-  the search uses), a bound no search on training data can beat on that
-  loss;
-- ``independent``: the best pair of that grid with the largest
-  ``alpha_shared`` (no shared part: a model per dialect);
-- ``pooled``: the best pair with the largest ``alpha_task`` (one model for
-  every dialect).
+- ``oracle``: the pair of a 7 x 7 grid (decades -4 to 6 around the fixed
+  penalties, by twos, and the limit 1e12) with the least loss on the test
+  sentences themselves (mean squared error of the mel-cepstrum and of log
+  durations, the scores the search uses), a bound no search on training data
+  can beat on that loss; each dialect's ``alpha_task`` scaled by its size as
+  the default voice scales it;
+- ``independent``: ``alpha_shared`` 1e12 (no shared part: a model per
+  dialect), every dialect with the ``alpha_task`` of the grid that gives it
+  the least test loss;
+- ``pooled``: ``alpha_task`` 1e12 (one model for every dialect), with the
+  ``alpha_shared`` of least test loss (on the scarce dialect with
+  ``--scarce``).
 
 Each voice is scored by ``ParametricSynthesizer.evaluate`` on the test
-sentences (mean over dialects). Results are written to ``--out`` as each
-voice finishes, and sizes already there are skipped, so a run resumes.
+sentences (mean over dialects, and MCD per dialect). Results are written to
+``--out`` as each voice finishes, and voices already there are skipped, so a
+run resumes.
 """
 
 import argparse
@@ -42,17 +51,25 @@ from mtlsynth.speech.tuning import scoring_problem, voice_models
 from mtlsynth.utils.files import atomic_open
 
 GRID = 10.0 ** np.arange(-4.0, 7.0, 2.0)
+LIMIT = 1e12  # a penalty that removes its part of the model
+KINDS = ("default", "fixed", "oracle", "independent", "pooled")
 
 
-def first_sentences(corpus: Corpus, n: int) -> Corpus:
-    """The utterances of the first ``n`` sentence names."""
+def first_sentences(corpus: Corpus, n: int, dialect: str | None = None) -> Corpus:
+    """The utterances of the first ``n`` sentence names (of ``dialect`` only,
+    if given: the other dialects keep all of theirs)."""
     names = set(sorted({u.name for u in corpus.utterances})[:n])
-    kept = tuple(u for u in corpus.utterances if u.name in names)
+    kept = tuple(
+        u
+        for u in corpus.utterances
+        if u.name in names or dialect not in (None, u.dialect)
+    )
     return Corpus(corpus.root, corpus.fs, kept)
 
 
-def grid_pairs(train: Corpus, test: Corpus) -> dict:
-    """Per model, the oracle, independent and pooled pairs of the grid."""
+def grid_pairs(train: Corpus, test: Corpus, scarce: str | None) -> dict:
+    """Per model, the oracle, independent and pooled penalties of the grid:
+    ``(alpha_shared, {dialect: alpha_task})``."""
     voice = ParametricSynthesizer(progress=False, validation_fraction=0)
     features = voice.collect(train, frame_stride=1000).features
     both = Corpus(train.root, train.fs, train.utterances + test.utterances)
@@ -63,23 +80,32 @@ def grid_pairs(train: Corpus, test: Corpus) -> dict:
         ("duration", "acoustic"), voice_models(voice)[:2], strict=True
     ):
         stats, (X, Y, tasks, _), units = scoring_problem(data, name, "dialect")
-        shared = model.alpha_shared * GRID
-        task = model.alpha_task * GRID
-        loss = holdout_losses(
+        shared = np.append(model.alpha_shared * GRID, LIMIT)
+        task = np.append(model.alpha_task * GRID, LIMIT)
+        scale = stats.weight.max() / stats.weight
+        loss, by_dialect = holdout_losses(
             stats,
             X,
             Y,
             tasks,
             shared,
             task,
-            task_scale=stats.weight.max() / stats.weight,
+            task_scale=scale,
             output_scale=units,
+            groups=tasks,
         )
+        labels = np.asarray(stats.labels).tolist()  # sorted, as the groups
         best = np.unravel_index(np.argmin(loss), loss.shape)
+        own = np.argmin(by_dialect[:, -1, :-1], axis=1)  # each dialect's best
+        target = loss if scarce is None else by_dialect[labels.index(scarce)]
         pairs[name] = {
-            "oracle": (shared[best[0]], task[best[1]]),
-            "independent": (shared[-1], task[np.argmin(loss[-1])]),
-            "pooled": (shared[np.argmin(loss[:, -1])], task[-1]),
+            "oracle": (shared[best[0]], task[best[1]] * scale),
+            "independent": (LIMIT, task[own] * scale),
+            "pooled": (shared[np.argmin(target[:-1, -1])], np.full(len(scale), LIMIT)),
+        }
+        pairs[name] = {
+            kind: (float(a0), dict(zip(labels, map(float, a1), strict=True)))
+            for kind, (a0, a1) in pairs[name].items()
         }
     return pairs
 
@@ -97,10 +123,18 @@ def scored(voice: ParametricSynthesizer, train: Corpus, test: Corpus) -> dict:
     penalties = {}
     for name in ("duration", "acoustic"):
         model = getattr(voice, f"{name}_model_")
-        task = model.alpha_task  # the largest dialect's when scaled by size
-        task = min(task.values()) if isinstance(task, dict) else task
-        penalties[name] = (float(model.alpha_shared), float(task))
-    return {**mean, "fit_seconds": seconds, "penalties": penalties}
+        task = model.alpha_task
+        task = (
+            {k: float(v) for k, v in task.items()} if isinstance(task, dict) else task
+        )
+        penalties[name] = (float(model.alpha_shared), task)
+    mcd = {dialect: s["mcd_db"] for dialect, s in scores.items()}
+    return {
+        **mean,
+        "mcd_db_dialect": mcd,
+        "fit_seconds": seconds,
+        "penalties": penalties,
+    }
 
 
 def voices(pairs: dict) -> dict:
@@ -109,7 +143,7 @@ def voices(pairs: dict) -> dict:
         "default": ParametricSynthesizer(progress=False),
         "fixed": ParametricSynthesizer(progress=False, validation_fraction=0),
     }
-    for kind in ("oracle", "independent", "pooled"):
+    for kind in KINDS[2:]:
         dur, ac = (
             SharedLeastSquares(*pairs[name][kind], unseen_tasks="shared")
             for name in ("duration", "acoustic")
@@ -126,7 +160,7 @@ def plot(results: dict, path: str) -> None:
 
     sizes = sorted(results, key=int)
     fig, ax = plt.subplots(figsize=(6, 4))
-    for kind in ("default", "fixed", "oracle", "independent", "pooled"):
+    for kind in KINDS:
         points = [(int(n), results[n][kind]["mcd_db"]) for n in sizes]
         ax.plot(*zip(*points, strict=True), marker="o", label=kind)
     ax.set(
@@ -146,15 +180,18 @@ def main() -> None:
     parser.add_argument("--test", type=int, default=20)
     parser.add_argument("--out", default="learning_curve.json")
     parser.add_argument("--plot", default=None)
+    parser.add_argument(
+        "--scarce", default=None, help="cut only this dialect to each size"
+    )
     args = parser.parse_args()
     out = Path(args.out)
     results = json.loads(out.read_text()) if out.exists() else {}
     train, test = split_corpus(read_corpus(args.corpus), test_size=args.test)
     for n in args.sizes:
-        sub = first_sentences(train, n)
+        sub = first_sentences(train, n, args.scarce)
         done = results.setdefault(str(n), {})
-        if len(done) < 5:
-            pairs = grid_pairs(sub, test)
+        if len(done) < len(KINDS):
+            pairs = grid_pairs(sub, test, args.scarce)
             for kind, voice in voices(pairs).items():
                 if kind not in done:
                     done[kind] = scored(voice, sub, test)
@@ -163,10 +200,18 @@ def main() -> None:
                     print(
                         n, kind, {k: done[kind][k] for k in ("mcd_db", "dur_rmse_ms")}
                     )
-    print("| sentences | " + " | ".join(next(iter(results.values()))) + " |")
+    print("| sentences | " + " | ".join(KINDS) + " |")
     for n in sorted(results, key=int):
-        row = " | ".join(f"{v['mcd_db']:.2f}" for v in results[n].values())
+        row = " | ".join(f"{results[n][k]['mcd_db']:.2f}" for k in KINDS)
         print(f"| {n} | {row} |")
+        if args.scarce:
+            print(
+                f"{args.scarce}, MCD dB:",
+                *(
+                    f"{k} {results[n][k]['mcd_db_dialect'][args.scarce]:.2f}"
+                    for k in KINDS
+                ),
+            )
     if args.plot:
         plot(results, args.plot)
 

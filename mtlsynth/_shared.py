@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from numbers import Real
 
 import numpy as np
@@ -58,43 +55,7 @@ def spd_solver(A: np.ndarray):
     return lambda B: linalg.cho_solve(factor, B, check_finite=False)
 
 
-_TASK_TERMS: ContextVar[dict | None] = ContextVar("shared_task_terms", default=None)
-
-
-@contextmanager
-def reused_task_terms() -> Iterator[None]:
-    """Reuse each task's factorization across fits on the same statistics.
-
-    Inside this block, :meth:`SharedLeastSquares.fit_statistics` keeps, for
-    every statistics object it is given, each task's factorization and its
-    terms of the shared system under each ``alpha_task`` value it meets, so
-    that a search that changes one task's penalty (or only
-    ``alpha_shared``) refactors one task (or none) instead of all. The
-    results are identical; memory grows by about two d x d matrices per task
-    and value tried, and is released at the end of the block. The
-    statistics must not change inside it.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from mtlsynth import SharedLeastSquares
-    >>> from mtlsynth._shared import reused_task_terms
-    >>> rng = np.random.default_rng(0)
-    >>> X, y = rng.normal(size=(40, 3)), rng.normal(size=40)
-    >>> stats = SharedLeastSquares().fit(X, y, tasks=np.arange(40) % 2).statistics_
-    >>> with reused_task_terms():
-    ...     fits = [SharedLeastSquares(a, 1.0).fit_statistics(stats) for a in (1, 10)]
-    >>> len(fits)
-    2
-    """
-    token = _TASK_TERMS.set({})
-    try:
-        yield
-    finally:
-        _TASK_TERMS.reset(token)
-
-
-def solve_shared(G, B, alpha_shared: float, alpha_task: float, terms=None):
+def solve_shared(G, B, alpha_shared: float, alpha_task: float):
     """Minimize ``sum_t ||Y_t - X_t (W0 + V_t)||^2 + a0 ||W0||^2 + a1 sum ||V_t||^2``.
 
     The task parts are eliminated in closed form: with ``A_t = G_t + a1 I``,
@@ -116,9 +77,6 @@ def solve_shared(G, B, alpha_shared: float, alpha_task: float, terms=None):
         Penalty ``a0`` on the shared part.
     alpha_task : float or ndarray of shape (n_tasks,)
         Penalty ``a1`` on each task-specific part (one per task if an array).
-    terms : dict, optional
-        Store of each task's factorization and terms by ``(task, a1)``,
-        filled and reused (see :func:`reused_task_terms`).
 
     Returns
     -------
@@ -129,7 +87,7 @@ def solve_shared(G, B, alpha_shared: float, alpha_task: float, terms=None):
     """
     n_tasks, d, q = B.shape
     with blas_threads_for(d**3 / 3 + 2 * d**2 * (d + q), limit=SMALL_SOLVE_FLOPS):
-        return _solve_shared(G, B, alpha_shared, alpha_task, terms)
+        return _solve_shared(G, B, alpha_shared, alpha_task)
 
 
 def _task_solver(G_t, a1: float):
@@ -149,25 +107,19 @@ def _task_terms(G_t, B_t, a1: float) -> tuple:
     return solve, M_t, a1 * solve(B_t)
 
 
-def _solve_shared(G, B, alpha_shared, alpha_task, terms=None):
+def _solve_shared(G, B, alpha_shared, alpha_task):
     """The computation of :func:`solve_shared`."""
     n_tasks, d, q = B.shape
     a1 = np.broadcast_to(np.asarray(alpha_task, dtype=float), (n_tasks,))
     # every task's factorization, kept for its part once W0 is known, takes
     # as much memory as the statistics: past a size, factor each task again
-    keep = terms is not None or n_tasks * d * d * 8 <= KEPT_FACTORS_BYTES
+    keep = n_tasks * d * d * 8 <= KEPT_FACTORS_BYTES
     solvers = []
     M = alpha_shared * np.eye(d)
     rhs = np.zeros((d, q))
     bar = Progress(n_tasks, "factorizing tasks")
     for t in range(n_tasks):
-        if terms is None:
-            solve, M_t, rhs_t = _task_terms(G[t], B[t], a1[t])
-        else:
-            key = (t, float(a1[t]))
-            if key not in terms:
-                terms[key] = _task_terms(G[t], B[t], a1[t])
-            solve, M_t, rhs_t = terms[key]
+        solve, M_t, rhs_t = _task_terms(G[t], B[t], a1[t])
         solvers.append(solve if keep else None)
         M += M_t
         rhs += rhs_t
@@ -389,12 +341,7 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
             self._single_output = statistics.mean_y.shape[1] == 1
         self.statistics_ = statistics
         G, B = statistics.gram(centered=self.fit_intercept)
-        store = _TASK_TERMS.get()
-        terms = None
-        if store is not None:  # holding the statistics keeps their id unique
-            key = (id(statistics), self.fit_intercept)
-            terms = store.setdefault(key, (statistics, {}))[1]
-        W0, V = solve_shared(G, B, self.alpha_shared, self._task_alphas(), terms)
+        W0, V = solve_shared(G, B, self.alpha_shared, self._task_alphas())
         if self.fit_intercept:
             b = statistics.mean_y - np.einsum("td,tdq->tq", statistics.mean_x, W0 + V)
             mean_x, mean_y = statistics.pooled_means()

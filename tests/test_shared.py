@@ -287,26 +287,6 @@ def test_a_penalty_per_task_equals_ridge_on_inputs_scaled_per_task():
         SharedLeastSquares(alpha_task={0: 1.0, 1: 1.0, 2: 1.0}).fit(X, Y, tasks=tasks)
 
 
-def test_reused_task_terms_give_identical_fits():
-    from mtlsynth._shared import _TASK_TERMS, reused_task_terms
-
-    rng = np.random.default_rng(7)
-    X, Y, tasks = make_tasks(rng)
-    stats = SharedLeastSquares().fit(X, Y, tasks=tasks).statistics_
-    settings = [(1.0, 10.0), (0.1, 10.0), (0.1, {0: 10.0, 1: 3.0, 2: 10.0, 3: 10.0})]
-    settings += [(1.0, {0: 10.0, 1: 3.0, 2: 10.0, 3: 30.0})]
-    plain = [SharedLeastSquares(*s).fit_statistics(stats) for s in settings]
-    with reused_task_terms():
-        store = _TASK_TERMS.get()
-        reused = [SharedLeastSquares(*s).fit_statistics(stats) for s in settings]
-        # one factorization per (task, alpha_task) met: 4 + 1 + 1
-        assert sum(len(terms) for _, terms in store.values()) == 6
-    assert _TASK_TERMS.get() is None
-    for a, b in zip(plain, reused, strict=True):
-        np.testing.assert_array_equal(a.coef_, b.coef_)
-        np.testing.assert_array_equal(a.intercept_, b.intercept_)
-
-
 def test_factoring_tasks_again_instead_of_keeping_them_changes_nothing(monkeypatch):
     rng = np.random.default_rng(7)
     X = rng.normal(size=(90, 12))

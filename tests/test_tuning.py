@@ -197,3 +197,36 @@ def test_pauses_are_not_scored():
     pauses = np.zeros(100, bool)
     data.validation_phones = [(X[300:], Y[300:, 0], tasks[300:], uv, pauses)]
     assert scoring_problem(data, "duration", "dialect") is None
+
+
+def test_every_dialect_counts_the_same_in_the_score():
+    # one task has most of the validation rows: the score is still the mean
+    # over tasks of each task's mean squared error, as a voice's measures
+    X, Y, tasks = _rows(n=900, shift=1.0)
+    tasks[600:] = np.where(np.arange(300) < 240, "a", tasks[600:])
+    codes = np.searchsorted(LABELS, tasks)
+    stats = TaskStatistics.from_data(X[:600], Y[:600, :1], LABELS, codes[:600])
+    scale = stats.weight.max() / stats.weight
+    Xv, yv, tv = X[600:], Y[600:, 0], tasks[600:]
+    data = TrainingData(
+        None,
+        {},
+        duration=stats,
+        validation_phones=[(Xv, yv, tv, np.arange(300) // 5, np.ones(300, bool))],
+    )
+    voice = SimpleNamespace(
+        duration_model=None, acoustic_model=object(), normalize="dialect"
+    )
+    (record,) = choose_penalties(data, voice, SharedLeastSquares(1.0, 1.0), None)
+    for i, a0 in enumerate(record["alphas_shared"][::3]):
+        for j, a1 in enumerate(record["alphas_task"]):
+            penalties = dict(zip(LABELS, a1 * scale, strict=True))
+            fitted = SharedLeastSquares(a0, penalties).fit(
+                X[:600], Y[:600, 0], tasks=tasks[:600]
+            )
+            error = (fitted.predict(Xv, tasks=tv) - yv) ** 2
+            per_task = [error[tv == t].mean() for t in LABELS]
+            np.testing.assert_allclose(
+                record["validation_mse"][3 * i, j], np.mean(per_task), rtol=1e-8
+            )
+            assert not np.isclose(np.mean(per_task), error.mean(), rtol=1e-3)

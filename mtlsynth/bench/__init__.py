@@ -37,8 +37,10 @@ voicing). Every grid reaches both ends: ``shared-least-squares`` includes
 ``alpha_shared = 1e12`` with small ``alpha_task`` (independent models), so
 sharing can always fall back to what independent models do. Penalties per
 dialect: ``independent`` takes each dialect's best ``alpha``;
-``shared-least-squares`` starts from the best common ``alpha_task`` and
-lets each dialect in turn (the smallest first) try every grid value with
+``shared-least-squares`` is searched by
+:class:`~mtlsynth.SharedLeastSquaresCV` on the folds' statistics (targets
+normalized by those of all folds): from the best common pair, each dialect
+in turn (the smallest first) tries every ``alpha_task`` of the grid with
 the others fixed, keeping a change only when the mean validation error over
 all dialects drops (the dialects are coupled through ``W_0``). The linear
 methods are cross-validated and fitted from sufficient statistics, merged

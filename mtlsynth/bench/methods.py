@@ -470,10 +470,11 @@ def _methods(quick: bool) -> dict[str, _Method]:
             logistic,
             normalize="global",
         ),
-        # alpha_task per dialect by a coordinate search from the best common
-        # value: each dialect's own minimum on fits where all had the same
-        # value gives the big dialects small penalties that starve W_0 of the
-        # signal a small dialect needs (8 dialects: 6.80 instead of 6.43 dB)
+        # alpha_task per dialect by SharedLeastSquaresCV's coordinate search
+        # from the best common value: each dialect's own minimum on fits where
+        # all had the same value gives the big dialects small penalties that
+        # starve W_0 of the signal a small dialect needs (8 dialects: 6.80
+        # instead of 6.43 dB)
         "shared-least-squares": _Method(
             sls, sls, me, shared, shared, maxent, per_dialect="alpha_task"
         ),

@@ -10,7 +10,8 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 
-from mtlsynth._shared import reused_task_terms
+from mtlsynth._shared import SharedLeastSquares
+from mtlsynth._shared_cv import SharedLeastSquaresCV
 from mtlsynth.bench.methods import _Method
 from mtlsynth.speech.corpus import Corpus
 from mtlsynth.speech.features import LinguisticFeatures
@@ -116,16 +117,6 @@ def _set(model: Any, params: dict, stats: Any) -> Any:
     return model.set_params(**params)
 
 
-def _cv_errors(base, params, train_val) -> np.ndarray:
-    """Validation mean squared error of every dialect, averaged over folds."""
-    model = clone(base)
-    total = 0.0
-    for train, val in train_val:
-        _set(model, params, train).fit_statistics(train)
-        total = total + _dialect_mse(model, val)
-    return total / len(train_val)
-
-
 def _select_regressor(
     base, grid, train_val, normalize=None, per_dialect=None, coupled=True
 ) -> tuple[dict, float]:
@@ -135,20 +126,44 @@ def _select_regressor(
     squared error. With ``per_dialect`` (a parameter name), that parameter
     is then chosen for every dialect: with independent models
     (``coupled=False``) each dialect takes the grid value of its own lowest
-    error; with models coupled through shared parameters, a coordinate
-    search starts from the best common value and lets each dialect in turn
-    (the smallest first) try every grid value with the others fixed,
-    refitting all, and keeps a change only if the mean error drops.
+    error; the shared-parameter model (coupled through its shared part) is
+    searched by :class:`~mtlsynth.SharedLeastSquaresCV` (:func:`_select_shared`).
     """
     if len(grid) == 1:
         return grid[0], float("nan")
+    if per_dialect is not None and coupled:
+        return _select_shared(base, grid, train_val, normalize, per_dialect)
     if normalize is not None:
         train_val = [_normalized(train, val, normalize) for train, val in train_val]
-    with reused_task_terms():  # fits on the same folds differ in penalties only
-        return _search(base, grid, train_val, per_dialect, coupled)
+    return _search(base, grid, train_val, per_dialect)
 
 
-def _search(base, grid, train_val, per_dialect, coupled) -> tuple[dict, float]:
+def _select_shared(base, grid, train_val, normalize, name) -> tuple[dict, float]:
+    """``alpha_shared`` and every dialect's ``alpha_task`` of a
+    :class:`~mtlsynth.SharedLeastSquares`, by
+    :class:`~mtlsynth.SharedLeastSquaresCV` on the folds' held-out statistics:
+    the best common pair of the grid, then a coordinate search in which each
+    dialect in turn (the smallest first) tries every ``alpha_task`` of the
+    grid with the others held, and keeps a change only if the mean error over
+    dialects drops. Targets are normalized by the statistics of all folds."""
+    if name != "alpha_task" or not isinstance(base, SharedLeastSquares):
+        raise ValueError(f"a coupled search of {name!r} needs SharedLeastSquares")
+    held = [val for _, val in train_val]
+    if normalize is not None:
+        train, val = train_val[0]
+        mean, std = target_normalization(train.merge(val), normalize)
+        held = [normalized_statistics(val, mean, std) for val in held]
+    search = SharedLeastSquaresCV(
+        alphas_shared=sorted({p["alpha_shared"] for p in grid}),
+        alphas_task=sorted({p["alpha_task"] for p in grid}),
+        scoring="neg_task_mean_squared_error",
+        fit_intercept=base.fit_intercept,
+    ).fit_statistics(held)
+    chosen = {"alpha_shared": search.alpha_shared_, "alpha_task": search.alpha_task_}
+    return chosen, -float(search.best_score_)
+
+
+def _search(base, grid, train_val, per_dialect) -> tuple[dict, float]:
     """The search of :func:`_select_regressor` on prepared folds."""
     scores = 0.0
     for train, val in train_val:
@@ -161,8 +176,6 @@ def _search(base, grid, train_val, per_dialect, coupled) -> tuple[dict, float]:
     best = int(np.argmin(scores.mean(axis=1)))
     if per_dialect is None:
         return grid[best], float(scores[best].mean())
-    if coupled:
-        return _coordinate_search(base, grid, train_val, best, scores, per_dialect)
     labels = np.asarray(train_val[0][0].labels).tolist()
     groups: dict[tuple, list[int]] = {}
     for i, params in enumerate(grid):
@@ -187,27 +200,6 @@ def _normalized(train, val, normalize: str) -> tuple:
         normalized_statistics(train, mean, std),
         normalized_statistics(val, mean, std),
     )
-
-
-def _coordinate_search(base, grid, train_val, best, scores, name) -> tuple[dict, float]:
-    """Per-dialect values of parameter ``name`` (see :func:`_select_regressor`)."""
-    params = grid[best]
-    values = sorted({p[name] for p in grid})
-    train = train_val[0][0]
-    labels = np.asarray(train.labels).tolist()
-    current = dict.fromkeys(labels, params[name])
-    score = float(scores[best].mean())
-    for i in np.argsort(train.weight, kind="stable"):
-        keep = current
-        for value in values:
-            if value == current[labels[i]]:
-                continue
-            trial = {**current, labels[i]: value}
-            error = float(_cv_errors(base, {**params, name: trial}, train_val).mean())
-            if error < score:
-                score, keep = error, trial
-        current = keep
-    return {**params, name: current}, score
 
 
 def _select_classifier(base, grid, train_val) -> tuple[dict, float]:
