@@ -8,11 +8,17 @@ Usage::
     python benchmarks/bench_learning_curve.py CORPUS --scarce DIALECT
         [--sizes 10]
 
+    python benchmarks/bench_learning_curve.py CORPUS --unrelated DIALECT ...
+        [--sizes 60]
+
 ``CORPUS`` is a parallel corpus (``mtlsynth corpus build CORPUS``); its last
 ``--test`` sentences of every dialect (evenly spaced by name) are held out,
 and for each size the first sentences of the rest train five voices (with
 ``--scarce``, only that dialect is cut to the size; the others keep every
-training sentence):
+training sentence; with ``--unrelated``, the phone names of those dialects
+are permuted, each dialect by its own fixed random permutation of its
+phones, so that their phone-context features no longer mean what they mean
+in the other dialects: tasks that share nothing):
 
 - ``default``: penalties chosen on held-out training utterances (the voice's
   default, ``validation_fraction=0.2``);
@@ -21,8 +27,9 @@ training sentence):
   penalties, by twos, and the limit 1e12) with the least loss on the test
   sentences themselves (mean squared error of the mel-cepstrum and of log
   durations, the scores the search uses), a bound no search on training data
-  can beat on that loss; each dialect's ``alpha_task`` scaled by its size as
-  the default voice scales it;
+  can beat on that loss; each dialect's ``alpha_task`` and ``task_weight``
+  scaled by its size as the default voice scales them (as for the two
+  below);
 - ``independent``: ``alpha_shared`` 1e12 (no shared part: a model per
   dialect), every dialect with the ``alpha_task`` of the grid that gives it
   the least test loss;
@@ -39,6 +46,7 @@ run resumes.
 import argparse
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +55,7 @@ from mtlsynth import SharedLeastSquares
 from mtlsynth._shared_cv import holdout_losses
 from mtlsynth.speech import ParametricSynthesizer, read_corpus
 from mtlsynth.speech.corpus import Corpus, split_corpus
+from mtlsynth.speech.training import size_scaled_penalties
 from mtlsynth.speech.tuning import scoring_problem, voice_models
 from mtlsynth.utils.files import atomic_open
 
@@ -67,9 +76,33 @@ def first_sentences(corpus: Corpus, n: int, dialect: str | None = None) -> Corpu
     return Corpus(corpus.root, corpus.fs, kept)
 
 
+def unrelated(corpus: Corpus, dialects: list[str]) -> Corpus:
+    """``corpus`` with the phones of ``dialects`` renamed, each dialect by its
+    own fixed random permutation of its phone names (pauses kept)."""
+    rename = {}
+    for seed, dialect in enumerate(dialects):
+        labels = [u.label for u in corpus.utterances if u.dialect == dialect]
+        phones = sorted({p for label in labels for p in label.names} - {"pau"})
+        shuffled = np.random.default_rng(seed + 1).permutation(phones)
+        rename[dialect] = dict(zip(phones, shuffled, strict=True))
+    kept = tuple(
+        u
+        if u.dialect not in rename
+        else replace(
+            u,
+            label=replace(
+                u.label, names=tuple(rename[u.dialect].get(p, p) for p in u.label.names)
+            ),
+        )
+        for u in corpus.utterances
+    )
+    return Corpus(corpus.root, corpus.fs, kept)
+
+
 def grid_pairs(train: Corpus, test: Corpus, scarce: str | None) -> dict:
     """Per model, the oracle, independent and pooled penalties of the grid:
-    ``(alpha_shared, {dialect: alpha_task})``."""
+    ``(alpha_shared, {dialect: alpha_task}, {dialect: task_weight})``, the
+    dialects weighted as the default voice weighs them."""
     voice = ParametricSynthesizer(progress=False, validation_fraction=0)
     features = voice.collect(train, frame_stride=1000).features
     both = Corpus(train.root, train.fs, train.utterances + test.utterances)
@@ -82,7 +115,9 @@ def grid_pairs(train: Corpus, test: Corpus, scarce: str | None) -> dict:
         stats, (X, Y, tasks, _), units = scoring_problem(data, name, "dialect")
         shared = np.append(model.alpha_shared * GRID, LIMIT)
         task = np.append(model.alpha_task * GRID, LIMIT)
-        scale = stats.weight.max() / stats.weight
+        scale, share = (
+            np.array(list(v.values())) for v in size_scaled_penalties(1.0, stats)
+        )
         loss, by_dialect = holdout_losses(
             stats,
             X,
@@ -91,6 +126,7 @@ def grid_pairs(train: Corpus, test: Corpus, scarce: str | None) -> dict:
             shared,
             task,
             task_scale=scale,
+            task_weight=share,
             output_scale=units,
             groups=tasks,
         )
@@ -103,8 +139,9 @@ def grid_pairs(train: Corpus, test: Corpus, scarce: str | None) -> dict:
             "independent": (LIMIT, task[own] * scale),
             "pooled": (shared[np.argmin(target[:-1, -1])], np.full(len(scale), LIMIT)),
         }
+        weights = dict(zip(labels, map(float, share), strict=True))
         pairs[name] = {
-            kind: (float(a0), dict(zip(labels, map(float, a1), strict=True)))
+            kind: (float(a0), dict(zip(labels, map(float, a1), strict=True)), weights)
             for kind, (a0, a1) in pairs[name].items()
         }
     return pairs
@@ -145,7 +182,11 @@ def voices(pairs: dict) -> dict:
     }
     for kind in KINDS[2:]:
         dur, ac = (
-            SharedLeastSquares(*pairs[name][kind], unseen_tasks="shared")
+            SharedLeastSquares(
+                *pairs[name][kind][:2],
+                task_weight=pairs[name][kind][2],
+                unseen_tasks="shared",
+            )
             for name in ("duration", "acoustic")
         )
         made[kind] = ParametricSynthesizer(
@@ -183,10 +224,17 @@ def main() -> None:
     parser.add_argument(
         "--scarce", default=None, help="cut only this dialect to each size"
     )
+    parser.add_argument(
+        "--unrelated",
+        nargs="+",
+        default=[],
+        help="permute the phone names of these dialects",
+    )
     args = parser.parse_args()
     out = Path(args.out)
     results = json.loads(out.read_text()) if out.exists() else {}
-    train, test = split_corpus(read_corpus(args.corpus), test_size=args.test)
+    corpus = unrelated(read_corpus(args.corpus), args.unrelated)
+    train, test = split_corpus(corpus, test_size=args.test)
     for n in args.sizes:
         sub = first_sentences(train, n, args.scarce)
         done = results.setdefault(str(n), {})
@@ -204,13 +252,10 @@ def main() -> None:
     for n in sorted(results, key=int):
         row = " | ".join(f"{results[n][k]['mcd_db']:.2f}" for k in KINDS)
         print(f"| {n} | {row} |")
-        if args.scarce:
+        for dialect in [args.scarce] * bool(args.scarce) + args.unrelated:
             print(
-                f"{args.scarce}, MCD dB:",
-                *(
-                    f"{k} {results[n][k]['mcd_db_dialect'][args.scarce]:.2f}"
-                    for k in KINDS
-                ),
+                f"{dialect}, MCD dB:",
+                *(f"{k} {results[n][k]['mcd_db_dialect'][dialect]:.2f}" for k in KINDS),
             )
     if args.plot:
         plot(results, args.plot)

@@ -55,12 +55,12 @@ def spd_solver(A: np.ndarray):
     return lambda B: linalg.cho_solve(factor, B, check_finite=False)
 
 
-def solve_shared(G, B, alpha_shared: float, alpha_task: float):
-    """Minimize ``sum_t ||Y_t - X_t (W0 + V_t)||^2 + a0 ||W0||^2 + a1 sum ||V_t||^2``.
+def solve_shared(G, B, alpha_shared: float, alpha_task: float, task_weight=1.0):
+    """Minimize ``sum_t c_t (||Y_t - X_t (W0 + V_t)||^2 + a1 ||V_t||^2) + a0 ||W0||^2``.
 
     The task parts are eliminated in closed form: with ``A_t = G_t + a1 I``,
 
-        (a0 I + a1 sum_t A_t^-1 G_t) W0 = a1 sum_t A_t^-1 B_t
+        (a0 I + sum_t c_t a1 A_t^-1 G_t) W0 = sum_t c_t a1 A_t^-1 B_t
         V_t = A_t^-1 (B_t - G_t W0)
 
     which costs one Cholesky factorization per task (two when all of them
@@ -77,6 +77,9 @@ def solve_shared(G, B, alpha_shared: float, alpha_task: float):
         Penalty ``a0`` on the shared part.
     alpha_task : float or ndarray of shape (n_tasks,)
         Penalty ``a1`` on each task-specific part (one per task if an array).
+    task_weight : float or ndarray of shape (n_tasks,), default=1.0
+        Weight ``c_t`` of each task's terms: how much the task shapes
+        ``W0`` (its part given ``W0`` does not depend on it).
 
     Returns
     -------
@@ -87,7 +90,7 @@ def solve_shared(G, B, alpha_shared: float, alpha_task: float):
     """
     n_tasks, d, q = B.shape
     with blas_threads_for(d**3 / 3 + 2 * d**2 * (d + q), limit=SMALL_SOLVE_FLOPS):
-        return _solve_shared(G, B, alpha_shared, alpha_task)
+        return _solve_shared(G, B, alpha_shared, alpha_task, task_weight)
 
 
 def _task_solver(G_t, a1: float):
@@ -107,10 +110,11 @@ def _task_terms(G_t, B_t, a1: float) -> tuple:
     return solve, M_t, a1 * solve(B_t)
 
 
-def _solve_shared(G, B, alpha_shared, alpha_task):
+def _solve_shared(G, B, alpha_shared, alpha_task, task_weight=1.0):
     """The computation of :func:`solve_shared`."""
     n_tasks, d, q = B.shape
     a1 = np.broadcast_to(np.asarray(alpha_task, dtype=float), (n_tasks,))
+    c = np.broadcast_to(np.asarray(task_weight, dtype=float), (n_tasks,))
     # every task's factorization, kept for its part once W0 is known, takes
     # as much memory as the statistics: past a size, factor each task again
     keep = n_tasks * d * d * 8 <= KEPT_FACTORS_BYTES
@@ -121,8 +125,8 @@ def _solve_shared(G, B, alpha_shared, alpha_task):
     for t in range(n_tasks):
         solve, M_t, rhs_t = _task_terms(G[t], B[t], a1[t])
         solvers.append(solve if keep else None)
-        M += M_t
-        rhs += rhs_t
+        M += c[t] * M_t
+        rhs += c[t] * rhs_t
         del solve, M_t, rhs_t
         bar.update()
     W0 = spd_solver(0.5 * (M + M.T))(rhs)
@@ -142,10 +146,11 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
     ``t``. With sample weights ``s_i``, task ``t_i`` of sample ``i`` and
     per-task intercepts ``b_t`` (unpenalized), the objective is::
 
-        sum_i s_i ||y_i - x_i (W_0 + V_{t_i}) - b_{t_i}||^2
-            + alpha_shared ||W_0||^2 + sum_t alpha_task_t ||V_t||^2
+        sum_i c_{t_i} s_i ||y_i - x_i (W_0 + V_{t_i}) - b_{t_i}||^2
+            + alpha_shared ||W_0||^2 + sum_t c_t alpha_task_t ||V_t||^2
 
-    in scikit-learn Ridge's convention (sums of squares, no 1/2, no 1/n).
+    with task weights ``c_t`` (``task_weight``, 1 by default), in
+    scikit-learn Ridge's convention (sums of squares, no 1/2, no 1/n).
     A very large ``alpha_task`` gives pooled ridge regression (one model for
     all tasks); a very large ``alpha_shared`` gives independent ridge per task
     with penalty ``alpha_task``. It equals ridge regression on the augmented
@@ -162,6 +167,15 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
         Penalty on every task-specific part ``V_t``; must be positive. A
         dict maps every task label to its own penalty (e.g. a dialect with
         little data can be pulled harder towards ``W_0``).
+    task_weight : dict, default=None
+        Weight ``c_t`` of every task's terms (its squared errors and its
+        penalty ``alpha_task_t ||V_t||^2``), as a sample weight ``c_t`` on
+        its rows would weigh them with its penalty scaled alike: a task's
+        coefficients given ``W_0`` do not change, but a task of small weight
+        shapes ``W_0`` less (a dialect with little data and a large penalty
+        then leans on ``W_0`` without pulling it towards itself). A dict
+        maps every task label to its positive weight; None weighs every
+        task 1.
     fit_intercept : bool, default=True
         Fit an unpenalized intercept per task.
     unseen_tasks : {"error", "shared"}, default="error"
@@ -220,6 +234,7 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "alpha_shared": [Interval(Real, 0, None, closed="neither")],
         "alpha_task": [Interval(Real, 0, None, closed="neither"), dict],
+        "task_weight": [dict, None],
         "fit_intercept": ["boolean"],
         "unseen_tasks": [StrOptions({"error", "shared"})],
     }
@@ -229,11 +244,13 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
         alpha_shared=1.0,
         alpha_task=1.0,
         *,
+        task_weight=None,
         fit_intercept=True,
         unseen_tasks="error",
     ):
         self.alpha_shared = alpha_shared
         self.alpha_task = alpha_task
+        self.task_weight = task_weight
         self.fit_intercept = fit_intercept
         self.unseen_tasks = unseen_tasks
 
@@ -341,7 +358,15 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
             self._single_output = statistics.mean_y.shape[1] == 1
         self.statistics_ = statistics
         G, B = statistics.gram(centered=self.fit_intercept)
-        W0, V = solve_shared(G, B, self.alpha_shared, self._task_alphas())
+        labels = statistics.labels
+        weight = 1.0 if self.task_weight is None else self.task_weight
+        W0, V = solve_shared(
+            G,
+            B,
+            self.alpha_shared,
+            self._task_alphas(),
+            task_penalties(weight, labels, "task_weight"),
+        )
         if self.fit_intercept:
             b = statistics.mean_y - np.einsum("td,tdq->tq", statistics.mean_x, W0 + V)
             mean_x, mean_y = statistics.pooled_means()

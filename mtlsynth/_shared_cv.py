@@ -720,6 +720,7 @@ def holdout_losses(
     alphas_task,
     *,
     task_scale=None,
+    task_weight=None,
     sample_weight=None,
     output_scale=None,
     groups=None,
@@ -755,6 +756,9 @@ def holdout_losses(
     task_scale : array-like of shape (n_tasks,), optional
         Factor of each task's penalty, in the order of ``train.labels``;
         default 1 for every task.
+    task_weight : array-like of shape (n_tasks,), optional
+        :class:`SharedLeastSquares`' ``task_weight`` of every task, in the
+        order of ``train.labels``; default 1 for every task.
     sample_weight : array-like of shape (n_samples,), optional
         Weight of every held-out row; default 1.
     output_scale : array-like of shape (n_tasks, n_outputs), optional
@@ -788,6 +792,7 @@ def holdout_losses(
         raise ValueError(f"tasks with no training rows: {labels[train.weight <= 0]}")
     weight = np.ones(len(tasks)) if sample_weight is None else np.asarray(sample_weight)
     scale = np.ones(T) if task_scale is None else np.asarray(task_scale, float)
+    c = np.ones(T) if task_weight is None else np.asarray(task_weight, float)
     units = np.ones((T, q)) if output_scale is None else np.asarray(output_scale)
     alphas_shared = np.asarray(alphas_shared, dtype=float)
     S = len(alphas_shared)
@@ -804,11 +809,11 @@ def holdout_losses(
         for j, a in enumerate(np.asarray(alphas_task, dtype=float)):
             a_t = a * scale
             M, r = np.zeros((d, d)), np.zeros((d, q))  # M: lower triangle
-            for t in range(T):  # a A^-1 G = a I - a^2 A^-1
+            for t in range(T):  # c a A^-1 G = c a I - c a^2 A^-1
                 inverse = _spd_inverse_lower(work, G[t], a_t[t])
-                M -= a_t[t] ** 2 * inverse
-                M.flat[:: d + 1] += a_t[t]
-                r += _SYMM(a_t[t], inverse, B[t], lower=True)
+                M -= c[t] * a_t[t] ** 2 * inverse
+                M.flat[:: d + 1] += c[t] * a_t[t]
+                r += _SYMM(c[t] * a_t[t], inverse, B[t], lower=True)
                 bar.update()
             # M is C-ordered and lower: its transpose in ``work``, upper
             W0 = np.stack([_spd_solve_in(work, M, a0, r) for a0 in alphas_shared], 1)

@@ -283,8 +283,31 @@ def test_a_penalty_per_task_equals_ridge_on_inputs_scaled_per_task():
     Z = augmented(X, tasks, 4, 0.5, np.array(alphas))
     ridge = Ridge(alpha=1.0, fit_intercept=False, solver="cholesky").fit(Z, Y)
     np.testing.assert_allclose(model.predict(X, tasks=tasks), ridge.predict(Z), 1e-8)
-    with pytest.raises(ValueError, match=r"no penalty for the tasks \[3\]"):
+    with pytest.raises(ValueError, match=r"alpha_task has no value for the tasks \[3"):
         SharedLeastSquares(alpha_task={0: 1.0, 1: 1.0, 2: 1.0}).fit(X, Y, tasks=tasks)
+
+
+def test_task_weights_equal_ridge_with_the_tasks_rows_and_penalties_weighted():
+    rng = np.random.default_rng(6)
+    X, Y, tasks = make_tasks(rng, q=2)
+    alphas, weights = np.array([0.3, 3.0, 30.0, 300.0]), np.array([1.0, 0.2, 5.0, 0.01])
+    model = SharedLeastSquares(
+        0.5,
+        dict(enumerate(alphas)),
+        task_weight=dict(enumerate(weights)),
+        fit_intercept=False,
+    ).fit(X, Y, tasks=tasks)
+    Z = augmented(X, tasks, 4, 0.5, weights * alphas)
+    ridge = Ridge(alpha=1.0, fit_intercept=False, solver="cholesky")
+    ridge.fit(Z, Y, sample_weight=weights[tasks])
+    np.testing.assert_allclose(model.predict(X, tasks=tasks), ridge.predict(Z), 1e-8)
+    # a task's weight moves the shared part, not its fit given the shared part
+    plain = SharedLeastSquares(0.5, dict(enumerate(alphas)), fit_intercept=False)
+    assert not np.allclose(plain.fit(X, Y, tasks).coef_shared_, model.coef_shared_)
+    with pytest.raises(ValueError, match=r"task_weight has no value for the tasks \[3"):
+        SharedLeastSquares(task_weight={0: 1.0, 1: 1.0, 2: 1.0}).fit(X, Y, tasks=tasks)
+    with pytest.raises(ValueError, match="task_weight values must be positive"):
+        SharedLeastSquares(task_weight=dict.fromkeys(range(4), 0.0)).fit(X, Y, tasks)
 
 
 def test_factoring_tasks_again_instead_of_keeping_them_changes_nothing(monkeypatch):

@@ -312,12 +312,20 @@ def test_any_scikit_learn_models_plug_in_pooled(corpus_split, tmp_path, label):
 class _StackedShared(RegressorMixin, BaseEstimator):
     """SharedLeastSquares without fit_statistics: fitted on stacked rows."""
 
-    def __init__(self, alpha_shared=1.0, alpha_task=1.0):
+    def __init__(self, alpha_shared=1.0, alpha_task=1.0, task_weight=None):
         self.alpha_shared = alpha_shared
         self.alpha_task = alpha_task
+        self.task_weight = task_weight
+
+    @classmethod
+    def like(cls, model):
+        """The same penalties and weights as a fitted SharedLeastSquares."""
+        return cls(model.alpha_shared, model.alpha_task, model.task_weight)
 
     def fit(self, X, y, tasks=None):
-        self.model_ = SharedLeastSquares(self.alpha_shared, self.alpha_task)
+        self.model_ = SharedLeastSquares(
+            self.alpha_shared, self.alpha_task, task_weight=self.task_weight
+        )
         self.model_.fit(X, y, tasks=tasks)
         return self
 
@@ -329,12 +337,8 @@ def test_models_fitted_from_streamed_statistics_equal_stacked_fits(corpus_split,
     train, _ = corpus_split
     stacked = ParametricSynthesizer(
         # the penalties the default models chose on held-out utterances
-        duration_model=_StackedShared(
-            synth.duration_model_.alpha_shared, synth.duration_model_.alpha_task
-        ),
-        acoustic_model=_StackedShared(
-            synth.acoustic_model_.alpha_shared, synth.acoustic_model_.alpha_task
-        ),
+        duration_model=_StackedShared.like(synth.duration_model_),
+        acoustic_model=_StackedShared.like(synth.acoustic_model_),
         features=synth.features,
         progress=False,
     ).fit(train)
@@ -347,7 +351,7 @@ def test_models_fitted_from_streamed_statistics_equal_stacked_fits(corpus_split,
     np.testing.assert_allclose(stacked.variance_, synth.variance_, rtol=1e-6)
 
 
-def test_size_scaled_penalties_grow_with_the_size_ratio():
+def test_size_scaled_penalties_grow_and_weights_shrink_with_the_size_ratio():
     rng = np.random.default_rng(0)
     codes = np.repeat([0, 1, 2], [20, 10, 4])
     stats = TaskStatistics.from_data(
@@ -356,9 +360,9 @@ def test_size_scaled_penalties_grow_with_the_size_ratio():
         np.array(["a", "b", "c"]),
         codes,
     )
-    assert size_scaled_penalties(2.0, stats) == pytest.approx(
-        {"a": 2.0, "b": 4.0, "c": 10.0}
-    )
+    penalties, weights = size_scaled_penalties(2.0, stats)
+    assert penalties == pytest.approx({"a": 2.0, "b": 4.0, "c": 10.0})
+    assert weights == pytest.approx({"a": 1.0, "b": 0.5, "c": 0.2})
 
 
 def test_default_acoustic_model_pulls_a_small_dialect_harder(corpus_split, synth):
@@ -369,6 +373,8 @@ def test_default_acoustic_model_pulls_a_small_dialect_harder(corpus_split, synth
     got = [synth.acoustic_model_.alpha_task[d] for d in synth.dialects_]
     np.testing.assert_allclose(got, base * frames.max() / frames, rtol=1e-12)
     assert min(got) == base and max(got) < 1.2 * base  # balanced corpus: about 1
+    weights = [synth.acoustic_model_.task_weight[d] for d in synth.dialects_]
+    np.testing.assert_allclose(weights, frames / frames.max(), rtol=1e-12)
     keep = {train.by_dialect("en-US")[0].name}
     uneven = Corpus(
         train.root,
@@ -376,14 +382,17 @@ def test_default_acoustic_model_pulls_a_small_dialect_harder(corpus_split, synth
         tuple(u for u in train if u.dialect != "en-US" or u.name in keep),
     )
     small = ParametricSynthesizer(features=synth.features, progress=False)
-    alpha = small.fit(uneven).acoustic_model_.alpha_task
+    model = small.fit(uneven).acoustic_model_
+    alpha, weight = model.alpha_task, model.task_weight
     assert alpha["en-US"] > 4 * max(v for d, v in alpha.items() if d != "en-US")
+    assert weight["en-US"] < min(v for d, v in weight.items() if d != "en-US") / 4
     # an explicit acoustic model is used as given
     given = SharedLeastSquares(alpha_shared=0.01, alpha_task=1.0)
     fitted = ParametricSynthesizer(
         acoustic_model=given, features=synth.features, progress=False
     ).fit(uneven)
     assert fitted.acoustic_model_.alpha_task == 1.0
+    assert fitted.acoustic_model_.task_weight is None
 
 
 def test_voice_files_store_proximal_models_with_their_penalties(tmp_path):

@@ -42,6 +42,7 @@ def test_holdout_losses_equal_fitting_every_pair(fit_intercept, as_sparse):
         X[train], Y[train], LABELS, np.searchsorted(LABELS, tasks[train]), w[train]
     )
     shared, task, scale = [0.1, 1.0, 10.0], [0.5, 5.0], np.array([1.0, 2, 3, 4])
+    task_weight = np.array([1.0, 0.5, 0.1, 2.0])
     units = np.random.default_rng(2).uniform(0.5, 2.0, (4, Y.shape[1]))
     Xt = sparse.csr_matrix(X[test]) if as_sparse else X[test]
     got = holdout_losses(
@@ -52,6 +53,7 @@ def test_holdout_losses_equal_fitting_every_pair(fit_intercept, as_sparse):
         shared,
         task,
         task_scale=scale,
+        task_weight=task_weight,
         sample_weight=w[test],
         output_scale=units,
         fit_intercept=fit_intercept,
@@ -62,6 +64,7 @@ def test_holdout_losses_equal_fitting_every_pair(fit_intercept, as_sparse):
             model = SharedLeastSquares(
                 a0,
                 dict(zip(LABELS, a1 * scale, strict=True)),
+                task_weight=dict(zip(LABELS, task_weight, strict=True)),
                 fit_intercept=fit_intercept,
             ).fit(X[train], Y[train], tasks[train], sample_weight=w[train])
             residual = model.predict(X[test], tasks[test]) - Y[test]
@@ -165,12 +168,13 @@ def test_the_choice_follows_how_related_the_tasks_are(shift, pooled):
     assert losses.shape == (len(record["alphas_shared"]), len(record["alphas_task"]))
     assert model.alpha_shared == record["alpha_shared"]
     # the validation rows are now training rows; every task's penalty is
-    # the one chosen, scaled by the task's size
+    # the one chosen, scaled by the task's size, and its weight its share
     assert data.duration.weight.sum() == 800 and not data.validation_phones
-    scale = data.duration.weight.max() / data.duration.weight
+    share = data.duration.weight / data.duration.weight.max()
     np.testing.assert_allclose(
-        [model.alpha_task[t] for t in LABELS], record["alpha_task"] * scale
+        [model.alpha_task[t] for t in LABELS], record["alpha_task"] / share
     )
+    np.testing.assert_allclose([model.task_weight[t] for t in LABELS], share)
     # both move towards the truth: identical tasks towards pooling (a larger
     # alpha_task), unrelated ones towards a model each (a smaller one), and
     # the start scores worse than the choice
@@ -206,7 +210,7 @@ def test_every_dialect_counts_the_same_in_the_score():
     tasks[600:] = np.where(np.arange(300) < 240, "a", tasks[600:])
     codes = np.searchsorted(LABELS, tasks)
     stats = TaskStatistics.from_data(X[:600], Y[:600, :1], LABELS, codes[:600])
-    scale = stats.weight.max() / stats.weight
+    share = stats.weight / stats.weight.max()
     Xv, yv, tv = X[600:], Y[600:, 0], tasks[600:]
     data = TrainingData(
         None,
@@ -220,8 +224,9 @@ def test_every_dialect_counts_the_same_in_the_score():
     (record,) = choose_penalties(data, voice, SharedLeastSquares(1.0, 1.0), None)
     for i, a0 in enumerate(record["alphas_shared"][::3]):
         for j, a1 in enumerate(record["alphas_task"]):
-            penalties = dict(zip(LABELS, a1 * scale, strict=True))
-            fitted = SharedLeastSquares(a0, penalties).fit(
+            penalties = dict(zip(LABELS, a1 / share, strict=True))
+            weights = dict(zip(LABELS, share, strict=True))
+            fitted = SharedLeastSquares(a0, penalties, task_weight=weights).fit(
                 X[:600], Y[:600, 0], tasks=tasks[:600]
             )
             error = (fitted.predict(Xv, tasks=tv) - yv) ** 2

@@ -133,9 +133,10 @@ class ParametricSynthesizer(BaseEstimator):
         Frame-level features to normalized static, delta and delta-delta
         parameters. Default ``SharedLeastSquares(unseen_tasks="shared")``
         with its penalties chosen on held-out utterances. In both default
-        models each dialect's ``alpha_task`` is scaled by
-        :func:`size_scaled_penalties`, so that a dialect with few sentences
-        leans on what the others share. Models with a ``fit_statistics``
+        models each dialect's ``alpha_task`` and ``task_weight`` are scaled
+        by :func:`size_scaled_penalties`, so that a dialect with few
+        sentences leans on what the others share without pulling it towards
+        itself. Models with a ``fit_statistics``
         method are fitted from sufficient statistics accumulated over chunks
         of utterances; others get all frames stacked in memory.
     voicing_model : classifier, optional

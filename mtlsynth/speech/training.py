@@ -275,15 +275,22 @@ def target_normalization(
     return mean, std
 
 
-def size_scaled_penalties(alpha_task: float, stats: TaskStatistics) -> dict:
-    """Task penalties in proportion to each dialect's share of the data.
+def size_scaled_penalties(
+    alpha_task: float, stats: TaskStatistics
+) -> tuple[dict, dict]:
+    """Task penalties in inverse proportion to each dialect's share of the
+    data, and weights in proportion to it.
 
-    Every dialect's penalty is ``alpha_task * w_max / w_t``, with ``w_t`` its
-    total training weight (frames) and ``w_max`` the largest dialect's, so
-    that a dialect with little data leans harder on what the others share.
-    Dialects of equal size keep ``alpha_task``; one with a tenth of the
-    largest one's frames gets ten times it (measured on the built-in corpus
-    in ``benchmarks/README.md``).
+    Every dialect's penalty is ``alpha_task * w_max / w_t`` and its weight
+    (:class:`~mtlsynth.SharedLeastSquares`' ``task_weight``) ``w_t / w_max``,
+    with ``w_t`` its total training weight (frames) and ``w_max`` the
+    largest dialect's. A dialect with little data then leans harder on what
+    the others share, and the shared part is learned from the dialects with
+    data: the weights make every dialect's terms in the shared part's
+    equations ``alpha_task`` times the same factor, where the penalties
+    alone would let a small dialect's large penalty pull the shared part
+    towards its own few sentences (measured in ``benchmarks/README.md``).
+    Dialects of equal size keep ``alpha_task`` and weight 1.
 
     Parameters
     ----------
@@ -294,15 +301,13 @@ def size_scaled_penalties(alpha_task: float, stats: TaskStatistics) -> dict:
 
     Returns
     -------
-    dict of str to float
-        Penalty of every dialect of ``stats.labels``.
+    alpha_task, task_weight : dict of str to float
+        Penalty and weight of every dialect of ``stats.labels``.
     """
-    ratio = stats.weight.max() / stats.weight
-    labels = np.asarray(stats.labels).tolist()
-    return {
-        str(label): float(alpha_task) * float(r)
-        for label, r in zip(labels, ratio, strict=True)
-    }
+    share = stats.weight / stats.weight.max()
+    labels = [str(label) for label in np.asarray(stats.labels).tolist()]
+    shares = dict(zip(labels, share.tolist(), strict=True))
+    return {k: float(alpha_task) / s for k, s in shares.items()}, shares
 
 
 def normalized_statistics(

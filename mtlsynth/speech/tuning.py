@@ -21,7 +21,9 @@ moves them as far as its evidence reaches (at five sentences per dialect,
 several decades; at hundreds, often not at all). Every dialect's
 ``alpha_task`` is the value chosen scaled by
 :func:`~mtlsynth.speech.training.size_scaled_penalties`, so that a dialect
-with few utterances leans harder on what the dialects share.
+with few utterances leans harder on what the dialects share, and its
+``task_weight`` too, so that the shared part is learned from the dialects
+with data.
 """
 
 from __future__ import annotations
@@ -178,8 +180,10 @@ def _search(stats: TaskStatistics, rows: tuple, model: Any, name: str, units=Non
     X, Y, tasks, sentence = rows
     dialect, count = np.unique(tasks, return_inverse=True, return_counts=True)[1:]
     weight = 1.0 / count[dialect]  # every dialect counts the same
+    scale, share = (list(v.values()) for v in size_scaled_penalties(1.0, stats))
     options = {
-        "task_scale": stats.weight.max() / stats.weight,
+        "task_scale": scale,
+        "task_weight": share,
         "output_scale": units,
         "sample_weight": weight,
         "groups": sentence,
@@ -305,8 +309,9 @@ def choose_penalties(
     rows; with no validation rows, they keep their fixed values. The
     validation rows are then added to the statistics
     (:meth:`TrainingData.absorb_validation`), and every dialect's
-    ``alpha_task`` is scaled by its size. Models the voice was given are
-    left as they are.
+    ``alpha_task`` and ``task_weight`` are scaled by its size
+    (:func:`~mtlsynth.speech.training.size_scaled_penalties`). Models the
+    voice was given are left as they are.
 
     Parameters
     ----------
@@ -344,5 +349,6 @@ def choose_penalties(
     for name, model in models.items():
         stats = data.duration if name == "duration" else data.acoustic
         if stats is not None and isinstance(model.alpha_task, float):
-            model.set_params(alpha_task=size_scaled_penalties(model.alpha_task, stats))
+            penalties, weights = size_scaled_penalties(model.alpha_task, stats)
+            model.set_params(alpha_task=penalties, task_weight=weights)
     return records

@@ -145,28 +145,30 @@ def check_sample_weight(sample_weight, n_samples: int) -> np.ndarray:
     return weights
 
 
-def task_penalties(alpha_task, labels) -> float | np.ndarray:
-    """A task penalty as a float, or one value per task from a dict.
+def task_penalties(alpha_task, labels, name: str = "alpha_task") -> float | np.ndarray:
+    """A task penalty (or weight) as a float, or one value per task from a dict.
 
     Parameters
     ----------
     alpha_task : float or dict
-        One penalty for every task, or a dict mapping every task label to
+        One value for every task, or a dict mapping every task label to
         its own.
     labels : ndarray of shape (n_tasks,)
         Task labels, in the order of the returned values.
+    name : str, default="alpha_task"
+        The parameter's name, for the error messages.
 
     Returns
     -------
     alpha_task : float or ndarray of shape (n_tasks,)
-        The penalty, or one positive finite value per label.
+        The value, or one positive finite value per label.
     """
     if not isinstance(alpha_task, dict):
         return float(alpha_task)
     missing = [t for t in labels.tolist() if t not in alpha_task]
     if missing:
-        raise ValueError(f"alpha_task has no penalty for the tasks {missing}")
+        raise ValueError(f"{name} has no value for the tasks {missing}")
     alphas = np.array([alpha_task[t] for t in labels.tolist()], dtype=float)
     if not np.all(np.isfinite(alphas) & (alphas > 0)):
-        raise ValueError(f"alpha_task values must be positive: {alpha_task}")
+        raise ValueError(f"{name} values must be positive: {alpha_task}")
     return alphas
