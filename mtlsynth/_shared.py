@@ -258,6 +258,11 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
         """``alpha_task`` as a float, or one value per task of ``tasks_``."""
         return task_penalties(self.alpha_task, self.statistics_.labels)
 
+    def _task_weights(self) -> float | np.ndarray:
+        """``task_weight`` as one value per task of ``tasks_`` (1 if None)."""
+        weight = 1.0 if self.task_weight is None else self.task_weight
+        return task_penalties(weight, self.statistics_.labels, "task_weight")
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, tasks=None, sample_weight=None):
         """Fit the model.
@@ -358,14 +363,8 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
             self._single_output = statistics.mean_y.shape[1] == 1
         self.statistics_ = statistics
         G, B = statistics.gram(centered=self.fit_intercept)
-        labels = statistics.labels
-        weight = 1.0 if self.task_weight is None else self.task_weight
         W0, V = solve_shared(
-            G,
-            B,
-            self.alpha_shared,
-            self._task_alphas(),
-            task_penalties(weight, labels, "task_weight"),
+            G, B, self.alpha_shared, self._task_alphas(), self._task_weights()
         )
         if self.fit_intercept:
             b = statistics.mean_y - np.einsum("td,tdq->tq", statistics.mean_x, W0 + V)
