@@ -517,15 +517,9 @@ def _moments(X, Y, rows, w, chunk) -> tuple:
     if total <= 0:
         return n, 0.0, shift_x, shift_y, xx * 0, xy * 0, yy * 0
     mx, my = sum_x / total, sum_y / total
-    return (
-        n,
-        total,
-        shift_x + mx,
-        shift_y + my,
-        xx - total * np.outer(mx, mx),
-        xy - total * np.outer(mx, my),
-        yy - total * np.outer(my, my),
-    )
+    for S, u, v in ((xx, mx, mx), (xy, mx, my), (yy, my, my)):
+        _add_outer(S, -total * u, v)  # in place: no d x d temporaries
+    return n, total, shift_x + mx, shift_y + my, xx, xy, yy
 
 
 def _as_csr(X):
@@ -603,9 +597,9 @@ def _sparse_moments(X, Y, rows, w) -> tuple:
         xx[dense, :] = cross.T
         xy[dense] = dy
         mz[dense] = sum_d / total
-    xx -= total * np.outer(mz, mz)
-    xy -= total * np.outer(mz, mzy)
-    yy = zy.T @ zy_w - total * np.outer(mzy, mzy)
+    yy = zy.T @ zy_w
+    for S, u, v in ((xx, mz, mz), (xy, mz, mzy), (yy, mzy, mzy)):
+        _add_outer(S, -total * u, v)  # in place: no d x d temporaries
     mean_x = mx.copy()
     mean_x[dense] += mz[dense]
     return n, total, mean_x, my + mzy, xx, xy, yy

@@ -603,6 +603,33 @@ def test_voicing_rows_keep_every_change_of_voicing_with_honest_weights(
     assert abs(np.average(kept_voiced, weights=kept_weight) - voiced.mean()) < 0.02
 
 
+def test_frame_rows_stack_as_vstack_does_and_release_their_chunks():
+    from scipy import sparse
+
+    from mtlsynth.speech.training import TrainingData
+
+    rng = np.random.default_rng(0)
+    chunks = [
+        (
+            sparse.random(n, 7, density=0.3, format="csr", random_state=k),
+            rng.normal(size=(n, 2)),
+            rng.integers(0, 2, n),
+            np.array(["a", "bb"])[rng.integers(0, 2, n)],
+            np.full(n, float(k + 1)),
+        )
+        for k, n in enumerate((5, 0, 3, 8))
+    ]
+    expected = [sparse.vstack([c[0] for c in chunks], format="csr")]
+    expected += [np.concatenate(parts) for parts in list(zip(*chunks, strict=True))[1:]]
+    data = TrainingData(None, {}, frame_rows=list(chunks))
+    stacked = data.frames
+    assert sparse.isspmatrix_csr(stacked[0]) and stacked[0].shape == (16, 7)
+    assert (stacked[0] != expected[0]).nnz == 0
+    for got, want in zip(stacked[1:], expected[1:], strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert len(data.frame_rows) == 1 and data.frames is stacked
+
+
 def test_frame_targets_are_kept_only_for_models_that_need_them(corpus_split, synth):
     from sklearn.linear_model import Ridge
 

@@ -157,7 +157,7 @@ def test_the_choice_follows_how_related_the_tasks_are(shift, pooled):
     )
     start = (1.0, 1.0) if pooled else (1e-2, 1e4)
     model = SharedLeastSquares(*start)
-    (record,) = choose_penalties(data, voice, model, None)
+    record = choose_penalties(data, voice, "duration", model)
     losses = record["validation_mse"]
     i = list(record["alphas_shared"]).index(record["alpha_shared"])
     j = list(record["alphas_task"]).index(record["alpha_task"])
@@ -221,7 +221,7 @@ def test_every_dialect_counts_the_same_in_the_score():
     voice = SimpleNamespace(
         duration_model=None, acoustic_model=object(), normalize="dialect"
     )
-    (record,) = choose_penalties(data, voice, SharedLeastSquares(1.0, 1.0), None)
+    record = choose_penalties(data, voice, "duration", SharedLeastSquares(1.0, 1.0))
     for i, a0 in enumerate(record["alphas_shared"][::3]):
         for j, a1 in enumerate(record["alphas_task"]):
             penalties = dict(zip(LABELS, a1 / share, strict=True))

@@ -460,19 +460,17 @@ class ParametricSynthesizer(BaseEstimator):
             return self._fit_each(data, release)
 
     def _fit_each(self, data: TrainingData, release: bool) -> ParametricSynthesizer:
+        """Fit the models one after the other; with ``release``, each model's
+        statistics are dropped once it is fitted, so that the next one's
+        search and fit do not hold them."""
         dur_model, ac_model, vo_model = voice_models(self)
-        self.penalty_search_ = choose_penalties(data, self, dur_model, ac_model)
-        for record in self.penalty_search_:
-            self._say(
-                f"{record['model']} model: alpha_shared={record['alpha_shared']:.3g},"
-                f" alpha_task={record['alpha_task']:.3g} chosen on "
-                f"{record['validation_rows']} held-out rows"
-            )
         for name, value in data.analysis.items():
             setattr(self, name, value)
         self.features_ = data.features
         self.dialects_ = np.asarray(data.acoustic.labels, dtype=str)
+        self.penalty_search_ = []
 
+        self._choose_penalties(data, "duration", dur_model)
         self._say("fitting the duration model")
         if data.duration is not None and hasattr(dur_model, "fit_statistics"):
             self.duration_model_ = dur_model.fit_statistics(data.duration)
@@ -481,26 +479,30 @@ class ParametricSynthesizer(BaseEstimator):
             self.duration_model_ = fit_model(dur_model, Xp, yp, tp)
         else:
             raise ValueError("the duration model needs phone rows or statistics")
+        if release:  # the voice needs neither the statistics nor its model's copy
+            data.duration = None
+            vars(self.duration_model_).pop("statistics_", None)
 
+        self._choose_penalties(data, "acoustic", ac_model)
         mean, std = target_normalization(data.acoustic, self.normalize)
         self.target_mean_, self.target_std_ = mean, std
         self._say("fitting the acoustic model")
-        frames = data.frames  # stacked once: every frame for non-statistics models
         if data.acoustic.mean_x.shape[1] and hasattr(ac_model, "fit_statistics"):
             stats = normalized_statistics(data.acoustic, mean, std)
             self.acoustic_model_ = ac_model.fit_statistics(stats)
             sse, count = residual_sse(self.acoustic_model_, stats), stats.weight
             del stats
+            if release:
+                data.acoustic = None
+                vars(self.acoustic_model_).pop("statistics_", None)
+            frames = data.frames  # stacked once the statistics are gone
         else:
+            frames = data.frames  # every frame, for a model without statistics
             self.acoustic_model_, sse, count = fit_frame_model(
                 ac_model, frames, mean, std, self.dialects_
             )
         variance = np.vstack([sse / count[:, None], sse.sum(0) / count.sum()])
         variance = np.maximum(variance, 1e-6)
-        if release:  # the voice needs neither the statistics nor its models' copy
-            data.acoustic = data.duration = None
-            for model in (self.duration_model_, self.acoustic_model_):
-                vars(model).pop("statistics_", None)
         if self.variance == "global":
             variance[:] = variance[-1]
         self.variance_ = variance
@@ -514,6 +516,19 @@ class ParametricSynthesizer(BaseEstimator):
             self._say(f"fitting the voicing model on {len(voiced)} frames")
             self.voicing_model_ = fit_model(vo_model, X, voiced, tasks, weight)
         return self
+
+    def _choose_penalties(self, data: TrainingData, name: str, model) -> None:
+        """Choose one default model's penalties (see
+        :func:`~mtlsynth.speech.tuning.choose_penalties`), record and report
+        them."""
+        record = choose_penalties(data, self, name, model)
+        if record is not None:
+            self.penalty_search_.append(record)
+            self._say(
+                f"{name} model: alpha_shared={record['alpha_shared']:.3g},"
+                f" alpha_task={record['alpha_task']:.3g} chosen on "
+                f"{record['validation_rows']} held-out rows"
+            )
 
     def _say(self, message: str) -> None:
         if self.progress:

@@ -53,8 +53,10 @@ def _add_rows(total: TaskStatistics | None, X: Any, Y: np.ndarray, tasks, labels
     if not len(tasks):
         return total
     codes = np.searchsorted(total.labels, tasks)
-    order = np.argsort(codes, kind="stable")  # contiguous tasks: no row gathering
-    return total.add_rows(X[order], Y[order], codes[order])
+    if np.any(np.diff(codes) < 0):  # contiguous tasks: no row gathering later
+        order = np.argsort(codes, kind="stable")
+        X, Y, codes = X[order], Y[order], codes[order]
+    return total.add_rows(X, Y, codes)
 
 
 def _log_frames(label: Label, frame_period: float) -> np.ndarray:
@@ -147,14 +149,23 @@ class TrainingData:
             self.validation_frames + other.validation_frames,
         )
 
-    def absorb_validation(self) -> None:
+    def absorb_validation(self, kind: str | None = None) -> None:
         """Add the validation rows to the statistics (in place), as if they
-        had been training rows all along, and drop them."""
-        for kind, name in (("phones", "duration"), ("frames", "acoustic")):
-            stats, rows = getattr(self, name), self.validation(kind)
-            if stats is not None and rows is not None:  # in one pass
-                _add_rows(stats, *rows[:3], stats.labels)
-        self.validation_phones, self.validation_frames = [], []
+        had been training rows all along, and drop them.
+
+        Parameters
+        ----------
+        kind : {"phones", "frames"}, optional
+            Absorb only these rows (phones into ``duration``, frames into
+            ``acoustic``); default both.
+        """
+        for rows, name in (("phones", "duration"), ("frames", "acoustic")):
+            if kind not in (None, rows):
+                continue
+            stats, held = getattr(self, name), self.validation(rows)
+            if stats is not None and held is not None:  # in one pass
+                _add_rows(stats, *held[:3], stats.labels)
+            setattr(self, f"validation_{rows}", [])
 
     def validation(self, kind: str) -> tuple[Any, ...] | None:
         """Validation rows stacked.
@@ -188,27 +199,41 @@ class TrainingData:
     def frames(self) -> tuple[Any, ...]:
         """Kept frame rows stacked: ``(X, targets, voiced, dialect, weight)``.
 
-        ``X`` is a sparse (CSR) matrix; the other parts are stacked in place,
-        chunk by chunk, each chunk released once copied, so that stacking
-        needs little more memory than the rows.
+        ``X`` is a sparse (CSR) matrix. Every part is stacked into arrays
+        made once, chunk by chunk, each chunk released once copied, so that
+        stacking needs little more memory than the rows.
         """
         rows = self.frame_rows
         if len(rows) != 1:
-            X = sparse.vstack([chunk[0] for chunk in rows], format="csr")
-            n = X.shape[0]
-            out = tuple(
-                np.empty((n, *parts[0].shape[1:]), np.result_type(*parts))
-                for parts in list(zip(*rows, strict=True))[1:]
-            )
-            start = 0
-            while rows:
-                chunk = rows.pop(0)
-                stop = start + chunk[0].shape[0]
-                for stacked, part in zip(out, chunk[1:], strict=True):
-                    stacked[start:stop] = part
-                start = stop
-            self.frame_rows = [(X, *out)]
+            self.frame_rows = [_stacked_rows(rows)]
         return self.frame_rows[0]
+
+
+def _stacked_rows(rows: list) -> tuple[Any, ...]:
+    """Chunks ``(X, *arrays)`` (``X`` CSR) stacked, emptying ``rows`` as
+    each chunk is copied."""
+    first = rows[0][0]
+    n = sum(chunk[0].shape[0] for chunk in rows)
+    nnz = sum(chunk[0].nnz for chunk in rows)
+    index = np.int32 if max(nnz, first.shape[1]) < np.iinfo(np.int32).max else np.int64
+    values, indices = np.empty(nnz, first.dtype), np.empty(nnz, index)
+    indptr = np.zeros(n + 1, index)
+    out = [
+        np.empty((n, *parts[0].shape[1:]), np.result_type(*parts))
+        for parts in list(zip(*rows, strict=True))[1:]
+    ]
+    start = pos = 0
+    while rows:
+        X, *parts = rows.pop(0)
+        X = sparse.csr_matrix(X)
+        stop, end = start + X.shape[0], pos + X.nnz
+        values[pos:end], indices[pos:end] = X.data, X.indices
+        indptr[start + 1 : stop + 1] = X.indptr[1:] + pos
+        for stacked, part in zip(out, parts, strict=True):
+            stacked[start:stop] = part
+        start, pos = stop, end
+    X = sparse.csr_matrix((values, indices, indptr), shape=(n, first.shape[1]))
+    return (X, *out)
 
 
 def voicing_rows(frames: tuple, limit: int) -> tuple[Any, ...]:

@@ -300,18 +300,18 @@ def scoring_problem(data: TrainingData, name: str, normalize: str) -> tuple | No
 
 
 def choose_penalties(
-    data: TrainingData, voice: Any, duration_model: Any, acoustic_model: Any
-) -> list[dict]:
-    """Set the penalties of a voice's default models from ``data``.
+    data: TrainingData, voice: Any, name: str, model: Any
+) -> dict | None:
+    """Set the penalties of one of a voice's default models from ``data``.
 
-    Each default model's ``alpha_shared`` and ``alpha_task`` are set (in
-    place) to the pair the search of this module chooses on the validation
-    rows; with no validation rows, they keep their fixed values. The
-    validation rows are then added to the statistics
-    (:meth:`TrainingData.absorb_validation`), and every dialect's
-    ``alpha_task`` and ``task_weight`` are scaled by its size
-    (:func:`~mtlsynth.speech.training.size_scaled_penalties`). Models the
-    voice was given are left as they are.
+    The model's ``alpha_shared`` and ``alpha_task`` are set (in place) to the
+    pair the search of this module chooses on its validation rows; with no
+    validation rows, they keep their fixed values. Its validation rows are
+    then added to its statistics (:meth:`TrainingData.absorb_validation`),
+    and every dialect's ``alpha_task`` and ``task_weight`` are scaled by its
+    size (:func:`~mtlsynth.speech.training.size_scaled_penalties`). A model
+    the voice was given keeps its penalties; its rows are absorbed all the
+    same.
 
     Parameters
     ----------
@@ -319,36 +319,31 @@ def choose_penalties(
         Collected with or without ``validation``.
     voice : ParametricSynthesizer
         The voice (its models as given, and ``normalize``).
-    duration_model, acoustic_model : estimator
-        The models of :func:`voice_models`.
+    name : {"duration", "acoustic"}
+        Which model.
+    model : estimator
+        The model, from :func:`voice_models`.
 
     Returns
     -------
-    list of dict
-        One record per model searched: its name, the pair chosen, the
+    dict or None
+        The record of the search: the model's name, the pair chosen, the
         values tried, the validation mean squared error of every pair
-        (shared x task) and the number of validation rows.
+        (shared x task) and the number of validation rows; None if the
+        model was given or had no validation rows.
     """
-    models = {
-        name: model
-        for name, model in (("duration", duration_model), ("acoustic", acoustic_model))
-        if getattr(voice, f"{name}_model") is None
-    }
-    records = []
-    for name, model in models.items():
-        problem = scoring_problem(data, name, voice.normalize)
-        if problem is None:
-            continue
+    default = getattr(voice, f"{name}_model") is None
+    record = None
+    problem = scoring_problem(data, name, voice.normalize) if default else None
+    if problem is not None:
         record = _search(*problem[:2], model, name, problem[2])
         del problem
         model.set_params(
             alpha_shared=record["alpha_shared"], alpha_task=record["alpha_task"]
         )
-        records.append(record)
-    data.absorb_validation()
-    for name, model in models.items():
-        stats = data.duration if name == "duration" else data.acoustic
-        if stats is not None and isinstance(model.alpha_task, float):
-            penalties, weights = size_scaled_penalties(model.alpha_task, stats)
-            model.set_params(alpha_task=penalties, task_weight=weights)
-    return records
+    data.absorb_validation("phones" if name == "duration" else "frames")
+    stats = data.duration if name == "duration" else data.acoustic
+    if default and stats is not None and isinstance(model.alpha_task, float):
+        penalties, weights = size_scaled_penalties(model.alpha_task, stats)
+        model.set_params(alpha_task=penalties, task_weight=weights)
+    return record
