@@ -77,12 +77,11 @@ from mtlsynth.speech.training import (
 from mtlsynth.speech.tuning import (
     VALIDATION_SECONDS,
     choose_penalties,
+    describe_choice,
     validation_utterances,
     voice_models,
 )
-from mtlsynth.speech.voicefile import (
-    write_voice,
-)
+from mtlsynth.speech.voicefile import write_voice
 from mtlsynth.utils.progress import Progress, reporting
 
 __all__ = [
@@ -460,16 +459,13 @@ class ParametricSynthesizer(BaseEstimator):
             return self._fit_each(data, release)
 
     def _fit_each(self, data: TrainingData, release: bool) -> ParametricSynthesizer:
-        """Fit the models one after the other; with ``release``, each model's
-        statistics are dropped once it is fitted, so that the next one's
-        search and fit do not hold them."""
+        """Fit the models in turn; ``release`` drops each one's statistics once used."""
         dur_model, ac_model, vo_model = voice_models(self)
         for name, value in data.analysis.items():
             setattr(self, name, value)
         self.features_ = data.features
         self.dialects_ = np.asarray(data.acoustic.labels, dtype=str)
         self.penalty_search_ = []
-
         self._choose_penalties(data, "duration", dur_model)
         self._say("fitting the duration model")
         if data.duration is not None and hasattr(dur_model, "fit_statistics"):
@@ -518,17 +514,11 @@ class ParametricSynthesizer(BaseEstimator):
         return self
 
     def _choose_penalties(self, data: TrainingData, name: str, model) -> None:
-        """Choose one default model's penalties (see
-        :func:`~mtlsynth.speech.tuning.choose_penalties`), record and report
-        them."""
+        """Choose (``choose_penalties``), record and report one model's penalties."""
         record = choose_penalties(data, self, name, model)
         if record is not None:
             self.penalty_search_.append(record)
-            self._say(
-                f"{name} model: alpha_shared={record['alpha_shared']:.3g},"
-                f" alpha_task={record['alpha_task']:.3g} chosen on "
-                f"{record['validation_rows']} held-out rows"
-            )
+            self._say(describe_choice(record))
 
     def _say(self, message: str) -> None:
         if self.progress:

@@ -50,6 +50,7 @@ __all__ = [
     "TASK_DECADES",
     "VALIDATION_SECONDS",
     "choose_penalties",
+    "describe_choice",
     "scoring_problem",
     "validation_utterances",
     "voice_models",
@@ -347,3 +348,23 @@ def choose_penalties(
         penalties, weights = size_scaled_penalties(model.alpha_task, stats)
         model.set_params(alpha_task=penalties, task_weight=weights)
     return record
+
+
+def describe_choice(record: dict) -> str:
+    """One line on the pair a search chose.
+
+    Parameters
+    ----------
+    record : dict
+        A record of :func:`choose_penalties`.
+
+    Returns
+    -------
+    str
+        The model, the pair chosen and the number of validation rows.
+    """
+    return (
+        f"{record['model']} model: alpha_shared={record['alpha_shared']:.3g},"
+        f" alpha_task={record['alpha_task']:.3g} chosen on "
+        f"{record['validation_rows']} held-out rows"
+    )
