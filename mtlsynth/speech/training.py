@@ -149,23 +149,20 @@ class TrainingData:
             self.validation_frames + other.validation_frames,
         )
 
-    def absorb_validation(self, kind: str | None = None) -> None:
-        """Add the validation rows to the statistics (in place), as if they
-        had been training rows all along, and drop them.
+    def absorb_validation(self, kind: str) -> None:
+        """Add one kind of validation rows to their statistics (in place), as
+        if they had been training rows all along, and drop them.
 
         Parameters
         ----------
-        kind : {"phones", "frames"}, optional
-            Absorb only these rows (phones into ``duration``, frames into
-            ``acoustic``); default both.
+        kind : {"phones", "frames"}
+            Which rows: phones go into ``duration``, frames into ``acoustic``.
         """
-        for rows, name in (("phones", "duration"), ("frames", "acoustic")):
-            if kind not in (None, rows):
-                continue
-            stats, held = getattr(self, name), self.validation(rows)
-            if stats is not None and held is not None:  # in one pass
-                _add_rows(stats, *held[:3], stats.labels)
-            setattr(self, f"validation_{rows}", [])
+        name = "duration" if kind == "phones" else "acoustic"
+        stats, held = getattr(self, name), self.validation(kind)
+        if stats is not None and held is not None:  # in one pass
+            _add_rows(stats, *held[:3], stats.labels)
+        setattr(self, f"validation_{kind}", [])
 
     def validation(self, kind: str) -> tuple[Any, ...] | None:
         """Validation rows stacked.
