@@ -15,7 +15,6 @@ what ``partial_fit``, out-of-core and distributed fitting use.
 
 from __future__ import annotations
 
-from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -38,6 +37,10 @@ _MOMENTS = ("count", "weight", "mean_x", "mean_y", "xx", "xy", "yy")
 
 CHUNK_BYTES = 1 << 23
 """Target size of one chunk of rows; keeps the working set in cache."""
+
+SCATTER_BLOCK = 512
+"""Columns of the scatter of sparse rows computed at once (a temporary of
+n_features x SCATTER_BLOCK)."""
 
 
 def task_groups(codes: np.ndarray, n_tasks: int) -> list[np.ndarray | slice]:
@@ -149,10 +152,11 @@ class TaskStatistics:
     def add_rows(self, X, Y, codes, sample_weight=None) -> TaskStatistics:
         """Add the statistics of rows to these, in place.
 
-        Rows are summarized task by task (a big task in as many pieces as
-        there are BLAS threads, summarized side by side) and each piece is
-        merged in as soon as it is done, so adding needs the memory of the
-        statistics and of a piece per thread, not of a second copy.
+        Each task's rows are summarized straight into its scatter: their
+        products (about a shift, see :func:`_add_dense_scatter` and
+        :func:`_add_sparse_scatter`) are added to the matrix already there
+        and the rank-one terms of the merge follow, so adding needs no d x d
+        array beyond the statistics, whatever the number of rows.
 
         Parameters
         ----------
@@ -178,39 +182,38 @@ class TaskStatistics:
         """
         if sparse.issparse(X):
             X = _as_csr(X)
-        d, q = X.shape[1], Y.shape[1]
-        chunk = max(256, CHUNK_BYTES // (8 * max(d + q, 1)))
-        workers = blas_thread_count()
-        pieces = []  # (task, rows): big tasks split so that workers share them
-        for t, index in enumerate(task_groups(codes, self.n_tasks)):
-            n_t = _group_size(index)
-            bounds = np.linspace(0, n_t, max(1, min(workers, n_t // chunk)) + 1)
-            bounds = bounds.astype(int)
-            pieces += [
-                (t, _rows(index, a, b))
-                for a, b in zip(bounds[:-1], bounds[1:], strict=True)
-                if b > a
-            ]
+        groups = [
+            (t, rows)
+            for t, rows in enumerate(task_groups(codes, self.n_tasks))
+            if _group_size(rows)
+        ]
 
-        def summarize(piece):
-            t, rows = piece
-            w = None if sample_weight is None else sample_weight[rows]
+        def summarize(group):  # adds to self.xx[t] alone
+            t, rows = group
+            w = None if sample_weight is None else np.asarray(sample_weight)[rows]
+            if w is not None and np.all(w == 1.0):
+                w = None
             with np.errstate(over="ignore", invalid="ignore"):  # checked below
-                return t, _moments(X, Y, rows, w, chunk)
+                if sparse.issparse(X):
+                    return t, _add_sparse_scatter(self.xx[t], X, rows, Y, w)
+                return t, _add_dense_scatter(self.xx[t], X, Y, rows, w)
 
-        with threadpool_limits(1, user_api="blas"):
-            if workers > 1 and len(pieces) > 1:
+        workers = blas_thread_count()
+        if workers > 1 and len(groups) > 1 and not sparse.issparse(X):
+            # dense tasks side by side, one BLAS thread each (scipy's syrk
+            # holds the interpreter lock: threads within a task do not pay)
+            with threadpool_limits(1, user_api="blas"):
                 with ThreadPoolExecutor(workers) as pool:
-                    self._absorb_all(_in_order(pool, summarize, pieces, workers), X, Y)
-            else:
-                self._absorb_all(map(summarize, pieces), X, Y)
+                    self._absorb_all(pool.map(summarize, groups), X, Y)
+        else:  # one task at a time, its products shared by the threads
+            self._absorb_all(map(summarize, groups), X, Y)
         return self
 
     def _absorb_all(self, parts, X, Y) -> None:
         """Merge ``(task, moments)`` pairs in as they come; refuse overflow."""
         for t, moments in parts:
-            self._absorb(t, moments)
-            del moments
+            with np.errstate(over="ignore", invalid="ignore"):  # checked below
+                self._absorb(t, moments)
             if not all(np.isfinite(getattr(self, n)[t]).all() for n in _MOMENTS):
                 raise ValueError(
                     "the sums of squares of the rows overflow float64 (largest "
@@ -219,7 +222,8 @@ class TaskStatistics:
                 )
 
     def _absorb(self, t: int, moments: tuple) -> None:
-        """Merge the moments ``(count, weight, mx, my, xx, xy, yy)`` into task t."""
+        """Merge the moments ``(count, weight, mx, my, xx, xy, yy)`` into task
+        t; an ``xx`` of None means that it is in ``self.xx[t]`` already."""
         mine = tuple(getattr(self, name)[t] for name in _MOMENTS)
         merged = _merge_moments(mine, moments, in_place=True)  # scatter in place
         for name, value in zip(_MOMENTS[:4], merged[:4], strict=True):
@@ -422,18 +426,6 @@ def _shifted_rows(A, rows, shift, out):
     return out
 
 
-def _in_order(pool, func, items, ahead: int):
-    """``map(func, items)`` on ``pool``, at most ``ahead`` results computed
-    before they are taken (``Executor.map`` would compute them all)."""
-    pending = deque()
-    for item in items:
-        pending.append(pool.submit(func, item))
-        if len(pending) > ahead:
-            yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
-
-
 def _add_outer(S: np.ndarray, u: np.ndarray, v: np.ndarray) -> None:
     """``S += u v'`` in place (over any leading axes); a single matrix gets
     a BLAS rank-one update, with no temporary of its size."""
@@ -465,23 +457,24 @@ def _merge_moments(a: tuple, b: tuple, *, in_place: bool = False) -> tuple:
     pairs = zip(scatter_a, scatter_b, (dx, dx, dy), (dx, dy, dy), strict=True)
     for s_a, s_b, u, v in pairs:
         s = s_a if in_place else np.array(s_a, dtype=float)
-        s += s_b
+        if s_b is not None:  # None: added to ``s_a`` already
+            s += s_b
         _add_outer(s, pair * u, v)
         scatter.append(s)
     return (count_a + count_b, weight, mx_a + frac_b * dx, my_a + frac_b * dy, *scatter)
 
 
-def _moments(X, Y, rows, w, chunk) -> tuple:
-    """``(count, weight, mean_x, mean_y, xx, xy, yy)`` of some rows.
+def _add_dense_scatter(xx: np.ndarray, X, Y, rows, w) -> tuple:
+    """Add the centred scatter of some rows of a dense ``X`` to ``xx``.
 
-    The rows are read in chunks of ``chunk`` rows, shifted by the mean of
-    the first chunk so that large offsets do not cancel. A sparse (CSR)
-    ``X`` goes to :func:`_sparse_moments`.
+    The rows are read in chunks, shifted by the mean of the first chunk so
+    that large offsets do not cancel, and each chunk's products are added to
+    ``xx`` by BLAS (``syrk``, one triangle). Returns the moments of the rows
+    for :func:`_merge_moments`, ``xx`` as None.
     """
-    if sparse.issparse(X):
-        return _sparse_moments(X, Y, rows, w)
     n = _group_size(rows)
     d, q = X.shape[1], Y.shape[1]
+    chunk = max(256, CHUNK_BYTES // (8 * max(d + q, 1)))
     first = _rows(rows, 0, min(n, chunk))
     w_first = None if w is None else w[: min(n, chunk)]
     if w_first is not None and not np.any(w_first > 0):
@@ -491,11 +484,12 @@ def _moments(X, Y, rows, w, chunk) -> tuple:
     else:
         shift_x = np.average(X[first], axis=0, weights=w_first)
         shift_y = np.average(Y[first], axis=0, weights=w_first)
-    if w is not None and np.all(w == 1.0):
-        w = None
+    xy, yy = np.zeros((d, q)), np.zeros((q, q))
+    total = float(n) if w is None else float(w.sum())
+    if total <= 0:
+        return n, 0.0, shift_x, shift_y, None, xy, yy
     buf_x, buf_y = np.empty((min(n, chunk), d)), np.empty((min(n, chunk), q))
     sum_x, sum_y = np.zeros(d), np.zeros(q)
-    xx, xy, yy = np.zeros((d, d)), np.zeros((d, q)), np.zeros((q, q))
     for start in range(0, n, chunk):
         stop = min(n, start + chunk)
         part = _rows(rows, start, stop)
@@ -510,16 +504,32 @@ def _moments(X, Y, rows, w, chunk) -> tuple:
             zy *= root
             sum_x += root[:, 0] @ zx
             sum_y += root[:, 0] @ zy
-        xx += zx.T @ zx
+        if d:  # upper triangle of xx: the lower one of its Fortran view
+            blas.dsyrk(1.0, zx.T, beta=1.0, c=xx.T, lower=1, overwrite_c=1)
         xy += zx.T @ zy
         yy += zy.T @ zy
-    total = float(n) if w is None else float(w.sum())
-    if total <= 0:
-        return n, 0.0, shift_x, shift_y, xx * 0, xy * 0, yy * 0
+    _mirror_upper(xx)
+    return _centred_moments(n, total, shift_x, shift_y, sum_x, sum_y, xx, xy, yy)
+
+
+def _centred_moments(n, total, shift_x, shift_y, sum_x, sum_y, xx, xy, yy):
+    """The moments of rows from their sums about a shift: the scatters
+    ``sum z z' - total mz mz'`` (in place, with no d x d temporaries)."""
     mx, my = sum_x / total, sum_y / total
     for S, u, v in ((xx, mx, mx), (xy, mx, my), (yy, my, my)):
-        _add_outer(S, -total * u, v)  # in place: no d x d temporaries
-    return n, total, shift_x + mx, shift_y + my, xx, xy, yy
+        _add_outer(S, -total * u, v)
+    return n, total, shift_x + mx, shift_y + my, None, xy, yy
+
+
+def _mirror_upper(S: np.ndarray) -> None:
+    """Copy the upper triangle of a square matrix onto its lower one, a
+    block of rows at a time (no temporary larger than a block)."""
+    d = len(S)
+    for lo in range(0, d, SCATTER_BLOCK):
+        hi = min(d, lo + SCATTER_BLOCK)
+        S[lo:hi, :lo] = S[:lo, lo:hi].T
+        for i in range(lo + 1, hi):  # the block on the diagonal, row by row
+            S[i, lo:i] = S[lo:i, i]
 
 
 def _as_csr(X):
@@ -534,75 +544,80 @@ def _largest_abs(X) -> float:
     return float(np.abs(X).max()) if X.size else 0.0
 
 
-def _sparse_moments(X, Y, rows, w) -> tuple:
-    """``(count, weight, mean_x, mean_y, xx, xy, yy)`` of some rows of a CSR ``X``.
+def _add_sparse_scatter(xx: np.ndarray, X, rows, Y: np.ndarray, w) -> tuple:
+    """Add the centred scatter of some rows of a CSR ``X`` to ``xx``.
 
     The scatter is ``Z' S Z - W mz mz'`` with ``z = x - c``: the shift ``c``
     is the weighted mean of the columns with nonzeros in more than half of
     the rows (dense columns, a handful of d x k products) and 0 elsewhere,
     so that the sparse columns keep their zeros and their block is one
-    sparse product ``X' (S X)`` (d x d, dense). The rows are never densified.
+    sparse product ``X' (S X)``, added to ``xx`` a block of columns at a time
+    (its upper triangle; the blocks shared by the BLAS threads). The rows
+    are never densified, and no d x d temporary is made. Returns the
+    moments of the rows for :func:`_merge_moments`, ``xx`` as None.
 
     Accuracy: centring raw moments loses ``log10(mean^2 / variance)`` digits.
     A column whose nonzeros fill a share ``p`` of the rows has
     ``mean^2 / variance <= p / (1 - p)`` (Cauchy-Schwarz), which is at most
     1 for the unshifted columns (``p <= 1/2``); the shifted columns are
-    centred before their products as in the dense path. Every entry is thus
-    exact to a few units of rounding relative to ``sqrt(xx_ii xx_jj)``,
-    whatever the offsets of the inputs.
+    centred before their products, as in the dense path. Every entry is
+    thus exact to a few units of rounding relative to ``sqrt(xx_ii
+    xx_jj)``, whatever the offsets of the inputs.
     """
-    Xt, Yt = X[rows], Y[rows]
-    n, d = Xt.shape
-    if w is not None and np.all(w == 1.0):
-        w = None
+    Xr, Y = X[rows], Y[rows]
+    n, d = Xr.shape
+    q = Y.shape[1]
     total = float(n) if w is None else float(w.sum())
-    if total <= 0:  # means of no weight: unweighted ones, as the dense path
-        mx = np.asarray(Xt.sum(axis=0)).ravel() / max(n, 1)
-        my = Yt.mean(axis=0) if n else np.zeros(Y.shape[1])
-        q = Y.shape[1]
-        return n, 0.0, mx, my, np.zeros((d, d)), np.zeros((d, q)), np.zeros((q, q))
-    if w is None:
-        Xw = Xt
-    else:
-        Xw = Xt.copy()
-        Xw.data *= np.repeat(w, np.diff(Xt.indptr))
-    sum_x = np.asarray(Xw.sum(axis=0)).ravel()
-    mx = sum_x / total
-    my = (Yt.sum(axis=0) if w is None else w @ Yt) / total
-    zy = Yt - my
+    if total <= 0:  # no weight: the means are left as they are
+        zeros = np.zeros(d), np.zeros(q), None, np.zeros((d, q)), np.zeros((q, q))
+        return n, 0.0, *zeros
+    shift_y = (Y.sum(axis=0) if w is None else w @ Y) / total
+    zy = Y - shift_y
     zy_w = zy if w is None else zy * w[:, None]
-    mzy = zy_w.sum(axis=0) / total
-    xx = np.empty((d, d))
-    for block in np.array_split(np.arange(d), max(1, d // 1024)):  # small temps
-        xx[:, block] = (Xt.T @ Xw[:, block]).toarray()
-    xy = Xt.T @ zy_w
-    dense = np.flatnonzero(np.bincount(Xt.indices, minlength=d) > n / 2)
-    mz = mx.copy()
-    if dense.size:  # their block, in chunks of rows densified one at a time
-        k, q = dense.size, Y.shape[1]
-        cross, dd, dy, sum_d = np.zeros((d, k)), np.zeros((k, k)), np.zeros((k, q)), 0
-        Xd = Xt[:, dense]
-        step = max(256, CHUNK_BYTES // (8 * k))
-        for start in range(0, n, step):
-            part = slice(start, min(n, start + step))
-            zd = Xd[part].toarray()
-            zd -= mx[dense]
-            zd_w = zd if w is None else zd * w[part, None]
-            cross += Xt[part].T @ zd_w
-            dd += zd.T @ zd_w
-            dy += zd.T @ zy_w[part]
-            sum_d += zd_w.sum(axis=0)
-        cross[dense] = dd
-        xx[:, dense] = cross
-        xx[dense, :] = cross.T
-        xy[dense] = dy
-        mz[dense] = sum_d / total
+    dense = np.flatnonzero(np.bincount(Xr.indices, minlength=d) > n / 2)
+    shift_x = np.zeros(d)
+    zd = Xr[:, dense].toarray()  # the dense columns, centred apart
+    Xt = Xr.T.tocsr()  # its rows: the columns of the scatter
+    del Xr
+    for j in dense:  # their entries are in zd: left out of the sparse product
+        Xt.data[Xt.indptr[j] : Xt.indptr[j + 1]] = 0.0
+    if w is None:
+        Xwt = Xt
+        shift_x[dense] = zd.sum(axis=0) / total
+    else:
+        Xwt = Xt.copy()
+        Xwt.data *= w[Xt.indices]
+        shift_x[dense] = w @ zd / total
+    zd -= shift_x[dense]
+    zd_w = zd if w is None else zd * w[:, None]
+    sum_x = np.asarray(Xwt.sum(axis=1)).ravel()
+    sum_x[dense] = zd_w.sum(axis=0)
+
+    def add_block(bounds):
+        lo, hi = bounds
+        xx[:hi, lo:hi] += (Xt[:hi] @ Xwt[lo:hi].T).toarray()
+
+    blocks = [(lo, min(d, lo + SCATTER_BLOCK)) for lo in range(0, d, SCATTER_BLOCK)]
+    workers = blas_thread_count()
+    with threadpool_limits(1, user_api="blas"):
+        if workers > 1 and len(blocks) > 1:
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(add_block, blocks))  # disjoint columns of xx
+        else:
+            list(map(add_block, blocks))
+    _mirror_upper(xx)
+    xy = np.asarray(Xt @ zy_w)
+    if dense.size:  # their rows and columns of the scatter
+        cross = np.asarray(Xt @ zd_w)
+        cross[dense] = zd.T @ zd_w
+        xx[:, dense] += cross
+        cross[dense] = 0.0
+        xx[dense, :] += cross.T
+        xy[dense] = zd.T @ zy_w
     yy = zy.T @ zy_w
-    for S, u, v in ((xx, mz, mz), (xy, mz, mzy), (yy, mzy, mzy)):
-        _add_outer(S, -total * u, v)  # in place: no d x d temporaries
-    mean_x = mx.copy()
-    mean_x[dense] += mz[dense]
-    return n, total, mean_x, my + mzy, xx, xy, yy
+    return _centred_moments(
+        n, total, shift_x, shift_y, sum_x, zy_w.sum(axis=0), xx, xy, yy
+    )
 
 
 def chunk_statistics(X, y, tasks=None, sample_weight=None) -> TaskStatistics:

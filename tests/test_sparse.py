@@ -250,3 +250,37 @@ def test_loss_and_gradient_equal_dense(intercept):
         )
         np.testing.assert_allclose(got[0], value, rtol=1e-12)
         np.testing.assert_allclose(got[1], grad, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_statistics_of_many_column_blocks_equal_dense(weighted, monkeypatch):
+    monkeypatch.setattr("mtlsynth._stats.SCATTER_BLOCK", 7)
+    rng = np.random.default_rng(4)
+    X, Y, tasks = frames(rng, n=700)
+    weight = rng.uniform(0.2, 2.0, len(X)) if weighted else None
+    assert_same_statistics(
+        chunk_statistics(X, Y, tasks, weight),
+        chunk_statistics(sparse.csr_matrix(X), Y, tasks, weight),
+    )
+
+
+@pytest.mark.parametrize("sparse_rows", [False, True])
+def test_adding_rows_makes_no_array_of_the_size_of_a_scatter(sparse_rows, monkeypatch):
+    import tracemalloc
+
+    monkeypatch.setattr("mtlsynth._stats.SCATTER_BLOCK", 64)
+    monkeypatch.setattr("mtlsynth._stats.CHUNK_BYTES", 1 << 16)
+    rng = np.random.default_rng(5)
+    n, d = 2000, 600
+    X = (rng.random((n, d)) < 0.03) * rng.normal(size=(n, d))
+    X[:, 0] = 5.0 + rng.normal(size=n)  # a dense column, shifted
+    Y = rng.normal(size=(n, 2))
+    codes = np.sort(rng.integers(0, 2, n))
+    rows = sparse.csr_matrix(X) if sparse_rows else X
+    stats = TaskStatistics.zeros(np.arange(2), d, 2)
+    tracemalloc.start()
+    stats.add_rows(rows, Y, codes)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < d * d * 8  # the rows and a few blocks, not a d x d scatter
+    assert_same_statistics(chunk_statistics(X, Y, codes), stats)

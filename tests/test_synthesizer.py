@@ -518,6 +518,22 @@ def test_training_data_of_parts_merge_into_the_whole(corpus_split):
     assert merged.training_utterances_ is None and merged.held_out_ is None
 
 
+def test_fit_summarizes_the_frames_once_the_duration_model_is_fitted(
+    corpus_split, monkeypatch
+):
+    train, _ = corpus_split
+    calls, collect = [], ParametricSynthesizer.collect
+
+    def spy(self, corpus, **options):
+        flags = options.get("phones", True), options.get("frames", True)
+        calls.append((*flags, hasattr(self, "duration_model_")))
+        return collect(self, corpus, **options)
+
+    monkeypatch.setattr(ParametricSynthesizer, "collect", spy)
+    ParametricSynthesizer(progress=False).fit(train)
+    assert calls == [(True, False, False), (False, True, True)]
+
+
 def _rows(seed=0, n=300, d=5, q=3):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, d))

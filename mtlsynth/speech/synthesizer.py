@@ -40,6 +40,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -359,23 +360,20 @@ class ParametricSynthesizer(BaseEstimator):
             seconds = sum(float(u.label.durations.sum()) for u in corpus.utterances)
             n_frames = seconds * 1e3 / float(self.frame_period)
             stride = max(1, int(np.ceil(n_frames / int(self.max_voicing_frames))))
-        search = self.validation_fraction and (
+        fraction = float(self.validation_fraction) * (  # 0: no search, none held
             (self.duration_model is None and hasattr(dur, "fit_statistics"))
             or (self.acoustic_model is None and hasattr(ac, "fit_statistics"))
         )
-        data = self.collect(
-            corpus,
-            validation=validation_utterances(
-                corpus, float(self.validation_fraction), VALIDATION_SECONDS
-            )
-            if search
-            else None,
-            frame_stride=stride,
-            keep_transitions=stride > 1,
-            duration_statistics=hasattr(dur, "fit_statistics"),
-            acoustic_statistics=hasattr(ac, "fit_statistics"),
-        )
-        self._fit_models(data, release=True)
+        options = {
+            "validation": validation_utterances(corpus, fraction, VALIDATION_SECONDS),
+            "frame_stride": stride,
+            "keep_transitions": stride > 1,
+            "duration_statistics": hasattr(dur, "fit_statistics"),
+            "acoustic_statistics": hasattr(ac, "fit_statistics"),
+        }
+        data = self.collect(corpus, frames=False, **options)  # the phones first
+        frames = partial(self.collect, corpus, phones=False, **options)
+        self._fit_models(data, release=True, frames=frames)
         self.training_utterances_, self.held_out_ = utterance_names(corpus), held
         return self
 
@@ -451,20 +449,20 @@ class ParametricSynthesizer(BaseEstimator):
         """
         return self._fit_models(data, release=False)
 
-    def _fit_models(self, data: TrainingData, release: bool) -> ParametricSynthesizer:
-        """Train every model; ``release`` drops ``data``'s statistics once used."""
+    def _fit_models(self, data, release: bool, frames=None) -> ParametricSynthesizer:
+        """Train every model; ``release`` drops ``data``'s statistics once used;
+        ``frames(features=...)`` collects the frames once durations are fitted."""
         self._check_params()
         self.training_utterances_ = self.held_out_ = None
         with reporting(bool(self.progress)):  # the long fits show their progress
-            return self._fit_each(data, release)
+            return self._fit_each(data, release, frames)
 
-    def _fit_each(self, data: TrainingData, release: bool) -> ParametricSynthesizer:
+    def _fit_each(self, data, release: bool, frames) -> ParametricSynthesizer:
         """Fit the models in turn; ``release`` drops each one's statistics once used."""
         dur_model, ac_model, vo_model = voice_models(self)
         for name, value in data.analysis.items():
             setattr(self, name, value)
         self.features_ = data.features
-        self.dialects_ = np.asarray(data.acoustic.labels, dtype=str)
         self.penalty_search_ = []
         self._choose_penalties(data, "duration", dur_model)
         self._say("fitting the duration model")
@@ -478,7 +476,9 @@ class ParametricSynthesizer(BaseEstimator):
         if release:  # the voice needs neither the statistics nor its model's copy
             data.duration = None
             vars(self.duration_model_).pop("statistics_", None)
-
+        if frames is not None:
+            data = data.merge(frames(features=data.features))
+        self.dialects_ = np.asarray(data.acoustic.labels, dtype=str)
         self._choose_penalties(data, "acoustic", ac_model)
         mean, std = target_normalization(data.acoustic, self.normalize)
         self.target_mean_, self.target_std_ = mean, std

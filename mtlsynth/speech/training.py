@@ -420,6 +420,8 @@ def collect_training_data(
     keep_phones: bool = False,
     keep_frame_targets: bool | None = None,
     validation: Sequence[bool] | None = None,
+    phones: bool = True,
+    frames: bool = True,
     progress: bool = False,
 ) -> TrainingData:
     """Summarize a corpus in one pass for training (see :class:`TrainingData`).
@@ -469,6 +471,11 @@ def collect_training_data(
         ``validation_frames`` (:meth:`TrainingData.absorb_validation` adds
         them later). Their frames are kept for the voicing model as any
         other's. Default none.
+    phones, frames : bool, default=True
+        Summarize the phone rows, the frame rows. A voice summarizes its
+        corpus twice, the phones alone and then the frames alone, so that
+        the duration model is fitted, and its statistics dropped, before
+        the frames' statistics are made.
     progress : bool, default=False
         Report progress on stderr.
 
@@ -506,63 +513,74 @@ def collect_training_data(
     if apart.shape != (len(seqs),):
         raise ValueError(f"validation needs one flag per utterance ({len(seqs)})")
     sentence = np.array([u.name for u in corpus.utterances])
-    bar = Progress(len(seqs), "frame features", enabled=progress)
+    bar = Progress(
+        len(seqs), "frame features" if frames else "phone features", enabled=progress
+    )
     offset = 0
     for start in range(0, len(seqs), chunk):
         idx = range(start, min(start + chunk, len(seqs)))
         batch = TrainingData(lf, analysis)
         dialect = [corpus.utterances[i].dialect for i in idx]
-        Xp = np.vstack([lf.phone_features(seqs[i]) for i in idx])
-        yp = np.concatenate([_log_frames(corpus.utterances[i].label, fp) for i in idx])[
-            :, None
-        ]
-        n_phones = [len(seqs[i].phones) for i in idx]
-        tp = np.repeat(dialect, n_phones)
         # what the validation rows need, only in chunks that hold some out
         speech = (
             [lf.phone_set_.is_speech(seqs[i].phones) for i in idx]
             if apart[idx].any()
             else None
         )
-        if duration_statistics:
-            held = np.repeat(apart[idx], n_phones)
-            kept, (Xh, yh, th) = _split_rows(held, Xp, yp, tp)
-            data.duration = _add_rows(data.duration, *kept, labels)
-            if speech is not None:
-                named = np.repeat(sentence[idx], n_phones)[held]
-                spoken = np.concatenate(speech)[held]
-                batch.validation_phones = [(Xh, yh[:, 0], th, named, spoken)]
-        if keep_phones or not duration_statistics:
-            batch.phone_rows = [(Xp, yp[:, 0], tp)]
-        # mostly zeros (identities, classes, transitions): kept sparse
-        X = sparse.vstack(
-            [sparse.csr_matrix(lf.frame_features(seqs[i])) for i in idx], format="csr"
-        )
-        Y, voiced = zip(*(_targets(feats[i], seqs[i]) for i in idx), strict=True)
-        n_frames = [len(v) for v in voiced]
-        tf = np.repeat(dialect, n_frames)
-        Y = np.vstack(Y)
-        held = acoustic_statistics & np.repeat(apart[idx], n_frames)
-        (Xa, Ya, ta), (Xh, Yh, th) = _split_rows(
-            held, X if acoustic_statistics else X[:, :0], Y, tf
-        )
-        if speech is not None and acoustic_statistics:
-            named = np.repeat(sentence[idx], n_frames)[held]
-            spoken = np.concatenate(
-                [np.repeat(s, seqs[i].frames) for s, i in zip(speech, idx, strict=True)]
-            )[held]
-            batch.validation_frames = [(Xh, Yh, th, named, spoken)]
-        data.acoustic = _add_rows(data.acoustic, Xa, Ya, ta, labels)
-        del Xa, Ya, ta
-        weight = np.where((offset + np.arange(X.shape[0])) % stride == 0, stride, 0.0)
-        offset += X.shape[0]
-        if keep_transitions:
-            weight[np.concatenate([_next_to_change(v) for v in voiced])] = 1.0
-        voiced = np.concatenate(voiced)
-        take = np.flatnonzero(weight > 0)
-        kept_targets = Y[take] if keep_targets else np.empty((take.size, 0))
-        rows = (X[take], kept_targets, voiced[take], tf[take], weight[take])
-        batch.frame_rows = [rows]
+        if phones:
+            Xp = np.vstack([lf.phone_features(seqs[i]) for i in idx])
+            yp = np.concatenate(
+                [_log_frames(corpus.utterances[i].label, fp) for i in idx]
+            )[:, None]
+            n_phones = [len(seqs[i].phones) for i in idx]
+            tp = np.repeat(dialect, n_phones)
+            if duration_statistics:
+                held = np.repeat(apart[idx], n_phones)
+                kept, (Xh, yh, th) = _split_rows(held, Xp, yp, tp)
+                data.duration = _add_rows(data.duration, *kept, labels)
+                if speech is not None:
+                    named = np.repeat(sentence[idx], n_phones)[held]
+                    spoken = np.concatenate(speech)[held]
+                    batch.validation_phones = [(Xh, yh[:, 0], th, named, spoken)]
+            if keep_phones or not duration_statistics:
+                batch.phone_rows = [(Xp, yp[:, 0], tp)]
+        if frames:
+            # mostly zeros (identities, classes, transitions): kept sparse
+            X = _stacked_rows(
+                [(sparse.csr_matrix(lf.frame_features(seqs[i])),) for i in idx]
+            )[0]
+            Y, voiced = zip(*(_targets(feats[i], seqs[i]) for i in idx), strict=True)
+            n_frames = [len(v) for v in voiced]
+            tf = np.repeat(dialect, n_frames)
+            Y = np.vstack(Y)
+            held = acoustic_statistics & np.repeat(apart[idx], n_frames)
+            (Xa, Ya, ta), (Xh, Yh, th) = _split_rows(
+                held, X if acoustic_statistics else X[:, :0], Y, tf
+            )
+            if speech is not None and acoustic_statistics:
+                named = np.repeat(sentence[idx], n_frames)[held]
+                spoken = np.concatenate(
+                    [
+                        np.repeat(s, seqs[i].frames)
+                        for s, i in zip(speech, idx, strict=True)
+                    ]
+                )[held]
+                batch.validation_frames = [(Xh, Yh, th, named, spoken)]
+            weight = np.where(
+                (offset + np.arange(X.shape[0])) % stride == 0, stride, 0.0
+            )
+            offset += X.shape[0]
+            if keep_transitions:
+                weight[np.concatenate([_next_to_change(v) for v in voiced])] = 1.0
+            voiced = np.concatenate(voiced)
+            take = np.flatnonzero(weight > 0)
+            kept_targets = Y[take] if keep_targets else np.empty((take.size, 0))
+            batch.frame_rows = [
+                (X[take], kept_targets, voiced[take], tf[take], weight[take])
+            ]
+            del X, Y  # the statistics need only the rows kept for them
+            data.acoustic = _add_rows(data.acoustic, Xa, Ya, ta, labels)
+            del Xa, Ya, ta
         data = data.merge(batch)
         bar.update(len(idx))
     return data
