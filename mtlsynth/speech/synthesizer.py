@@ -402,8 +402,8 @@ class ParametricSynthesizer(BaseEstimator):
             What to keep, as
             :func:`~mtlsynth.speech.training.collect_training_data` takes it:
             ``frame_stride``, ``keep_transitions``, ``duration_statistics``,
-            ``acoustic_statistics``, ``keep_phones``, ``keep_frame_targets``
-            and ``validation``.
+            ``acoustic_statistics``, ``keep_phones``, ``keep_frame_targets``,
+            ``validation``, ``phones`` and ``frames``.
 
         Returns
         -------
