@@ -52,7 +52,7 @@ from pathlib import Path
 import numpy as np
 
 from mtlsynth import SharedLeastSquares
-from mtlsynth._shared_cv import holdout_losses
+from mtlsynth._holdout import holdout_losses
 from mtlsynth.speech import ParametricSynthesizer, read_corpus
 from mtlsynth.speech.corpus import Corpus, split_corpus
 from mtlsynth.speech.training import size_scaled_penalties
@@ -165,6 +165,8 @@ def scored(voice: ParametricSynthesizer, train: Corpus, test: Corpus) -> dict:
             {k: float(v) for k, v in task.items()} if isinstance(task, dict) else task
         )
         penalties[name] = (float(model.alpha_shared), task)
+        if getattr(model, "alpha_task_refit", None) is not None:
+            penalties[f"{name} refit"] = dict(model.alpha_task_refit)
     mcd = {dialect: s["mcd_db"] for dialect, s in scores.items()}
     return {
         **mean,

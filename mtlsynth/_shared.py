@@ -55,7 +55,9 @@ def spd_solver(A: np.ndarray):
     return lambda B: linalg.cho_solve(factor, B, check_finite=False)
 
 
-def solve_shared(G, B, alpha_shared: float, alpha_task: float, task_weight=1.0):
+def solve_shared(
+    G, B, alpha_shared: float, alpha_task, task_weight=1.0, alpha_task_refit=None
+):
     """Minimize ``sum_t c_t (||Y_t - X_t (W0 + V_t)||^2 + a1 ||V_t||^2) + a0 ||W0||^2``.
 
     The task parts are eliminated in closed form: with ``A_t = G_t + a1 I``,
@@ -80,6 +82,9 @@ def solve_shared(G, B, alpha_shared: float, alpha_task: float, task_weight=1.0):
     task_weight : float or ndarray of shape (n_tasks,), default=1.0
         Weight ``c_t`` of each task's terms: how much the task shapes
         ``W0`` (its part given ``W0`` does not depend on it).
+    alpha_task_refit : ndarray of shape (n_tasks,), optional
+        Penalty of each task's part given ``W0``, in place of ``a1`` in
+        ``A_t`` of the second equation (``W0`` is solved with ``a1``).
 
     Returns
     -------
@@ -89,8 +94,20 @@ def solve_shared(G, B, alpha_shared: float, alpha_task: float, task_weight=1.0):
         Task-specific coefficients.
     """
     n_tasks, d, q = B.shape
+    a1 = np.broadcast_to(np.asarray(alpha_task, dtype=float), (n_tasks,))
     with blas_threads_for(d**3 / 3 + 2 * d**2 * (d + q), limit=SMALL_SOLVE_FLOPS):
-        return _solve_shared(G, B, alpha_shared, alpha_task, task_weight)
+        W0, solvers = shared_part(G, B, alpha_shared, a1, task_weight)
+        refit = (
+            a1
+            if alpha_task_refit is None
+            else np.asarray(alpha_task_refit, dtype=float)
+        )
+        V = np.empty((n_tasks, d, q))
+        for t, solve in enumerate(solvers):
+            if solve is None or refit[t] != a1[t]:
+                solve = _task_solver(G[t], refit[t])
+            V[t] = solve(B[t] - G[t] @ W0)
+        return W0, V
 
 
 def _task_solver(G_t, a1: float):
@@ -110,8 +127,22 @@ def _task_terms(G_t, B_t, a1: float) -> tuple:
     return solve, M_t, a1 * solve(B_t)
 
 
-def _solve_shared(G, B, alpha_shared, alpha_task, task_weight=1.0):
-    """The computation of :func:`solve_shared`."""
+def shared_part(G, B, alpha_shared: float, alpha_task, task_weight=1.0) -> tuple:
+    """The shared part ``W0`` of :func:`solve_shared`, and the task solvers.
+
+    Parameters
+    ----------
+    G, B, alpha_shared, alpha_task, task_weight
+        As :func:`solve_shared`'s.
+
+    Returns
+    -------
+    W0 : ndarray of shape (d, q)
+        Shared coefficients.
+    solvers : list of callable or None
+        Every task's ``A_t^-1``, or None for each when keeping them all
+        would take more than :data:`KEPT_FACTORS_BYTES`.
+    """
     n_tasks, d, q = B.shape
     a1 = np.broadcast_to(np.asarray(alpha_task, dtype=float), (n_tasks,))
     c = np.broadcast_to(np.asarray(task_weight, dtype=float), (n_tasks,))
@@ -130,12 +161,7 @@ def _solve_shared(G, B, alpha_shared, alpha_task, task_weight=1.0):
         del solve, M_t, rhs_t
         bar.update()
     W0 = spd_solver(0.5 * (M + M.T))(rhs)
-    del M
-    V = np.empty((n_tasks, d, q))
-    for t, solve in enumerate(solvers):
-        solve = solve or _task_solver(G[t], a1[t])
-        V[t] = solve(B[t] - G[t] @ W0)
-    return W0, V
+    return W0, solvers
 
 
 class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
@@ -167,6 +193,15 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
         Penalty on every task-specific part ``V_t``; must be positive. A
         dict maps every task label to its own penalty (e.g. a dialect with
         little data can be pulled harder towards ``W_0``).
+    alpha_task_refit : dict, default=None
+        Penalty of every task's part when it is fitted again given ``W_0``:
+        ``W_0`` is the joint solution with ``alpha_task``, then each
+        ``V_t`` minimizes ``||y_t - X_t (W_0 + V_t)||^2 + alpha_task_refit_t
+        ||V_t||^2`` over the task's rows alone. A task's part then follows
+        its own evidence (a penalty chosen on its held-out rows, say) while
+        ``W_0`` and the other tasks stay as they are; the model is no longer
+        the minimum of the objective above. A dict maps every task label to
+        its penalty; None fits every part jointly.
     task_weight : dict, default=None
         Weight ``c_t`` of every task's terms (its squared errors and its
         penalty ``alpha_task_t ||V_t||^2``), as a sample weight ``c_t`` on
@@ -234,6 +269,7 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "alpha_shared": [Interval(Real, 0, None, closed="neither")],
         "alpha_task": [Interval(Real, 0, None, closed="neither"), dict],
+        "alpha_task_refit": [dict, None],
         "task_weight": [dict, None],
         "fit_intercept": ["boolean"],
         "unseen_tasks": [StrOptions({"error", "shared"})],
@@ -244,12 +280,14 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
         alpha_shared=1.0,
         alpha_task=1.0,
         *,
+        alpha_task_refit=None,
         task_weight=None,
         fit_intercept=True,
         unseen_tasks="error",
     ):
         self.alpha_shared = alpha_shared
         self.alpha_task = alpha_task
+        self.alpha_task_refit = alpha_task_refit
         self.task_weight = task_weight
         self.fit_intercept = fit_intercept
         self.unseen_tasks = unseen_tasks
@@ -363,8 +401,16 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
             self._single_output = statistics.mean_y.shape[1] == 1
         self.statistics_ = statistics
         G, B = statistics.gram(centered=self.fit_intercept)
+        refit = self.alpha_task_refit
+        if refit is not None:
+            refit = task_penalties(refit, statistics.labels, "alpha_task_refit")
         W0, V = solve_shared(
-            G, B, self.alpha_shared, self._task_alphas(), self._task_weights()
+            G,
+            B,
+            self.alpha_shared,
+            self._task_alphas(),
+            self._task_weights(),
+            alpha_task_refit=refit,
         )
         if self.fit_intercept:
             b = statistics.mean_y - np.einsum("td,tdq->tq", statistics.mean_x, W0 + V)

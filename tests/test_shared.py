@@ -324,3 +324,33 @@ def test_factoring_tasks_again_instead_of_keeping_them_changes_nothing(monkeypat
     )
     np.testing.assert_array_equal(kept.coef_, again.coef_)
     np.testing.assert_array_equal(kept.intercept_, again.intercept_)
+
+
+def test_refit_task_parts_are_ridge_on_what_the_shared_part_leaves():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(240, 6))
+    tasks = np.repeat(["a", "b", "c"], 80)
+    Y = X @ rng.normal(size=(6, 2)) + rng.normal(size=(240, 2))
+    Y[tasks == "b"] += X[tasks == "b", :2] @ rng.normal(size=(2, 2))
+    alpha_task = {"a": 1.0, "b": 3.0, "c": 0.5}
+    weight = {"a": 1.0, "b": 0.5, "c": 1.0}
+    refit = {"a": 10.0, "b": 0.01, "c": 2.0}
+    joint = SharedLeastSquares(0.3, alpha_task, task_weight=weight).fit(X, Y, tasks)
+    model = SharedLeastSquares(
+        0.3, alpha_task, task_weight=weight, alpha_task_refit=refit
+    ).fit(X, Y, tasks)
+    np.testing.assert_allclose(model.coef_shared_, joint.coef_shared_, atol=1e-12)
+    for t, label in enumerate(model.tasks_):
+        rows = tasks == label
+        ridge = Ridge(refit[label]).fit(
+            X[rows], Y[rows] - X[rows] @ joint.coef_shared_.T
+        )
+        np.testing.assert_allclose(model.coef_task_[t], ridge.coef_, atol=1e-10)
+        np.testing.assert_allclose(model.intercept_[t], ridge.intercept_, atol=1e-10)
+    # the same penalties as the joint fit's give the joint model
+    same = SharedLeastSquares(
+        0.3, alpha_task, task_weight=weight, alpha_task_refit=alpha_task
+    ).fit(X, Y, tasks)
+    np.testing.assert_allclose(same.coef_, joint.coef_, atol=1e-12)
+    with pytest.raises(ValueError, match="alpha_task_refit has no value"):
+        SharedLeastSquares(alpha_task_refit={"a": 1.0}).fit(X, Y, tasks)

@@ -312,19 +312,30 @@ def test_any_scikit_learn_models_plug_in_pooled(corpus_split, tmp_path, label):
 class _StackedShared(RegressorMixin, BaseEstimator):
     """SharedLeastSquares without fit_statistics: fitted on stacked rows."""
 
-    def __init__(self, alpha_shared=1.0, alpha_task=1.0, task_weight=None):
+    def __init__(
+        self, alpha_shared=1.0, alpha_task=1.0, task_weight=None, alpha_task_refit=None
+    ):
         self.alpha_shared = alpha_shared
         self.alpha_task = alpha_task
         self.task_weight = task_weight
+        self.alpha_task_refit = alpha_task_refit
 
     @classmethod
     def like(cls, model):
         """The same penalties and weights as a fitted SharedLeastSquares."""
-        return cls(model.alpha_shared, model.alpha_task, model.task_weight)
+        return cls(
+            model.alpha_shared,
+            model.alpha_task,
+            model.task_weight,
+            model.alpha_task_refit,
+        )
 
     def fit(self, X, y, tasks=None):
         self.model_ = SharedLeastSquares(
-            self.alpha_shared, self.alpha_task, task_weight=self.task_weight
+            self.alpha_shared,
+            self.alpha_task,
+            task_weight=self.task_weight,
+            alpha_task_refit=self.alpha_task_refit,
         )
         self.model_.fit(X, y, tasks=tasks)
         return self
@@ -422,6 +433,31 @@ def test_voice_files_store_proximal_models_with_their_penalties(tmp_path):
     )
     np.testing.assert_array_equal(loaded.penalty.smooth.graph, graph)
     assert loaded.penalty.nonsmooth.alpha == 0.01 and loaded.solver.tol == 1e-8
+
+
+def test_voice_files_store_refit_task_parts(tmp_path):
+    from mtlsynth import SharedLeastSquares
+    from mtlsynth.speech.voicefile import (
+        dump_estimator,
+        load_estimator,
+        read_voice,
+        write_voice,
+    )
+
+    rng = np.random.default_rng(1)
+    X, tasks = rng.normal(size=(90, 5)), np.repeat(["a", "b", "c"], 30)
+    Y = X @ rng.normal(size=(5, 2)) + rng.normal(size=(90, 2))
+    refit = {"a": 0.1, "b": 10.0, "c": 1.0}
+    model = SharedLeastSquares(1.0, 3.0, alpha_task_refit=refit).fit(X, Y, tasks)
+    arrays = {}
+    meta = {"model": dump_estimator(model, "model/", arrays)}
+    write_voice(tmp_path / "v.npz", meta, arrays)
+    meta, arrays = read_voice(tmp_path / "v.npz")
+    loaded = load_estimator(meta["model"], arrays)
+    assert loaded.alpha_task_refit == refit
+    np.testing.assert_array_equal(
+        loaded.predict(X, tasks=tasks), model.predict(X, tasks=tasks)
+    )
 
 
 @pytest.mark.parametrize(

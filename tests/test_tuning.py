@@ -5,13 +5,16 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from scipy import sparse
+from sklearn.base import clone
 
 from mtlsynth import SharedLeastSquares
-from mtlsynth._shared_cv import holdout_losses
+from mtlsynth._holdout import holdout_losses, task_part_losses
 from mtlsynth._stats import TaskStatistics
 from mtlsynth.speech.corpus import Corpus, Utterance
 from mtlsynth.speech.training import TrainingData
 from mtlsynth.speech.tuning import (
+    _nearest_within_paired_error,
+    _task_parts,
     choose_penalties,
     scoring_problem,
     validation_utterances,
@@ -73,6 +76,40 @@ def test_holdout_losses_equal_fitting_every_pair(fit_intercept, as_sparse):
                 w[test].sum() * Y.shape[1]
             )
     np.testing.assert_allclose(got, expected, rtol=1e-10)
+
+
+@pytest.mark.parametrize("as_sparse", [False, True])
+def test_task_part_losses_equal_scoring_every_refit_model(as_sparse):
+    X, Y, tasks = _rows(shift=0.5)
+    codes = np.searchsorted(LABELS, tasks)
+    stats = TaskStatistics.from_data(X[:300], Y[:300], LABELS, codes[:300])
+    Xv = sparse.csr_matrix(X[300:]) if as_sparse else X[300:]
+    alpha_task = np.array([1.0, 3.0, 0.3, 2.0])
+    weight = np.array([1.0, 0.5, 1.0, 0.8])
+    units = np.linspace(0.5, 2.0, 4 * Y.shape[1]).reshape(4, -1)
+    multipliers = [0.1, 1.0, 10.0]
+    sentence = np.arange(100) // 10
+    losses, group_losses = task_part_losses(
+        stats, Xv, Y[300:], tasks[300:], 0.7, alpha_task, multipliers,
+        task_weight=weight, output_scale=units, groups=sentence,
+    )  # fmt: skip
+    for k, m in enumerate(multipliers):
+        model = SharedLeastSquares(
+            0.7,
+            dict(zip(LABELS, alpha_task, strict=True)),
+            task_weight=dict(zip(LABELS, weight, strict=True)),
+            alpha_task_refit=dict(zip(LABELS, m * alpha_task, strict=True)),
+        ).fit(X[:300], Y[:300], tasks=tasks[:300])
+        error = (model.predict(X[300:], tasks=tasks[300:]) - Y[300:]) ** 2
+        error *= units[codes[300:]] ** 2
+        for t, label in enumerate(LABELS):
+            rows = tasks[300:] == label
+            np.testing.assert_allclose(losses[t, k], error[rows].mean(), rtol=1e-9)
+            g = sentence[rows][0]
+            in_group = rows & (sentence == g)
+            np.testing.assert_allclose(
+                group_losses[g, t, k], error[in_group].mean(), rtol=1e-9
+            )
 
 
 def test_holdout_losses_name_unknown_tasks():
@@ -235,3 +272,77 @@ def test_every_dialect_counts_the_same_in_the_score():
                 record["validation_mse"][3 * i, j], np.mean(per_task), rtol=1e-8
             )
             assert not np.isclose(np.mean(per_task), error.mean(), rtol=1e-3)
+
+
+def _one_unlike(seed, n=2400, train=400):
+    """Statistics of ``train`` rows and the held-out rest (sentences of 20
+    rows): tasks a, b and c share a model, d adds its own, noise is large."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 12))
+    tasks = np.tile(LABELS, n // 4)
+    y = X @ rng.normal(size=(12, 1)) + 3.0 * rng.normal(size=(n, 1))
+    y[tasks == "d"] += X[tasks == "d"] @ rng.normal(size=(12, 1))
+    codes = np.searchsorted(LABELS, tasks)
+    stats = TaskStatistics.from_data(X[:train], y[:train], LABELS, codes[:train])
+    sentence = np.arange(n - train) // 20
+    return stats, (X[train:], y[train:], tasks[train:], sentence)
+
+
+@pytest.mark.parametrize("seed", [3, 4, 5, 6])
+def test_a_dialect_unlike_the_others_gets_its_own_part_refit(seed):
+    # with a pair that pools the tasks, d's validation rows ask for a
+    # smaller penalty of its own part
+    stats, rows = _one_unlike(seed)
+    pooled = {"alpha_shared": 1.0, "alpha_task": 1e3}
+    record = _task_parts(stats, rows, None, pooled)
+    multiplier = dict(zip(record["dialects"], record["task_multiplier"], strict=True))
+    assert multiplier["d"] < 1
+    losses = record["task_validation_mse"]
+    tried = list(record["task_multipliers"])
+    assert losses[3, tried.index(multiplier["d"])] < 0.9 * losses[3, tried.index(1)]
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_the_refit_multipliers_reach_the_model(seed):
+    stats, (X, y, tasks, sentence) = _one_unlike(seed)
+    speech = np.ones(len(y), bool)
+    data = TrainingData(
+        None,
+        {},
+        duration=stats,
+        validation_phones=[(X, y[:, 0], tasks, sentence, speech)],
+    )
+    voice = SimpleNamespace(
+        duration_model=None, acoustic_model=object(), normalize="dialect"
+    )
+    model = SharedLeastSquares(1.0, 1.0)
+    record = choose_penalties(data, voice, "duration", model)
+    multiplier = dict(zip(record["dialects"], record["task_multiplier"], strict=True))
+    if all(m == 1 for m in multiplier.values()):
+        assert model.alpha_task_refit is None  # the joint model
+        return
+    # every dialect's part is refit with its multiplier of its scaled
+    # penalty, given the shared part of the joint fit
+    assert model.alpha_task_refit == pytest.approx(
+        {t: multiplier[t] * model.alpha_task[t] for t in LABELS}
+    )
+    fitted = clone(model).fit(X, y[:, 0], tasks=tasks)
+    joint = clone(model).set_params(alpha_task_refit=None).fit(X, y[:, 0], tasks)
+    np.testing.assert_allclose(fitted.coef_shared_, joint.coef_shared_)
+    moved = [t for t, label in enumerate(LABELS) if multiplier[label] != 1]
+    assert not np.allclose(fitted.coef_task_[moved], joint.coef_task_[moved])
+
+
+def test_a_multiplier_moves_when_every_sentence_agrees_it_is_better():
+    # value 1 is better by 0.1 on average; the sentences' levels differ
+    # widely, but what tells the values apart is the spread of their
+    # differences: none (every sentence agrees), then more than the gain
+    offsets = np.array([0.0, -1.0])
+    weight = np.ones(3)
+    agree = np.array([[1.0, 0.9], [3.0, 2.9], [5.0, 4.9]])
+    assert _nearest_within_paired_error(agree.mean(0), agree, weight, offsets) == 1
+    differ = np.array([[1.0, 0.7], [3.0, 3.2], [5.0, 4.8]])
+    assert _nearest_within_paired_error(differ.mean(0), differ, weight, offsets) == 0
+    # one sentence: no error to go by, the least loss
+    one = differ[:1]
+    assert _nearest_within_paired_error(one[0], one, weight[:1], offsets) == 1

@@ -4,7 +4,7 @@ A voice trained with its default duration and acoustic models keeps a share
 of every dialect's utterances apart while it summarizes the corpus
 (:func:`validation_utterances`). Each model's penalties are then scored on
 those utterances from the statistics of the others
-(:func:`mtlsynth._shared_cv.holdout_losses`: factorizations of one task at a
+(:func:`mtlsynth._holdout.holdout_losses`: factorizations of one task at a
 time, never a second copy of the statistics). The duration model is scored
 by the squared error of log durations, the acoustic model by that of the
 mel-cepstrum ``c_1`` and up in its own units, the part of the targets that
@@ -24,6 +24,14 @@ several decades; at hundreds, often not at all). Every dialect's
 with few utterances leans harder on what the dialects share, and its
 ``task_weight`` too, so that the shared part is learned from the dialects
 with data.
+
+With the pair chosen, each dialect's own part is refit given the shared
+part, its penalty scaled by the multiplier its validation rows choose
+(:func:`_task_parts`; :class:`~mtlsynth.SharedLeastSquares`'
+``alpha_task_refit``). One pair for all dialects is a compromise: a dialect
+with few sentences that differs from the rest, or one that differs more
+than the others, can ask for another penalty, and moving ``alpha_task`` in
+the joint fit would move the shared part and every other dialect with it.
 """
 
 from __future__ import annotations
@@ -34,8 +42,8 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone
 
+from mtlsynth._holdout import holdout_losses, task_part_losses
 from mtlsynth._penalty_search import log_grid
-from mtlsynth._shared_cv import holdout_losses
 from mtlsynth._stats import TaskStatistics
 from mtlsynth.speech.corpus import Corpus
 from mtlsynth.speech.training import (
@@ -48,6 +56,7 @@ from mtlsynth.speech.training import (
 __all__ = [
     "SHARED_DECADES",
     "TASK_DECADES",
+    "TASK_PART_DECADES",
     "VALIDATION_SECONDS",
     "choose_penalties",
     "describe_choice",
@@ -63,6 +72,10 @@ and how many. Each costs one factorization of the d x d shared system."""
 TASK_DECADES = 5.0
 """Farthest ``alpha_task`` tried from the model's own value, in decades. Each
 value tried costs two factorizations per dialect."""
+
+TASK_PART_DECADES = 3
+"""Farthest a dialect's own-part penalty is refit from the pair's, in
+decades either way. Each decade tried costs one factorization per dialect."""
 
 VALIDATION_SECONDS = 200.0
 """Most speech held out for validation (40,000 frames of 5 ms)."""
@@ -161,6 +174,26 @@ def _nearest_within_error(losses, group_losses, group_weight, offsets) -> tuple:
     return tuple(near[order[0]])
 
 
+def _nearest_within_paired_error(losses, group_losses, group_weight, offsets) -> int:
+    """Of the values the validation rows cannot tell from the best, the one
+    nearest offset 0 (the joint model).
+
+    Every value is scored on the same groups, so a group that is hard for
+    one is hard for all: value k is within reach of the best when its loss
+    exceeds the least by less than the standard error of that difference
+    over the groups (the spread of the groups' differences), the test that
+    tells two values apart. With one group every difference's error is 0
+    and the least loss wins.
+    """
+    best = int(np.argmin(losses))
+    w = group_weight / group_weight.sum()
+    excess = losses - losses[best]
+    spread = group_losses - group_losses[:, [best]] - excess
+    error = np.sqrt(np.sum(w[:, None] ** 2 * spread**2, axis=0))
+    near = np.flatnonzero(excess <= error)
+    return int(near[np.lexsort((losses[near], np.abs(offsets[near])))[0]])
+
+
 def _search(stats: TaskStatistics, rows: tuple, model: Any, name: str, units=None):
     """The pair chosen for one model, and the score of every pair tried.
 
@@ -226,6 +259,52 @@ def _search(stats: TaskStatistics, rows: tuple, model: Any, name: str, units=Non
     }
 
 
+def _task_parts(stats: TaskStatistics, rows: tuple, units, record: dict) -> dict:
+    """Every dialect's own-part penalty, chosen on its validation rows.
+
+    With the pair of ``record`` and ``W_0`` held, each dialect's part is
+    refit with its penalty times ``10**k`` for ``|k|`` up to
+    :data:`TASK_PART_DECADES` (:func:`mtlsynth._holdout.task_part_losses`)
+    and scored on that dialect's validation rows. Its multiplier is the one
+    nearest 1 that its validation sentences cannot tell from the best
+    (:func:`_nearest_within_paired_error`): a dialect whose validation rows
+    cannot tell keeps the joint model. A dialect with no validation rows
+    keeps 1.
+    """
+    X, Y, tasks, sentence = rows
+    scale, share = (
+        np.array(list(v.values())) for v in size_scaled_penalties(1.0, stats)
+    )
+    decades = np.arange(-TASK_PART_DECADES, TASK_PART_DECADES + 1.0)
+    losses, group_losses = task_part_losses(
+        stats,
+        X,
+        Y,
+        tasks,
+        record["alpha_shared"],
+        record["alpha_task"] * scale,
+        10.0**decades,
+        task_weight=share,
+        output_scale=units,
+        groups=sentence,
+    )
+    group = np.unique(sentence, return_inverse=True)[1]
+    codes = np.searchsorted(stats.labels, tasks)
+    chosen = np.ones(stats.n_tasks)
+    for t in np.flatnonzero(np.isfinite(losses).all(axis=1)):
+        group_weight = np.bincount(group, codes == t, group_losses.shape[0])
+        at = _nearest_within_paired_error(
+            losses[t], group_losses[:, t], group_weight, decades
+        )
+        chosen[t] = 10.0 ** decades[at]
+    return {
+        "dialects": [str(label) for label in np.asarray(stats.labels).tolist()],
+        "task_multipliers": 10.0**decades,
+        "task_multiplier": chosen,
+        "task_validation_mse": np.nan_to_num(losses, nan=0.0),
+    }
+
+
 def voice_models(voice: Any) -> tuple[Any, Any, Any]:
     """A voice's duration, acoustic and voicing models, unfitted: those it
     was given (cloned), or the defaults, whose penalties
@@ -280,7 +359,7 @@ def scoring_problem(data: TrainingData, name: str, normalize: str) -> tuple | No
     -------
     tuple or None
         ``(statistics, (X, Y, dialect, sentence), units)`` for
-        :func:`mtlsynth._shared_cv.holdout_losses` (``units`` its
+        :func:`mtlsynth._holdout.holdout_losses` (``units`` its
         ``output_scale``, None for durations): the rows of speech only, as
         the measures of :mod:`mtlsynth.speech.evaluation` leave pauses out.
         None without such rows or statistics.
@@ -310,9 +389,11 @@ def choose_penalties(
     validation rows, they keep their fixed values. Its validation rows are
     then added to its statistics (:meth:`TrainingData.absorb_validation`),
     and every dialect's ``alpha_task`` and ``task_weight`` are scaled by its
-    size (:func:`~mtlsynth.speech.training.size_scaled_penalties`). A model
-    the voice was given keeps its penalties; its rows are absorbed all the
-    same.
+    size (:func:`~mtlsynth.speech.training.size_scaled_penalties`). Every
+    dialect whose validation rows ask for it gets its own part's penalty,
+    refit given the shared part (``alpha_task_refit``, its multiplier of
+    the scaled penalty chosen by :func:`_task_parts`). A model the voice
+    was given keeps its penalties; its rows are absorbed all the same.
 
     Parameters
     ----------
@@ -330,14 +411,17 @@ def choose_penalties(
     dict or None
         The record of the search: the model's name, the pair chosen, the
         values tried, the validation mean squared error of every pair
-        (shared x task) and the number of validation rows; None if the
-        model was given or had no validation rows.
+        (shared x task), the number of validation rows, and the refit of the
+        dialects' own parts (``dialects``, the ``task_multipliers`` tried,
+        each dialect's ``task_multiplier`` and its ``task_validation_mse``
+        at each); None if the model was given or had no validation rows.
     """
     default = getattr(voice, f"{name}_model") is None
     record = None
     problem = scoring_problem(data, name, voice.normalize) if default else None
     if problem is not None:
         record = _search(*problem[:2], model, name, problem[2])
+        record.update(_task_parts(*problem, record))
         del problem
         model.set_params(
             alpha_shared=record["alpha_shared"], alpha_task=record["alpha_task"]
@@ -347,6 +431,10 @@ def choose_penalties(
     if default and stats is not None and isinstance(model.alpha_task, float):
         penalties, weights = size_scaled_penalties(model.alpha_task, stats)
         model.set_params(alpha_task=penalties, task_weight=weights)
+        if record is not None and np.any(record["task_multiplier"] != 1):
+            chosen = zip(record["dialects"], record["task_multiplier"], strict=True)
+            refit = {k: float(m * penalties[k]) for k, m in chosen}
+            model.set_params(alpha_task_refit=refit)
     return record
 
 
@@ -363,8 +451,16 @@ def describe_choice(record: dict) -> str:
     str
         The model, the pair chosen and the number of validation rows.
     """
+    moved = [
+        f"{dialect} x{m:g}"
+        for dialect, m in zip(
+            record.get("dialects", []), record.get("task_multiplier", []), strict=True
+        )
+        if m != 1
+    ]
+    refit = f"; own parts refit: {', '.join(moved)}" if moved else ""
     return (
         f"{record['model']} model: alpha_shared={record['alpha_shared']:.3g},"
         f" alpha_task={record['alpha_task']:.3g} chosen on "
-        f"{record['validation_rows']} held-out rows"
+        f"{record['validation_rows']} held-out rows{refit}"
     )

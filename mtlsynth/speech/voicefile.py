@@ -51,7 +51,7 @@ __all__ = [
 ]
 
 FORMAT_NAME = "mtlsynth-voice"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 
 
 def _one_line(error: BaseException) -> str:
@@ -129,7 +129,15 @@ _SEARCH = Record(
         "alphas_task": _GRID,
         "validation_mse": ListOf(ListOf(Number(0, math.inf), 1, 1000), 1, 1000),
         "validation_rows": whole(1, 1e15),
-    }
+        "dialects": ListOf(Text(), 1, 10_000, unique=True),
+        "task_multipliers": _GRID,
+        "task_multiplier": ListOf(Number(0, math.inf, open_low=True), 1, 10_000),
+        "task_validation_mse": ListOf(ListOf(Number(0, math.inf), 1, 1000), 1, 10_000),
+    },
+    # voices of format 3 and older record no refit of the dialects' parts
+    frozenset(
+        {"dialects", "task_multipliers", "task_multiplier", "task_validation_mse"}
+    ),
 )
 _NAMES = Nullable(MapOf(ListOf(Text(), unique=True)))  # per dialect; null: unknown
 
