@@ -13,7 +13,6 @@ from mtlsynth._stats import TaskStatistics
 from mtlsynth.speech.corpus import Corpus, Utterance
 from mtlsynth.speech.training import TrainingData
 from mtlsynth.speech.tuning import (
-    _nearest_within_paired_error,
     _task_parts,
     choose_penalties,
     scoring_problem,
@@ -331,18 +330,3 @@ def test_the_refit_multipliers_reach_the_model(seed):
     np.testing.assert_allclose(fitted.coef_shared_, joint.coef_shared_)
     moved = [t for t, label in enumerate(LABELS) if multiplier[label] != 1]
     assert not np.allclose(fitted.coef_task_[moved], joint.coef_task_[moved])
-
-
-def test_a_multiplier_moves_when_every_sentence_agrees_it_is_better():
-    # value 1 is better by 0.1 on average; the sentences' levels differ
-    # widely, but what tells the values apart is the spread of their
-    # differences: none (every sentence agrees), then more than the gain
-    offsets = np.array([0.0, -1.0])
-    weight = np.ones(3)
-    agree = np.array([[1.0, 0.9], [3.0, 2.9], [5.0, 4.9]])
-    assert _nearest_within_paired_error(agree.mean(0), agree, weight, offsets) == 1
-    differ = np.array([[1.0, 0.7], [3.0, 3.2], [5.0, 4.8]])
-    assert _nearest_within_paired_error(differ.mean(0), differ, weight, offsets) == 0
-    # one sentence: no error to go by, the least loss
-    one = differ[:1]
-    assert _nearest_within_paired_error(one[0], one, weight[:1], offsets) == 1

@@ -174,26 +174,6 @@ def _nearest_within_error(losses, group_losses, group_weight, offsets) -> tuple:
     return tuple(near[order[0]])
 
 
-def _nearest_within_paired_error(losses, group_losses, group_weight, offsets) -> int:
-    """Of the values the validation rows cannot tell from the best, the one
-    nearest offset 0 (the joint model).
-
-    Every value is scored on the same groups, so a group that is hard for
-    one is hard for all: value k is within reach of the best when its loss
-    exceeds the least by less than the standard error of that difference
-    over the groups (the spread of the groups' differences), the test that
-    tells two values apart. With one group every difference's error is 0
-    and the least loss wins.
-    """
-    best = int(np.argmin(losses))
-    w = group_weight / group_weight.sum()
-    excess = losses - losses[best]
-    spread = group_losses - group_losses[:, [best]] - excess
-    error = np.sqrt(np.sum(w[:, None] ** 2 * spread**2, axis=0))
-    near = np.flatnonzero(excess <= error)
-    return int(near[np.lexsort((losses[near], np.abs(offsets[near])))[0]])
-
-
 def _search(stats: TaskStatistics, rows: tuple, model: Any, name: str, units=None):
     """The pair chosen for one model, and the score of every pair tried.
 
@@ -266,10 +246,13 @@ def _task_parts(stats: TaskStatistics, rows: tuple, units, record: dict) -> dict
     refit with its penalty times ``10**k`` for ``|k|`` up to
     :data:`TASK_PART_DECADES` (:func:`mtlsynth._holdout.task_part_losses`)
     and scored on that dialect's validation rows. Its multiplier is the one
-    nearest 1 that its validation sentences cannot tell from the best
-    (:func:`_nearest_within_paired_error`): a dialect whose validation rows
+    nearest 1 within a standard error of its least loss, its sentences as
+    groups (:func:`_nearest_within_error`): a dialect whose validation rows
     cannot tell keeps the joint model. A dialect with no validation rows
-    keeps 1.
+    keeps 1. (The standard error of each multiplier's difference from the
+    best, which tells the multipliers apart more sharply, moved every
+    dialect of the demo's corpus by a decade or two on 7 validation
+    sentences and cost 0.12 dB of held-out MCD.)
     """
     X, Y, tasks, sentence = rows
     scale, share = (
@@ -293,10 +276,13 @@ def _task_parts(stats: TaskStatistics, rows: tuple, units, record: dict) -> dict
     chosen = np.ones(stats.n_tasks)
     for t in np.flatnonzero(np.isfinite(losses).all(axis=1)):
         group_weight = np.bincount(group, codes == t, group_losses.shape[0])
-        at = _nearest_within_paired_error(
-            losses[t], group_losses[:, t], group_weight, decades
+        at = _nearest_within_error(
+            losses[t][None],
+            group_losses[:, t][:, None],
+            group_weight,
+            (np.zeros(1), decades),
         )
-        chosen[t] = 10.0 ** decades[at]
+        chosen[t] = 10.0 ** decades[at[1]]
     return {
         "dialects": [str(label) for label in np.asarray(stats.labels).tolist()],
         "task_multipliers": 10.0**decades,
