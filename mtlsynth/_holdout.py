@@ -7,7 +7,8 @@ single d x d work array: where the eigendecompositions of
 statistics, these hold the statistics and a few d x d arrays.
 :func:`holdout_losses` scores penalty pairs of the joint model;
 :func:`task_part_losses` scores every task's own part refit given the shared
-part (``alpha_task_refit``).
+part (``alpha_task_refit``); :func:`shared_solutions` solves the shared part
+once for both.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from mtlsynth.utils.progress import Progress
 
 __all__ = [
     "holdout_losses",
+    "shared_solutions",
     "task_part_losses",
 ]
 
@@ -116,6 +118,51 @@ def _held_out(train: TaskStatistics, tasks, sample_weight, groups) -> tuple:
     return rows, weight, group
 
 
+def shared_solutions(
+    train: TaskStatistics,
+    alphas_shared,
+    alpha_task,
+    *,
+    task_weight=None,
+    fit_intercept: bool = True,
+) -> np.ndarray:
+    """The shared part ``W_0`` of :class:`SharedLeastSquares` at every
+    ``alphas_shared`` value, for :func:`holdout_losses` and
+    :func:`task_part_losses` to share.
+
+    Costs one Cholesky factorization and inverse per task, one task's at a
+    time, and one factorization of the d x d shared system per value.
+
+    Parameters
+    ----------
+    train : TaskStatistics
+        Statistics of the training rows.
+    alphas_shared : array-like of shape (n_shared,)
+        Values of ``alpha_shared``.
+    alpha_task : array-like of shape (n_tasks,)
+        Penalty of every task's part, in the order of ``train.labels``.
+    task_weight : array-like of shape (n_tasks,), optional
+        :class:`SharedLeastSquares`' ``task_weight`` of every task, in the
+        order of ``train.labels``; default 1 for every task.
+    fit_intercept : bool, default=True
+        Fit an unpenalized intercept per task.
+
+    Returns
+    -------
+    ndarray of shape (n_features, n_shared, n_outputs)
+        ``W_0`` at every value of ``alphas_shared``.
+    """
+    G, B = train.gram(centered=fit_intercept)
+    T, d, _ = B.shape
+    a_t = np.broadcast_to(np.asarray(alpha_task, dtype=float), (T,))
+    c = np.ones(T) if task_weight is None else np.asarray(task_weight, float)
+    alphas_shared = np.asarray(alphas_shared, dtype=float)
+    work = np.empty((d, d), order="F")
+    bar = Progress(T, "solving the shared part")
+    with blas_threads_for(d**3, limit=SMALL_SOLVE_FLOPS):
+        return _shared_solutions(work, G, B, a_t, c, alphas_shared, bar)
+
+
 def holdout_losses(
     train: TaskStatistics,
     X,
@@ -130,6 +177,7 @@ def holdout_losses(
     output_scale=None,
     groups=None,
     fit_intercept: bool = True,
+    shared=None,
 ):
     """Held-out error of :class:`SharedLeastSquares` at every penalty pair.
 
@@ -141,7 +189,7 @@ def holdout_losses(
     ``alphas_task``, each task is factored twice (once for the shared
     system, once for its coefficients, both for every ``alphas_shared``
     value at once) and every ``alphas_shared`` value costs one factorization
-    of the d x d shared system.
+    of the d x d shared system (none of these with ``shared``).
 
     Parameters
     ----------
@@ -174,6 +222,9 @@ def holdout_losses(
         every group is returned too.
     fit_intercept : bool, default=True
         Fit an unpenalized intercept per task.
+    shared : ndarray of shape (n_task, n_features, n_shared, n_outputs), optional
+        ``W_0`` of every pair (:func:`shared_solutions` of each
+        ``alphas_task`` value); solved here when None.
 
     Returns
     -------
@@ -194,12 +245,17 @@ def holdout_losses(
     mx = train.mean_x if fit_intercept else np.zeros((T, d))
     my = train.mean_y if fit_intercept else np.zeros((T, q))
     work = np.empty((d, d), order="F")  # every factorization, in place
-    bar = Progress(len(alphas_task) * T, "scoring penalties")
+    bar = Progress(len(alphas_task) * T * (1 + (shared is None)), "scoring penalties")
     with blas_threads_for(d**3, limit=SMALL_SOLVE_FLOPS):
         for j, a in enumerate(np.asarray(alphas_task, dtype=float)):
             a_t = a * scale
-            W0 = _shared_solutions(work, G, B, a_t, c, alphas_shared, bar)
+            W0 = (
+                _shared_solutions(work, G, B, a_t, c, alphas_shared, bar)
+                if shared is None
+                else shared[j]
+            )
             for t in range(T):  # W_t = A_t^-1 (B_t + a W_0), every a0 at once
+                bar.update()
                 if not len(rows[t]):
                     continue
                 rhs = (B[t][:, None, :] + a_t[t] * W0).reshape(d, S * q)
@@ -228,6 +284,7 @@ def task_part_losses(
     output_scale=None,
     groups=None,
     fit_intercept: bool = True,
+    shared=None,
 ):
     """Held-out error of every task with its own part refit, ``W_0`` held.
 
@@ -236,7 +293,8 @@ def task_part_losses(
     refit given ``W_0`` with its penalty times each multiplier (as
     :class:`SharedLeastSquares`' ``alpha_task_refit`` refits it), and scored
     on that task's held-out rows. A multiplier of 1 is the joint model.
-    Every multiplier costs one factorization per task, one task's at a time.
+    Every multiplier costs one factorization per task, one task's at a time
+    (and ``W_0`` one inverse per task, unless given as ``shared``).
 
     Parameters
     ----------
@@ -266,6 +324,9 @@ def task_part_losses(
         too.
     fit_intercept : bool, default=True
         Fit an unpenalized intercept per task.
+    shared : ndarray of shape (n_features, n_outputs), optional
+        ``W_0`` at ``(alpha_shared, alpha_task)`` (from
+        :func:`shared_solutions`); solved here when None.
 
     Returns
     -------
@@ -288,9 +349,13 @@ def task_part_losses(
     mx = train.mean_x if fit_intercept else np.zeros((T, d))
     my = train.mean_y if fit_intercept else np.zeros((T, q))
     work = np.empty((d, d), order="F")
-    bar = Progress(T * (1 + len(multipliers)), "scoring task parts")
+    bar = Progress(T * ((shared is None) + len(multipliers)), "scoring task parts")
     with blas_threads_for(d**3, limit=SMALL_SOLVE_FLOPS):
-        W0 = _shared_solutions(work, G, B, a_t, c, [alpha_shared], bar)[:, 0]
+        W0 = (
+            _shared_solutions(work, G, B, a_t, c, [alpha_shared], bar)[:, 0]
+            if shared is None
+            else np.asarray(shared, dtype=float)
+        )
         for t in range(T):
             if not len(rows[t]):
                 bar.update(len(multipliers))

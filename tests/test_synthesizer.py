@@ -406,9 +406,9 @@ def test_default_acoustic_model_pulls_a_small_dialect_harder(corpus_split, synth
     assert fitted.acoustic_model_.task_weight is None
 
 
-def test_voice_files_store_proximal_models_with_their_penalties(tmp_path):
-    from mtlsynth import FISTA, ProximalRegressor
-    from mtlsynth.penalties import L1, TaskGraph
+def _round_trip(model, path, seed):
+    """``model`` fitted on three tasks, and its copy read back from a voice
+    file at ``path``; after both, the fitted model's inputs and tasks."""
     from mtlsynth.speech.voicefile import (
         dump_estimator,
         load_estimator,
@@ -416,48 +416,40 @@ def test_voice_files_store_proximal_models_with_their_penalties(tmp_path):
         write_voice,
     )
 
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     X, tasks = rng.normal(size=(90, 5)), np.repeat(["a", "b", "c"], 30)
     Y = X @ rng.normal(size=(5, 2)) + rng.normal(size=(90, 2))
-    graph = np.array([[0, 1, 0], [1, 0, 2.0], [0, 2.0, 0]])
-    model = ProximalRegressor(
-        TaskGraph(0.5, graph=graph) + L1(0.01), solver=FISTA(tol=1e-8)
-    ).fit(X, Y, tasks=tasks)
+    model.fit(X, Y, tasks=tasks)
     arrays = {}
-    meta = {"model": dump_estimator(model, "model/", arrays)}
-    write_voice(tmp_path / "v.npz", meta, arrays)
-    meta, arrays = read_voice(tmp_path / "v.npz")
+    write_voice(path, {"model": dump_estimator(model, "model/", arrays)}, arrays)
+    meta, arrays = read_voice(path)
     loaded = load_estimator(meta["model"], arrays)
     np.testing.assert_array_equal(
         loaded.predict(X, tasks=tasks), model.predict(X, tasks=tasks)
     )
+    return loaded
+
+
+def test_voice_files_store_proximal_models_with_their_penalties(tmp_path):
+    from mtlsynth import FISTA, ProximalRegressor
+    from mtlsynth.penalties import L1, TaskGraph
+
+    graph = np.array([[0, 1, 0], [1, 0, 2.0], [0, 2.0, 0]])
+    model = ProximalRegressor(
+        TaskGraph(0.5, graph=graph) + L1(0.01), solver=FISTA(tol=1e-8)
+    )
+    loaded = _round_trip(model, tmp_path / "v.npz", seed=0)
     np.testing.assert_array_equal(loaded.penalty.smooth.graph, graph)
     assert loaded.penalty.nonsmooth.alpha == 0.01 and loaded.solver.tol == 1e-8
 
 
 def test_voice_files_store_refit_task_parts(tmp_path):
     from mtlsynth import SharedLeastSquares
-    from mtlsynth.speech.voicefile import (
-        dump_estimator,
-        load_estimator,
-        read_voice,
-        write_voice,
-    )
 
-    rng = np.random.default_rng(1)
-    X, tasks = rng.normal(size=(90, 5)), np.repeat(["a", "b", "c"], 30)
-    Y = X @ rng.normal(size=(5, 2)) + rng.normal(size=(90, 2))
     refit = {"a": 0.1, "b": 10.0, "c": 1.0}
-    model = SharedLeastSquares(1.0, 3.0, alpha_task_refit=refit).fit(X, Y, tasks)
-    arrays = {}
-    meta = {"model": dump_estimator(model, "model/", arrays)}
-    write_voice(tmp_path / "v.npz", meta, arrays)
-    meta, arrays = read_voice(tmp_path / "v.npz")
-    loaded = load_estimator(meta["model"], arrays)
+    model = SharedLeastSquares(1.0, 3.0, alpha_task_refit=refit)
+    loaded = _round_trip(model, tmp_path / "v.npz", seed=1)
     assert loaded.alpha_task_refit == refit
-    np.testing.assert_array_equal(
-        loaded.predict(X, tasks=tasks), model.predict(X, tasks=tasks)
-    )
 
 
 @pytest.mark.parametrize(

@@ -8,11 +8,12 @@ from scipy import sparse
 from sklearn.base import clone
 
 from mtlsynth import SharedLeastSquares
-from mtlsynth._holdout import holdout_losses, task_part_losses
+from mtlsynth._holdout import holdout_losses, shared_solutions, task_part_losses
 from mtlsynth._stats import TaskStatistics
 from mtlsynth.speech.corpus import Corpus, Utterance
 from mtlsynth.speech.training import TrainingData
 from mtlsynth.speech.tuning import (
+    _nearest_significant,
     _task_parts,
     choose_penalties,
     scoring_problem,
@@ -109,6 +110,42 @@ def test_task_part_losses_equal_scoring_every_refit_model(as_sparse):
             np.testing.assert_allclose(
                 group_losses[g, t, k], error[in_group].mean(), rtol=1e-9
             )
+
+
+def test_shared_solutions_are_the_shared_part_the_scores_use():
+    X, Y, tasks = _rows(shift=0.5)
+    codes = np.searchsorted(LABELS, tasks)
+    stats = TaskStatistics.from_data(X[:300], Y[:300], LABELS, codes[:300])
+    scale = np.array([1.0, 3.0, 0.3, 2.0])
+    weight = np.array([1.0, 0.5, 1.0, 0.8])
+    alphas_shared, alphas_task = [0.1, 10.0], [0.5, 5.0]
+    shared = np.stack(
+        [
+            shared_solutions(stats, alphas_shared, a * scale, task_weight=weight)
+            for a in alphas_task
+        ]
+    )
+    model = SharedLeastSquares(
+        10.0,
+        dict(zip(LABELS, 5.0 * scale, strict=True)),
+        task_weight=dict(zip(LABELS, weight, strict=True)),
+    ).fit(X[:300], Y[:300], tasks=tasks[:300])
+    np.testing.assert_allclose(shared[1][:, 1], model.coef_shared_.T, rtol=1e-9)
+    held = (X[300:], Y[300:], tasks[300:])
+    options = {"task_scale": scale, "task_weight": weight, "groups": codes[300:]}
+    given = holdout_losses(
+        stats, *held, alphas_shared, alphas_task, shared=shared, **options
+    )
+    solved = holdout_losses(stats, *held, alphas_shared, alphas_task, **options)
+    for a, b in zip(given, solved, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    parts = [
+        task_part_losses(
+            stats, *held, 10.0, 0.5 * scale, [0.1, 1.0], task_weight=weight, shared=W0
+        )
+        for W0 in (shared[0][:, 1], None)
+    ]
+    np.testing.assert_allclose(*parts, rtol=1e-12)
 
 
 def test_holdout_losses_name_unknown_tasks():
@@ -299,6 +336,19 @@ def test_a_dialect_unlike_the_others_gets_its_own_part_refit(seed):
     losses = record["task_validation_mse"]
     tried = list(record["task_multipliers"])
     assert losses[3, tried.index(multiplier["d"])] < 0.9 * losses[3, tried.index(1)]
+
+
+def test_a_dialect_moves_only_when_its_sentences_agree():
+    decades = np.arange(-3, 4.0)
+    rng = np.random.default_rng(0)
+    sentence = rng.uniform(0.5, 1.5, size=(20, 1))  # sentences differ a lot
+    shape = 1 + 0.02 * (decades + 1) ** 2  # least at 0.1, 2 % below 1
+    agree = sentence * shape
+    noisy = agree + rng.normal(scale=0.2, size=agree.shape)
+    for group_losses, expected in ((agree, -1.0), (noisy, 0.0)):
+        losses = group_losses.mean(axis=0)
+        at = _nearest_significant(losses, group_losses, np.ones(20), decades)
+        assert decades[at] == expected
 
 
 @pytest.mark.parametrize("seed", [3, 4])
