@@ -55,8 +55,7 @@ from mtlsynth import SharedLeastSquares
 from mtlsynth._holdout import holdout_losses
 from mtlsynth.speech import ParametricSynthesizer, read_corpus
 from mtlsynth.speech.corpus import Corpus, split_corpus
-from mtlsynth.speech.training import size_scaled_penalties
-from mtlsynth.speech.tuning import scoring_problem, voice_models
+from mtlsynth.speech.tuning import scoring_problem, size_scales, voice_models
 from mtlsynth.utils.files import atomic_open
 
 GRID = 10.0 ** np.arange(-4.0, 7.0, 2.0)
@@ -99,15 +98,24 @@ def unrelated(corpus: Corpus, dialects: list[str]) -> Corpus:
     return Corpus(corpus.root, corpus.fs, kept)
 
 
+def with_test(voice, train: Corpus, test: Corpus, held=None):
+    """``voice``'s summary of ``train`` and ``test`` (every row of the
+    statistics a row of ``train``), the utterances of ``test`` and those of
+    ``train`` marked in ``held`` as validation rows; features fitted on
+    ``train``."""
+    features = voice.collect(train, frames=False).features
+    both = Corpus(train.root, train.fs, train.utterances + test.utterances)
+    marks = np.zeros(len(train.utterances), bool) if held is None else held
+    held = np.concatenate([marks, np.ones(len(test.utterances), bool)])
+    return voice.collect(both, features=features, validation=held, frame_stride=1000)
+
+
 def grid_pairs(train: Corpus, test: Corpus, scarce: str | None) -> dict:
     """Per model, the oracle, independent and pooled penalties of the grid:
     ``(alpha_shared, {dialect: alpha_task}, {dialect: task_weight})``, the
     dialects weighted as the default voice weighs them."""
     voice = ParametricSynthesizer(progress=False, validation_fraction=0)
-    features = voice.collect(train, frame_stride=1000).features
-    both = Corpus(train.root, train.fs, train.utterances + test.utterances)
-    held = np.arange(len(both.utterances)) >= len(train.utterances)
-    data = voice.collect(both, features=features, validation=held, frame_stride=1000)
+    data = with_test(voice, train, test)
     pairs = {}
     for name, model in zip(
         ("duration", "acoustic"), voice_models(voice)[:2], strict=True
@@ -115,9 +123,7 @@ def grid_pairs(train: Corpus, test: Corpus, scarce: str | None) -> dict:
         stats, (X, Y, tasks, _), units = scoring_problem(data, name, "dialect")
         shared = np.append(model.alpha_shared * GRID, LIMIT)
         task = np.append(model.alpha_task * GRID, LIMIT)
-        scale, share = (
-            np.array(list(v.values())) for v in size_scaled_penalties(1.0, stats)
-        )
+        scale, share = size_scales(stats)
         loss, by_dialect = holdout_losses(
             stats,
             X,

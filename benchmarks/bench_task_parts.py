@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_task_parts.py CORPUS [--sizes 15 40 180]
-        [--scarce DIALECT] [--test 20] [--out parts.json]
+        [--scarce DIALECT] [--test 20] [--distance] [--out parts.json]
 
 ``CORPUS``, its test sentences and the training sentences of each size are
 those of ``bench_learning_curve.py``. For each size, the default voice's
@@ -25,6 +25,10 @@ dialect's best independent model (``alpha_shared`` 1e12, the best
 - ``voice``: the voice's rule (:func:`mtlsynth.speech.tuning._nearest_significant`,
   a one-sided paired test at :data:`~mtlsynth.speech.tuning.TASK_PART_LEVEL`).
 
+The loss is the mean squared error, or with ``--distance`` the mean
+distance per row (frame or phone), as mel-cepstral distortion averages
+frames: rules, test and independent models all use it.
+
 Results (every loss, per dialect and sentence) are written to ``--out``; a
 size already there is not computed again.
 """
@@ -34,13 +38,12 @@ import json
 from pathlib import Path
 
 import numpy as np
-from bench_learning_curve import LIMIT, first_sentences
+from bench_learning_curve import LIMIT, first_sentences, with_test
 from scipy.stats import norm
 
 from mtlsynth._holdout import holdout_losses, task_part_losses
 from mtlsynth.speech import ParametricSynthesizer, read_corpus
 from mtlsynth.speech.corpus import Corpus, split_corpus
-from mtlsynth.speech.training import size_scaled_penalties
 from mtlsynth.speech.tuning import (
     TASK_PART_DECADES,
     VALIDATION_SECONDS,
@@ -48,6 +51,7 @@ from mtlsynth.speech.tuning import (
     _nearest_within_error,
     _search,
     scoring_problem,
+    size_scales,
     validation_utterances,
     voice_models,
 )
@@ -56,15 +60,12 @@ from mtlsynth.utils.files import atomic_open
 DECADES = np.arange(-TASK_PART_DECADES, TASK_PART_DECADES + 1.0)
 
 
-def losses_at_size(train: Corpus, test: Corpus) -> dict:
+def losses_at_size(train: Corpus, test: Corpus, distance: bool = False) -> dict:
     """Per model: the pair chosen, and every dialect's validation losses (and
     per sentence), test losses and best independent test loss."""
     voice = ParametricSynthesizer(progress=False)
     held = validation_utterances(train, voice.validation_fraction, VALIDATION_SECONDS)
-    features = voice.collect(train, frames=False).features
-    both = Corpus(train.root, train.fs, train.utterances + test.utterances)
-    held = np.concatenate([held, np.ones(len(test.utterances), bool)])
-    data = voice.collect(both, features=features, validation=held, frame_stride=1000)
+    data = with_test(voice, train, test, held)
     test_names = [u.name for u in test.utterances]
     out = {}
     for name, model in zip(
@@ -74,11 +75,9 @@ def losses_at_size(train: Corpus, test: Corpus) -> dict:
         valid = ~np.isin(sentence, test_names)
         rows = (X[valid], Y[valid], tasks[valid], sentence[valid])
         record, shared = _search(stats, rows, model, name, units)
-        scale, share = (
-            np.array(list(v.values())) for v in size_scaled_penalties(1.0, stats)
-        )
+        scale, share = size_scales(stats)
         pair = (record["alpha_shared"], record["alpha_task"] * scale)
-        options = {"task_weight": share, "output_scale": units}
+        options = {"task_weight": share, "output_scale": units, "distance": distance}
         val, by_sentence = task_part_losses(
             stats, *rows[:3], *pair, 10.0**DECADES, groups=rows[3], shared=shared,
             **options,
@@ -157,6 +156,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[15, 40, 180])
     parser.add_argument("--test", type=int, default=20)
     parser.add_argument("--scarce", default=None)
+    parser.add_argument("--distance", action="store_true")
     parser.add_argument("--out", default="task_parts.json")
     args = parser.parse_args()
     out = Path(args.out)
@@ -165,7 +165,7 @@ def main() -> None:
     for n in args.sizes:
         if str(n) not in results:
             sub = first_sentences(train, n, args.scarce)
-            results[str(n)] = losses_at_size(sub, test)
+            results[str(n)] = losses_at_size(sub, test, args.distance)
             with atomic_open(out, "w") as f:
                 json.dump(results, f)
         report(str(n), results[str(n)])

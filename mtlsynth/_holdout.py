@@ -83,18 +83,24 @@ def _shared_solutions(work, G, B, a_t, c, alphas_shared, bar) -> np.ndarray:
     return np.stack([_spd_solve_in(work, M, a0, r) for a0 in alphas_shared], 1)
 
 
-def _add_group_errors(out, W, offset, X, Y, rows, weight, group, units) -> None:
-    """Add each group's weighted squared error of the model ``X W + offset``
+def _add_group_errors(
+    out, W, offset, X, Y, rows, weight, group, units, distance=False
+) -> None:
+    """Add each group's weighted error of the model ``X W + offset``
     (``S`` models side by side: ``W`` of shape (d, S q), ``offset`` (S, q))
     on the held-out ``rows`` to ``out`` (n_groups, S), ``units`` the
-    factor of each output's residual."""
+    factor of each output's residual: every row's squared error summed over
+    the outputs, or with ``distance`` its square root."""
     S, q = offset.shape
     for start in range(0, len(rows), _HOLDOUT_CHUNK):
         part = rows[start : start + _HOLDOUT_CHUNK]
         resid = np.asarray(X[part] @ W).reshape(-1, S, q) + offset
         resid -= Y[part][:, None, :]
         resid *= units
-        np.add.at(out, group[part], np.einsum("n,nsq->ns", weight[part], resid**2))
+        error = np.einsum("nsq,nsq->ns", resid, resid)
+        if distance:
+            np.sqrt(error, out=error)
+        np.add.at(out, group[part], weight[part, None] * error)
 
 
 def _held_out(train: TaskStatistics, tasks, sample_weight, groups) -> tuple:
@@ -178,6 +184,7 @@ def holdout_losses(
     groups=None,
     fit_intercept: bool = True,
     shared=None,
+    distance: bool = False,
 ):
     """Held-out error of :class:`SharedLeastSquares` at every penalty pair.
 
@@ -225,11 +232,16 @@ def holdout_losses(
     shared : ndarray of shape (n_task, n_features, n_shared, n_outputs), optional
         ``W_0`` of every pair (:func:`shared_solutions` of each
         ``alphas_task`` value); solved here when None.
+    distance : bool, default=False
+        Score every row by its distance from its target (the Euclidean norm
+        of its residual over the outputs, as mel-cepstral distortion
+        averages frames) instead of its mean squared error.
 
     Returns
     -------
     losses : ndarray of shape (n_shared, n_task)
-        Weighted mean squared error over the held-out rows and outputs.
+        Weighted mean squared error over the held-out rows and outputs (with
+        ``distance``: weighted mean distance over the rows).
     group_losses : ndarray of shape (n_groups, n_shared, n_task)
         With ``groups``: the same within each group, groups in sorted order.
     """
@@ -261,8 +273,9 @@ def holdout_losses(
                 rhs = (B[t][:, None, :] + a_t[t] * W0).reshape(d, S * q)
                 Wt = _spd_solve_in(work, G[t], a_t[t], rhs)
                 offset = my[t] - (mx[t] @ Wt).reshape(S, q)
-                errors = (X, Y, rows[t], weight, group, units[t])
+                errors = (X, Y, rows[t], weight, group, units[t], distance)
                 _add_group_errors(by_group[:, :, j], Wt, offset, *errors)
+    q = 1 if distance else q  # a distance is per row, not per output
     out = by_group.sum(axis=0) / (weight.sum() * q)
     if groups is None:
         return out
@@ -285,6 +298,7 @@ def task_part_losses(
     groups=None,
     fit_intercept: bool = True,
     shared=None,
+    distance: bool = False,
 ):
     """Held-out error of every task with its own part refit, ``W_0`` held.
 
@@ -327,12 +341,15 @@ def task_part_losses(
     shared : ndarray of shape (n_features, n_outputs), optional
         ``W_0`` at ``(alpha_shared, alpha_task)`` (from
         :func:`shared_solutions`); solved here when None.
+    distance : bool, default=False
+        Score every row by its distance, as :func:`holdout_losses` does.
 
     Returns
     -------
     losses : ndarray of shape (n_tasks, n_multipliers)
         Every task's weighted mean squared error over its held-out rows and
-        outputs (NaN for a task with none).
+        outputs, or mean distance with ``distance`` (NaN for a task with
+        none).
     group_losses : ndarray of shape (n_groups, n_tasks, n_multipliers)
         With ``groups``: the same within each group (0 where the group
         has no rows of the task), groups in sorted order.
@@ -366,8 +383,9 @@ def task_part_losses(
                 bar.update()
             Wt = Wt.reshape(d, -1)
             offset = my[t] - (mx[t] @ Wt).reshape(-1, q)
-            errors = (X, Y, rows[t], weight, group, units[t])
+            errors = (X, Y, rows[t], weight, group, units[t], distance)
             _add_group_errors(by_group[:, t], Wt, offset, *errors)
+    q = 1 if distance else q
     task_rows = np.zeros((n_groups, T))
     for t in range(T):
         np.add.at(task_rows[:, t], group[rows[t]], weight[rows[t]])

@@ -562,6 +562,15 @@ def test_fit_summarizes_the_frames_once_the_duration_model_is_fitted(
     assert calls == [(True, False, False), (False, True, True)]
 
 
+def test_fit_says_when_it_keeps_fixed_penalties(corpus_split, capsys):
+    train, _ = corpus_split
+    ParametricSynthesizer(progress=True, validation_fraction=0).fit(train)
+    said = capsys.readouterr().err
+    for name in ("duration", "acoustic"):
+        assert f"{name} model: fixed penalties (no validation sentences)" in said
+        assert f"{name} model: alpha_shared=" not in said
+
+
 def _rows(seed=0, n=300, d=5, q=3):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, d))

@@ -36,7 +36,8 @@ def _rows(seed=0, n=400, d=12, q=3, shift=0.0):
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("as_sparse", [False, True])
-def test_holdout_losses_equal_fitting_every_pair(fit_intercept, as_sparse):
+@pytest.mark.parametrize("distance", [False, True])
+def test_holdout_losses_equal_fitting_every_pair(fit_intercept, as_sparse, distance):
     X, Y, tasks = _rows()
     Y += 3.0  # intercepts matter
     w = np.random.default_rng(1).uniform(0.5, 2.0, len(tasks))
@@ -60,6 +61,7 @@ def test_holdout_losses_equal_fitting_every_pair(fit_intercept, as_sparse):
         sample_weight=w[test],
         output_scale=units,
         fit_intercept=fit_intercept,
+        distance=distance,
     )
     expected = np.empty((3, 2))
     for i, a0 in enumerate(shared):
@@ -72,14 +74,15 @@ def test_holdout_losses_equal_fitting_every_pair(fit_intercept, as_sparse):
             ).fit(X[train], Y[train], tasks[train], sample_weight=w[train])
             residual = model.predict(X[test], tasks[test]) - Y[test]
             residual *= units[np.searchsorted(LABELS, tasks[test])]
-            expected[i, j] = np.sum(w[test][:, None] * residual**2) / (
-                w[test].sum() * Y.shape[1]
-            )
+            error = np.sum(residual**2, axis=1)
+            error = np.sqrt(error) if distance else error / Y.shape[1]
+            expected[i, j] = np.sum(w[test] * error) / w[test].sum()
     np.testing.assert_allclose(got, expected, rtol=1e-10)
 
 
 @pytest.mark.parametrize("as_sparse", [False, True])
-def test_task_part_losses_equal_scoring_every_refit_model(as_sparse):
+@pytest.mark.parametrize("distance", [False, True])
+def test_task_part_losses_equal_scoring_every_refit_model(as_sparse, distance):
     X, Y, tasks = _rows(shift=0.5)
     codes = np.searchsorted(LABELS, tasks)
     stats = TaskStatistics.from_data(X[:300], Y[:300], LABELS, codes[:300])
@@ -91,7 +94,7 @@ def test_task_part_losses_equal_scoring_every_refit_model(as_sparse):
     sentence = np.arange(100) // 10
     losses, group_losses = task_part_losses(
         stats, Xv, Y[300:], tasks[300:], 0.7, alpha_task, multipliers,
-        task_weight=weight, output_scale=units, groups=sentence,
+        task_weight=weight, output_scale=units, groups=sentence, distance=distance,
     )  # fmt: skip
     for k, m in enumerate(multipliers):
         model = SharedLeastSquares(
@@ -101,7 +104,8 @@ def test_task_part_losses_equal_scoring_every_refit_model(as_sparse):
             alpha_task_refit=dict(zip(LABELS, m * alpha_task, strict=True)),
         ).fit(X[:300], Y[:300], tasks=tasks[:300])
         error = (model.predict(X[300:], tasks=tasks[300:]) - Y[300:]) ** 2
-        error *= units[codes[300:]] ** 2
+        error = np.sum(error * units[codes[300:]] ** 2, axis=1)
+        error = np.sqrt(error) if distance else error / Y.shape[1]
         for t, label in enumerate(LABELS):
             rows = tasks[300:] == label
             np.testing.assert_allclose(losses[t, k], error[rows].mean(), rtol=1e-9)

@@ -65,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
     synth.fit(corpus, held_out=test)
     synth.save(args.output)
     print(
-        f"Trained on {len(corpus)} utterances of {len(synth.dialects_)} dialects "
+        f"Trained on {len(corpus)} utterances of {len(synth.dialects_)} "
+        f"dialect{'s' * (len(synth.dialects_) != 1)} "
         f"in {time.perf_counter() - start:.0f} s; saved {args.output}"
     )
     log(peak_memory())

@@ -519,6 +519,8 @@ class ParametricSynthesizer(BaseEstimator):
         if record is not None:
             self.penalty_search_.append(record)
             self._say(describe_choice(record))
+        elif getattr(self, f"{name}_model") is None:
+            self._say(f"{name} model: fixed penalties (no validation sentences)")
 
     def _say(self, message: str) -> None:
         if self.progress:

@@ -158,13 +158,21 @@ def _targets(stats: TaskStatistics, columns: slice) -> TaskStatistics:
     )
 
 
-def _standard_error(losses, group_losses, group_weight, at: tuple) -> float:
-    """Standard error of the loss of pair ``at`` over the groups (sentences,
-    taken as independent: the dialects of a parallel corpus speaking one
-    sentence are one group, as their errors go together)."""
+def size_scales(stats: TaskStatistics) -> tuple[np.ndarray, np.ndarray]:
+    """Every dialect's factor of ``alpha_task`` and its ``task_weight``, by
+    its size (:func:`~mtlsynth.speech.training.size_scaled_penalties`), in
+    the order of ``stats.labels``."""
+    scale, share = size_scaled_penalties(1.0, stats)
+    return np.array(list(scale.values())), np.array(list(share.values()))
+
+
+def _standard_error(spread, group_weight) -> np.ndarray:
+    """Standard error of a mean over groups weighted by ``group_weight``,
+    from each group's departure from it (``spread``, groups first). The
+    groups are sentences, taken as independent: the dialects of a parallel
+    corpus speaking one sentence are one group, as their errors go together."""
     w = group_weight / group_weight.sum()
-    spread = group_losses[(slice(None), *at)] - losses[at]
-    return float(np.sqrt(np.sum(w**2 * spread**2)))
+    return np.sqrt(np.tensordot(w**2, spread**2, axes=1))
 
 
 def _nearest_within_error(losses, group_losses, group_weight, offsets) -> tuple:
@@ -172,13 +180,14 @@ def _nearest_within_error(losses, group_losses, group_weight, offsets) -> tuple:
     nearest the model's own penalties.
 
     A pair is within reach of the best when its loss exceeds the least by
-    less than the least loss's :func:`_standard_error`; its distance is the
+    less than the least loss's standard error; its distance is the
     sum of its two offsets from the model's values, in decades. With a flat
     validation loss the model's values stay; they move only as far as the
     data ask.
     """
     best = np.unravel_index(np.argmin(losses), losses.shape)
-    error = _standard_error(losses, group_losses, group_weight, best)
+    spread = group_losses[(slice(None), *best)] - losses[best]
+    error = _standard_error(spread, group_weight)
     near = np.argwhere(losses <= losses[best] + error)
     distance = np.abs(offsets[0][near[:, 0]]) + np.abs(offsets[1][near[:, 1]])
     order = np.lexsort((losses[tuple(near.T)], distance))
@@ -216,11 +225,10 @@ def _nearest_significant(
     int
         The index of the multiplier chosen.
     """
-    w = group_weight / group_weight.sum()
     best = int(np.argmin(losses))
     excess = losses - losses[best]
-    spread = group_losses - group_losses[:, [best]] - excess
-    error = np.sqrt(np.sum(w[:, None] ** 2 * spread**2, axis=0))
+    spread = group_losses - group_losses[:, [best]] - excess  # of the differences
+    error = _standard_error(spread, group_weight)
     z = norm.isf(level / max(len(losses) - 1, 1))
     near = np.flatnonzero(excess <= z * error)
     return int(near[np.lexsort((losses[near], np.abs(decades[near])))[0]])
@@ -247,9 +255,7 @@ def _search(stats: TaskStatistics, rows: tuple, model: Any, name: str, units=Non
     X, Y, tasks, sentence = rows
     dialect, count = np.unique(tasks, return_inverse=True, return_counts=True)[1:]
     weight = 1.0 / count[dialect]  # every dialect counts the same
-    scale, share = (
-        np.array(list(v.values())) for v in size_scaled_penalties(1.0, stats)
-    )
+    scale, share = size_scales(stats)
     options = {
         "task_scale": scale,
         "task_weight": share,
@@ -314,9 +320,7 @@ def _task_parts(
     corpus by x10, and their held-out error rose.)
     """
     X, Y, tasks, sentence = rows
-    scale, share = (
-        np.array(list(v.values())) for v in size_scaled_penalties(1.0, stats)
-    )
+    scale, share = size_scales(stats)
     decades = np.arange(-TASK_PART_DECADES, TASK_PART_DECADES + 1.0)
     losses, group_losses = task_part_losses(
         stats,
