@@ -516,11 +516,9 @@ class ParametricSynthesizer(BaseEstimator):
     def _choose_penalties(self, data: TrainingData, name: str, model) -> None:
         """Choose (``choose_penalties``), record and report one model's penalties."""
         record = choose_penalties(data, self, name, model)
-        if record is not None:
-            self.penalty_search_.append(record)
-            self._say(describe_choice(record))
-        elif getattr(self, f"{name}_model") is None:
-            self._say(f"{name} model: fixed penalties (no validation sentences)")
+        self.penalty_search_ += [] if record is None else [record]
+        if getattr(self, f"{name}_model") is None:  # a given model keeps its own
+            self._say(describe_choice(record, name))
 
     def _say(self, message: str) -> None:
         if self.progress:

@@ -483,19 +483,25 @@ def choose_penalties(
     return record
 
 
-def describe_choice(record: dict) -> str:
+def describe_choice(record: dict | None, name: str) -> str:
     """One line on the pair a search chose.
 
     Parameters
     ----------
-    record : dict
-        A record of :func:`choose_penalties`.
+    record : dict or None
+        A record of :func:`choose_penalties`; None where it kept the fixed
+        penalties.
+    name : str
+        The model.
 
     Returns
     -------
     str
-        The model, the pair chosen and the number of validation rows.
+        The model, the pair chosen and the number of validation rows (or
+        that the penalties are fixed).
     """
+    if record is None:
+        return f"{name} model: fixed penalties (no validation sentences)"
     moved = [
         f"{dialect} x{m:g}"
         for dialect, m in zip(
