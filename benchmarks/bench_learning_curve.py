@@ -106,8 +106,10 @@ def with_test(voice, train: Corpus, test: Corpus, held=None):
     features = voice.collect(train, frames=False).features
     both = Corpus(train.root, train.fs, train.utterances + test.utterances)
     marks = np.zeros(len(train.utterances), bool) if held is None else held
-    held = np.concatenate([marks, np.ones(len(test.utterances), bool)])
-    return voice.collect(both, features=features, validation=held, frame_stride=1000)
+    validation = np.concatenate([marks, np.ones(len(test.utterances), bool)])
+    return voice.collect(
+        both, features=features, validation=validation, frame_stride=1000
+    )
 
 
 def grid_pairs(train: Corpus, test: Corpus, scarce: str | None) -> dict:

@@ -275,12 +275,12 @@ def holdout_losses(
                 offset = my[t] - (mx[t] @ Wt).reshape(S, q)
                 errors = (X, Y, rows[t], weight, group, units[t], distance)
                 _add_group_errors(by_group[:, :, j], Wt, offset, *errors)
-    q = 1 if distance else q  # a distance is per row, not per output
-    out = by_group.sum(axis=0) / (weight.sum() * q)
+    per_row = 1 if distance else q  # a distance is per row, not per output
+    out = by_group.sum(axis=0) / (weight.sum() * per_row)
     if groups is None:
         return out
     group_weight = np.bincount(group, weights=weight, minlength=len(by_group))
-    return out, by_group / (np.maximum(group_weight, 1e-300) * q)[:, None, None]
+    return out, by_group / (np.maximum(group_weight, 1e-300) * per_row)[:, None, None]
 
 
 def task_part_losses(
@@ -385,12 +385,12 @@ def task_part_losses(
             offset = my[t] - (mx[t] @ Wt).reshape(-1, q)
             errors = (X, Y, rows[t], weight, group, units[t], distance)
             _add_group_errors(by_group[:, t], Wt, offset, *errors)
-    q = 1 if distance else q
+    per_row = 1 if distance else q
     task_rows = np.zeros((n_groups, T))
     for t in range(T):
         np.add.at(task_rows[:, t], group[rows[t]], weight[rows[t]])
     with np.errstate(invalid="ignore", divide="ignore"):
-        losses = by_group.sum(axis=0) / (task_rows.sum(axis=0)[:, None] * q)
+        losses = by_group.sum(axis=0) / (task_rows.sum(axis=0)[:, None] * per_row)
     if groups is None:
         return losses
-    return losses, by_group / (np.maximum(task_rows, 1e-300) * q)[:, :, None]
+    return losses, by_group / (np.maximum(task_rows, 1e-300) * per_row)[:, :, None]

@@ -160,8 +160,19 @@ def _targets(stats: TaskStatistics, columns: slice) -> TaskStatistics:
 
 def size_scales(stats: TaskStatistics) -> tuple[np.ndarray, np.ndarray]:
     """Every dialect's factor of ``alpha_task`` and its ``task_weight``, by
-    its size (:func:`~mtlsynth.speech.training.size_scaled_penalties`), in
-    the order of ``stats.labels``."""
+    its size.
+
+    Parameters
+    ----------
+    stats : TaskStatistics
+        The model's statistics.
+
+    Returns
+    -------
+    scale, share : ndarray of shape (n_tasks,)
+        :func:`~mtlsynth.speech.training.size_scaled_penalties` of a penalty
+        of 1, in the order of ``stats.labels``.
+    """
     scale, share = size_scaled_penalties(1.0, stats)
     return np.array(list(scale.values())), np.array(list(share.values()))
 
