@@ -75,9 +75,10 @@ def _shared_solutions(work, G, B, a_t, c, alphas_shared, bar) -> np.ndarray:
     M, r = np.zeros((d, d)), np.zeros((d, q))  # M: lower triangle
     for t in range(len(G)):  # c a A^-1 G = c a I - c a^2 A^-1
         inverse = _spd_inverse_lower(work, G[t], a_t[t])
-        M -= c[t] * a_t[t] ** 2 * inverse
-        M.flat[:: d + 1] += c[t] * a_t[t]
         r += _SYMM(c[t] * a_t[t], inverse, B[t], lower=True)
+        inverse *= -c[t] * a_t[t] ** 2  # in place: no d x d temporary
+        M += inverse
+        M.flat[:: d + 1] += c[t] * a_t[t]
         bar.update()
     # M is C-ordered and lower: its transpose in ``work``, upper
     return np.stack([_spd_solve_in(work, M, a0, r) for a0 in alphas_shared], 1)

@@ -111,20 +111,25 @@ def solve_shared(
 
 
 def _task_solver(G_t, a1: float):
-    """:func:`spd_solver` of ``G_t + a1 I``, with no d x d array but the
-    sum and its factor."""
+    """:func:`spd_solver` of ``G_t + a1 I``, factored in place: one d x d
+    array."""
     A = np.array(G_t, dtype=float)
     A.flat[:: A.shape[0] + 1] += a1
-    return spd_solver(A)
+    try:  # A is symmetric: its transpose is Fortran-ordered, factored in place
+        factor = linalg.cho_factor(A.T, overwrite_a=True, check_finite=False)
+    except linalg.LinAlgError:  # A is overwritten: start again from G_t
+        return spd_solver(G_t + a1 * np.eye(len(A)))
+    return lambda B: linalg.cho_solve(factor, B, check_finite=False)
 
 
-def _task_terms(G_t, B_t, a1: float) -> tuple:
+def _task_terms(G_t, B_t, scale: float, a1: float) -> tuple:
     """Factorization of ``A_t = G_t + a1 I`` and the task's terms
-    ``a1 A_t^-1 G_t`` and ``a1 A_t^-1 B_t`` of the shared system."""
+    ``scale a1 A_t^-1 G_t`` and ``scale a1 A_t^-1 B_t`` of the shared
+    system."""
     solve = _task_solver(G_t, a1)
     M_t = solve(G_t)
-    M_t *= a1
-    return solve, M_t, a1 * solve(B_t)
+    M_t *= scale * a1
+    return solve, M_t, scale * a1 * solve(B_t)
 
 
 def shared_part(G, B, alpha_shared: float, alpha_task, task_weight=1.0) -> tuple:
@@ -154,13 +159,15 @@ def shared_part(G, B, alpha_shared: float, alpha_task, task_weight=1.0) -> tuple
     rhs = np.zeros((d, q))
     bar = Progress(n_tasks, "factorizing tasks")
     for t in range(n_tasks):
-        solve, M_t, rhs_t = _task_terms(G[t], B[t], a1[t])
+        solve, M_t, rhs_t = _task_terms(G[t], B[t], c[t], a1[t])
         solvers.append(solve if keep else None)
-        M += c[t] * M_t
-        rhs += c[t] * rhs_t
+        M += M_t
+        rhs += rhs_t
         del solve, M_t, rhs_t
         bar.update()
-    W0 = spd_solver(0.5 * (M + M.T))(rhs)
+    M += M.T  # symmetric to rounding: made exactly so (numpy copies M.T)
+    M *= 0.5
+    W0 = spd_solver(M)(rhs)
     return W0, solvers
 
 

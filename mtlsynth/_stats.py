@@ -537,6 +537,32 @@ def _as_csr(X):
     return X.tocsr().astype(np.float64, copy=False)
 
 
+def csr_row_block(X: sparse.csr_matrix, start: int, stop: int) -> sparse.csr_matrix:
+    """Rows ``start:stop`` of a CSR ``X``, sharing its values and indices.
+
+    A slice of a CSR matrix copies them; this block of rows is a view, to
+    read (writing to it writes to ``X``).
+
+    Parameters
+    ----------
+    X : scipy.sparse.csr_matrix of shape (n_samples, n_features)
+        Rows.
+    start, stop : int
+        First row and one past the last, ``0 <= start <= stop <= n_samples``.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix of shape (stop - start, n_features)
+        The rows.
+    """
+    lo, hi = X.indptr[start], X.indptr[stop]
+    # set in place: scipy's constructor copies a view of a much larger array
+    block = sparse.csr_matrix((stop - start, X.shape[1]), dtype=X.dtype)
+    block.data, block.indices = X.data[lo:hi], X.indices[lo:hi]
+    block.indptr = X.indptr[start : stop + 1] - lo
+    return block
+
+
 def _largest_abs(X) -> float:
     """Largest ``|x|`` of a dense or sparse matrix (0 if it stores nothing)."""
     if sparse.issparse(X):
@@ -564,7 +590,9 @@ def _add_sparse_scatter(xx: np.ndarray, X, rows, Y: np.ndarray, w) -> tuple:
     thus exact to a few units of rounding relative to ``sqrt(xx_ii
     xx_jj)``, whatever the offsets of the inputs.
     """
-    Xr, Y = X[rows], Y[rows]
+    contiguous = isinstance(rows, slice) and rows.step in (None, 1)
+    Xr = csr_row_block(X, rows.start, rows.stop) if contiguous else X[rows]
+    Y = Y[rows]
     n, d = Xr.shape
     q = Y.shape[1]
     total = float(n) if w is None else float(w.sum())
@@ -595,7 +623,8 @@ def _add_sparse_scatter(xx: np.ndarray, X, rows, Y: np.ndarray, w) -> tuple:
 
     def add_block(bounds):
         lo, hi = bounds
-        xx[:hi, lo:hi] += (Xt[:hi] @ Xwt[lo:hi].T).toarray()
+        block = csr_row_block(Xt, 0, hi) @ csr_row_block(Xwt, lo, hi).T
+        xx[:hi, lo:hi] += block.toarray()
 
     blocks = [(lo, min(d, lo + SCATTER_BLOCK)) for lo in range(0, d, SCATTER_BLOCK)]
     workers = blas_thread_count()

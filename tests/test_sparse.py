@@ -6,7 +6,12 @@ from scipy import sparse, special
 
 from mtlsynth import MaxEntClassifier, SharedLeastSquares
 from mtlsynth._maxent import _merge_sparse_rows, maxent_loss_grad
-from mtlsynth._stats import TaskStatistics, chunk_statistics, task_groups
+from mtlsynth._stats import (
+    TaskStatistics,
+    chunk_statistics,
+    csr_row_block,
+    task_groups,
+)
 
 TIGHT = {"tol": 1e-10, "max_iter": 5000}
 
@@ -72,6 +77,19 @@ def test_statistics_of_interleaved_rows_and_zero_weights():
     )
     assert_same_statistics(dense, sparse_stats)
     assert sparse_stats.weight[2] == 0.0
+
+
+@pytest.mark.parametrize("start, stop", [(0, 0), (0, 7), (3, 11), (11, 20), (20, 20)])
+def test_a_block_of_rows_is_the_slice_without_a_copy(start, stop):
+    X = sparse.random(20, 9, density=0.3, format="csr", random_state=1)
+    block = csr_row_block(X, start, stop)
+    assert block.shape == (stop - start, 9)
+    np.testing.assert_array_equal(block.toarray(), X[start:stop].toarray())
+    assert block.nnz == 0 or np.shares_memory(block.data, X.data)
+    # products see the same rows (the scatter's blocks are such products)
+    np.testing.assert_allclose(
+        (block.T @ block).toarray(), (X[start:stop].T @ X[start:stop]).toarray()
+    )
 
 
 def test_statistics_merge_and_pool_like_dense():

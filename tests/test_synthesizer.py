@@ -5,7 +5,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.neighbors import KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
@@ -681,6 +681,29 @@ def test_frame_rows_stack_as_vstack_does_and_release_their_chunks():
     for got, want in zip(stacked[1:], expected[1:], strict=True):
         np.testing.assert_array_equal(got, want)
     assert len(data.frame_rows) == 1 and data.frames is stacked
+
+
+def test_spilled_frame_rows_read_back_as_kept_and_leave_no_files(corpus_split, synth):
+    from pathlib import Path
+
+    train, _ = corpus_split
+    maker = clone(synth).set_params(chunk_utterances=4)
+    options = {"features": synth.features_, "frame_stride": 3, "keep_transitions": True}
+    kept = maker.collect(train, **options).frames
+    data = maker.collect(train, spill=True, **options)
+    (folder,) = data.spill_folders
+    files = list(Path(folder.name).iterdir())
+    assert len(files) == len(data.frame_rows) > 1  # one file a chunk, rows not held
+    assert not any(isinstance(chunk, tuple) for chunk in data.frame_rows)
+    spilled = data.frames
+    assert (spilled[0] != kept[0]).nnz == 0 and spilled[0].shape == kept[0].shape
+    for got, want in zip(spilled[1:], kept[1:], strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert data.spill_folders == () and not any(Path(folder.name).iterdir())
+    dropped = maker.collect(train, spill=True, **options)
+    path = Path(dropped.spill_folders[0].name)
+    del dropped  # never read: the folder goes with the data
+    assert not path.exists()
 
 
 def test_frame_targets_are_kept_only_for_models_that_need_them(corpus_split, synth):

@@ -261,6 +261,31 @@ def test_the_choice_follows_how_related_the_tasks_are(shift, pooled):
     assert losses[list(record["alphas_shared"]).index(start[0]), first] > losses[i, j]
 
 
+def test_validation_rows_stack_once_with_speech_first():
+    X, Y, tasks = _rows()
+    speech = np.arange(100) % 4 > 0
+    chunks = [
+        (X[300 + k : 350 + k], Y[300 + k : 350 + k, 0], tasks[300 + k : 350 + k])
+        for k in (0, 50)
+    ]
+    data = TrainingData(
+        None,
+        {},
+        validation_phones=[
+            (*c, np.arange(50) + k, speech[k : k + 50])
+            for c, k in zip(chunks, (0, 50), strict=True)
+        ],
+    )
+    Xv, yv, tv, uv, sv = data.validation("phones")
+    order = np.concatenate([np.flatnonzero(speech), np.flatnonzero(~speech)])
+    assert sparse.isspmatrix_csr(Xv) and yv.shape == (100, 1)
+    np.testing.assert_array_equal(Xv.toarray(), X[300:][order])
+    np.testing.assert_array_equal(yv[:, 0], Y[300:, 0][order])
+    np.testing.assert_array_equal(uv, order)
+    np.testing.assert_array_equal(sv, speech[order])
+    assert data.validation("phones")[0] is Xv  # stacked once, kept
+
+
 def test_pauses_are_not_scored():
     X, Y, tasks = _rows()
     codes = np.searchsorted(LABELS, tasks)
@@ -276,7 +301,9 @@ def test_pauses_are_not_scored():
     np.testing.assert_array_equal(uv, np.flatnonzero(speech))
     np.testing.assert_array_equal(yv[:, 0], Y[300:, 0][speech])
     pauses = np.zeros(100, bool)
-    data.validation_phones = [(X[300:], Y[300:, 0], tasks[300:], uv, pauses)]
+    data.validation_phones = [
+        (X[300:], Y[300:, 0], tasks[300:], np.arange(100), pauses)
+    ]
     assert scoring_problem(data, "duration", "dialect") is None
 
 

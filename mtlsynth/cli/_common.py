@@ -12,6 +12,7 @@ __all__ = [
     "holdout",
     "jobs",
     "log",
+    "map_large_blocks",
     "peak_memory",
     "phone_set",
     "table",
@@ -28,6 +29,31 @@ _COLUMNS = (
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def map_large_blocks(threshold: int = 4 * 2**20) -> None:
+    """Have the C library's allocator map every block of ``threshold`` bytes
+    or more on its own, so that freeing it gives the memory back at once.
+
+    glibc raises this threshold as large blocks are freed (up to 32 MiB);
+    arrays of a few megabytes then come from the heap, whose free pages it
+    keeps. A voice's training allocates and frees many such arrays: with the
+    default, the demo's peak resident memory was 0.25 GB higher. Nothing
+    happens where the C library has no ``mallopt`` (macOS, Windows).
+
+    Parameters
+    ----------
+    threshold : int, default=4 MiB
+        Size in bytes from which blocks are mapped (smaller ones stay on the
+        heap: mapping costs a system call and fresh pages).
+    """
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError, TypeError):
+        return
+    mallopt(-3, int(threshold))  # M_MMAP_THRESHOLD of <malloc.h>
 
 
 def peak_memory() -> str:

@@ -22,6 +22,7 @@ import warnings
 
 from mtlsynth import __version__
 from mtlsynth.cli import bench, corpus, demo, evaluate, say, train
+from mtlsynth.cli._common import map_large_blocks
 from mtlsynth.speech.errors import CorpusWarning
 
 __all__ = ["build_parser", "main", "run"]
@@ -85,8 +86,11 @@ def run() -> None:
     The interpreter's exit waits for joblib's workers to stop; a Ctrl-C
     then, once the command has done its work, is ignored, so that the exit
     completes with the command's status rather than a traceback from inside
-    the shutdown.
+    the shutdown. Blocks of memory from 4 MiB up are mapped on their own
+    (:func:`~mtlsynth.cli._common.map_large_blocks`), so that the arrays a
+    command frees go back to the system.
     """
+    map_large_blocks()
     status = main()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     sys.exit(status)

@@ -108,9 +108,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         type=count,
         default=250_000,
         help="frames kept for the voicing model besides those next to a "
-        "change of voicing (default 250000; each takes 8 bytes per frame "
-        "feature, about 35 kB with the default features on the built-in "
-        "corpus: lower it on machines with less than 16 GB of memory)",
+        "change of voicing (default 250000; about 5 kB each with the default "
+        "features on the built-in corpus, kept on disk until the voicing "
+        "model is fitted)",
     )
     train.add_argument(
         "--phone-set",

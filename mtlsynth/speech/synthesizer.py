@@ -49,11 +49,7 @@ from sklearn.base import BaseEstimator, clone
 from mtlsynth.speech import vocoder
 from mtlsynth.speech.audio import limit_peaks
 from mtlsynth.speech.corpus import Corpus, extract_features
-from mtlsynth.speech.evaluation import (
-    evaluate_voice,
-    held_out_names,
-    utterance_names,
-)
+from mtlsynth.speech.evaluation import evaluate_voice, held_out_names, utterance_names
 from mtlsynth.speech.features import LinguisticFeatures
 from mtlsynth.speech.inputs import check_frontend, voice_sequence, voice_sequences
 from mtlsynth.speech.inventory import check_corpus_phones
@@ -185,8 +181,8 @@ class ParametricSynthesizer(BaseEstimator):
         The voicing model is trained on every k-th frame, k chosen to keep
         about this many frames, plus every frame next to a change of voicing
         (where it errs most), each row weighted by the inverse of the rate at
-        which rows like it were kept. The kept frames are held in memory as
-        sparse rows.
+        which rows like it were kept. The kept frames wait in a temporary
+        folder, as sparse rows, until the voicing model is fitted.
     chunk_utterances : int, default=64
         Utterances per chunk when accumulating statistics.
     validation_fraction : float, default=0.2
@@ -368,6 +364,7 @@ class ParametricSynthesizer(BaseEstimator):
             "validation": validation_utterances(corpus, fraction, VALIDATION_SECONDS),
             "frame_stride": stride,
             "keep_transitions": stride > 1,
+            "spill": True,  # the voicing rows wait on disk for the statistics
             "duration_statistics": hasattr(dur, "fit_statistics"),
             "acoustic_statistics": hasattr(ac, "fit_statistics"),
         }

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -100,7 +103,9 @@ class TrainingData:
     frame_rows : list of tuple
         Kept frame rows: ``(X, targets, voiced, dialect, weight)`` per batch,
         ``X`` a sparse (CSR) matrix, the others arrays; a row's weight is
-        the inverse of the rate at which rows like it were kept.
+        the inverse of the rate at which rows like it were kept. Batches
+        collected with ``spill`` are in files until :attr:`frames` reads
+        them.
     validation_phones : list of tuple
         Phone rows of the validation utterances, left out of ``duration``:
         ``(X, log_frames, dialect, sentence, speech)`` per batch,
@@ -110,6 +115,9 @@ class TrainingData:
     validation_frames : list of tuple
         Frame rows of the validation utterances, left out of ``acoustic``:
         ``(X, targets, dialect, sentence, speech)`` per batch.
+    spill_folders : tuple of tempfile.TemporaryDirectory
+        Where spilled frame rows are; each folder is removed with the last
+        data that hold it.
     """
 
     features: LinguisticFeatures
@@ -120,6 +128,7 @@ class TrainingData:
     frame_rows: list = field(default_factory=list)
     validation_phones: list = field(default_factory=list)
     validation_frames: list = field(default_factory=list)
+    spill_folders: tuple = ()
 
     def merge(self, other: TrainingData) -> TrainingData:
         """Training data of the utterances of both.
@@ -147,6 +156,7 @@ class TrainingData:
             self.frame_rows + other.frame_rows,
             self.validation_phones + other.validation_phones,
             self.validation_frames + other.validation_frames,
+            self.spill_folders + other.spill_folders,
         )
 
     def absorb_validation(self, kind: str) -> None:
@@ -176,14 +186,20 @@ class TrainingData:
         -------
         tuple or None
             ``(X, targets, dialect, sentence, speech)``: ``X`` a CSR matrix,
-            the others arrays; None if there are none.
+            the others arrays, every row of speech before every pause (the
+            first ``speech.sum()`` rows are those of speech); None if there
+            are none. The rows are stacked once and kept so, each chunk
+            released as it is copied.
         """
-        rows = self.validation_phones if kind == "phones" else self.validation_frames
+        name = f"validation_{kind}"
+        rows = getattr(self, name)
         if not rows:
             return None
-        X = sparse.vstack([sparse.csr_matrix(r[0]) for r in rows], format="csr")
-        Y = np.concatenate([np.reshape(r[1], (len(r[2]), -1)) for r in rows])
-        return X, Y, *(np.concatenate([r[k] for r in rows]) for k in (2, 3, 4))
+        X, *_, speech = rows[0]
+        stacked = len(rows) == 1 and sparse.isspmatrix_csr(X)
+        if not stacked or np.any(np.diff(speech.astype(np.int8)) > 0):
+            setattr(self, name, [_speech_first(rows)])
+        return getattr(self, name)[0]
 
     @property
     def phones(self) -> tuple[np.ndarray, ...] | None:
@@ -201,27 +217,65 @@ class TrainingData:
         stacking needs little more memory than the rows.
         """
         rows = self.frame_rows
-        if len(rows) != 1:
+        if len(rows) != 1 or isinstance(rows[0], _Spilled):
             self.frame_rows = [_stacked_rows(rows)]
+            self.spill_folders = ()
         return self.frame_rows[0]
 
 
+@dataclass(frozen=True)
+class _Spilled:
+    """A chunk of rows ``(X, *arrays)`` written to ``path`` by :func:`_spill`:
+    ``empty`` holds its columns and types (no rows), ``n`` and ``nnz`` its
+    rows and the nonzeros of ``X``."""
+
+    path: Path
+    empty: tuple
+    n: int
+    nnz: int
+
+    def load(self) -> tuple:
+        """The chunk, read back; its file is removed."""
+        with np.load(self.path, allow_pickle=False) as f:
+            csr = (f["data"], f["indices"], f["indptr"])
+            parts = [f[f"part{k}"] for k in range(len(self.empty) - 1)]
+        self.path.unlink()
+        return (sparse.csr_matrix(csr, shape=(self.n, self.empty[0].shape[1])), *parts)
+
+
+def _spill(chunk: tuple, folder: str) -> _Spilled:
+    """Write a chunk ``(X, *arrays)`` (``X`` CSR) to a new file in ``folder``."""
+    X, *parts = chunk
+    fd, name = tempfile.mkstemp(suffix=".npz", dir=folder)
+    with os.fdopen(fd, "wb") as f:
+        arrays = {f"part{k}": part for k, part in enumerate(parts)}
+        np.savez(f, data=X.data, indices=X.indices, indptr=X.indptr, **arrays)
+    return _Spilled(Path(name), tuple(a[:0] for a in chunk), X.shape[0], X.nnz)
+
+
+def _shape(chunk) -> tuple[int, int, tuple]:
+    """Rows, nonzeros and a template (columns and types) of a chunk."""
+    if isinstance(chunk, _Spilled):
+        return chunk.n, chunk.nnz, chunk.empty
+    return chunk[0].shape[0], chunk[0].nnz, chunk
+
+
 def _stacked_rows(rows: list) -> tuple[Any, ...]:
-    """Chunks ``(X, *arrays)`` (``X`` CSR) stacked, emptying ``rows`` as
-    each chunk is copied."""
-    first = rows[0][0]
-    n = sum(chunk[0].shape[0] for chunk in rows)
-    nnz = sum(chunk[0].nnz for chunk in rows)
+    """Chunks ``(X, *arrays)`` (``X`` CSR), some perhaps spilled, stacked,
+    emptying ``rows`` as each chunk is copied."""
+    sizes, counts, templates = zip(*map(_shape, rows), strict=True)
+    n, nnz, first = sum(sizes), sum(counts), templates[0][0]
     index = np.int32 if max(nnz, first.shape[1]) < np.iinfo(np.int32).max else np.int64
     values, indices = np.empty(nnz, first.dtype), np.empty(nnz, index)
     indptr = np.zeros(n + 1, index)
     out = [
         np.empty((n, *parts[0].shape[1:]), np.result_type(*parts))
-        for parts in list(zip(*rows, strict=True))[1:]
+        for parts in list(zip(*templates, strict=True))[1:]
     ]
     start = pos = 0
     while rows:
-        X, *parts = rows.pop(0)
+        chunk = rows.pop(0)
+        X, *parts = chunk.load() if isinstance(chunk, _Spilled) else chunk
         X = sparse.csr_matrix(X)
         stop, end = start + X.shape[0], pos + X.nnz
         values[pos:end], indices[pos:end] = X.data, X.indices
@@ -231,6 +285,19 @@ def _stacked_rows(rows: list) -> tuple[Any, ...]:
         start, pos = stop, end
     X = sparse.csr_matrix((values, indices, indptr), shape=(n, first.shape[1]))
     return (X, *out)
+
+
+def _speech_first(rows: list) -> tuple[Any, ...]:
+    """Validation chunks ``(X, targets, dialect, sentence, speech)`` stacked
+    with every row of speech before every pause, emptying ``rows``."""
+    speech, pauses = [], []
+    while rows:
+        X, targets, *arrays = rows.pop(0)
+        X, targets = sparse.csr_matrix(X), np.reshape(targets, (X.shape[0], -1))
+        spoken = np.asarray(arrays[-1], bool)
+        for mask, out in ((spoken, speech), (~spoken, pauses)):
+            out.append((X[mask], targets[mask], *(a[mask] for a in arrays)))
+    return _stacked_rows(speech + pauses)
 
 
 def voicing_rows(frames: tuple, limit: int) -> tuple[Any, ...]:
@@ -422,6 +489,7 @@ def collect_training_data(
     validation: Sequence[bool] | None = None,
     phones: bool = True,
     frames: bool = True,
+    spill: bool = False,
     progress: bool = False,
 ) -> TrainingData:
     """Summarize a corpus in one pass for training (see :class:`TrainingData`).
@@ -476,6 +544,10 @@ def collect_training_data(
         corpus twice, the phones alone and then the frames alone, so that
         the duration model is fitted, and its statistics dropped, before
         the frames' statistics are made.
+    spill : bool, default=False
+        Write the kept frame rows to a temporary folder as each chunk is
+        made, to be read back when :attr:`TrainingData.frames` stacks them:
+        they take no memory while the statistics are made and used.
     progress : bool, default=False
         Report progress on stderr.
 
@@ -505,7 +577,8 @@ def collect_training_data(
         "order_": int(first.order),
         "n_bap_": int(first.bap.shape[1]),
     }
-    data = TrainingData(lf, analysis)
+    folder = tempfile.TemporaryDirectory(prefix="mtlsynth-") if spill else None
+    data = TrainingData(lf, analysis, spill_folders=() if folder is None else (folder,))
     labels = np.unique([u.dialect for u in corpus.utterances])
     chunk = int(chunk_utterances)
     stride = max(1, int(frame_stride))
@@ -575,9 +648,8 @@ def collect_training_data(
             voiced = np.concatenate(voiced)
             take = np.flatnonzero(weight > 0)
             kept_targets = Y[take] if keep_targets else np.empty((take.size, 0))
-            batch.frame_rows = [
-                (X[take], kept_targets, voiced[take], tf[take], weight[take])
-            ]
+            kept = (X[take], kept_targets, voiced[take], tf[take], weight[take])
+            batch.frame_rows = [kept if folder is None else _spill(kept, folder.name)]
             del X, Y  # the statistics need only the rows kept for them
             data.acoustic = _add_rows(data.acoustic, Xa, Ya, ta, labels)
             del Xa, Ya, ta

@@ -50,7 +50,7 @@ from sklearn.base import clone
 
 from mtlsynth._holdout import holdout_losses, shared_solutions, task_part_losses
 from mtlsynth._penalty_search import log_grid
-from mtlsynth._stats import TaskStatistics
+from mtlsynth._stats import TaskStatistics, csr_row_block
 from mtlsynth.speech.corpus import Corpus
 from mtlsynth.speech.training import (
     TrainingData,
@@ -424,12 +424,15 @@ def scoring_problem(data: TrainingData, name: str, normalize: str) -> tuple | No
     stats = data.duration if name == "duration" else data.acoustic
     if rows is None or stats is None or not rows[4].any():
         return None
-    rows = tuple(r[rows[4]] for r in rows[:4])  # scored as measured: no pauses
+    n = int(rows[4].sum())  # scored as measured, without the pauses, which follow
+    rows = (csr_row_block(rows[0], 0, n), *(r[:n] for r in rows[1:4]))
     if name == "duration":
         return stats, rows, None
     mean, std = target_normalization(stats, normalize)
     cepstrum = slice(1, int(data.analysis["order_"]) + 1)
-    stats = _targets(normalized_statistics(stats, mean, std), cepstrum)
+    stats = normalized_statistics(
+        _targets(stats, cepstrum), mean[:, cepstrum], std[:, cepstrum]
+    )
     codes = np.searchsorted(stats.labels, rows[2])
     Y = (rows[1][:, cepstrum] - mean[codes, cepstrum]) / std[codes, cepstrum]
     return stats, (rows[0], Y, *rows[2:]), std[: stats.n_tasks, cepstrum]
