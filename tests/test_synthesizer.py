@@ -683,7 +683,9 @@ def test_frame_rows_stack_as_vstack_does_and_release_their_chunks():
     assert len(data.frame_rows) == 1 and data.frames is stacked
 
 
-def test_spilled_frame_rows_read_back_as_kept_and_leave_no_files(corpus_split, synth):
+def test_spilled_frame_rows_read_back_as_kept_and_leave_no_files(
+    corpus_split, synth, tmp_path
+):
     from pathlib import Path
 
     train, _ = corpus_split
@@ -700,8 +702,9 @@ def test_spilled_frame_rows_read_back_as_kept_and_leave_no_files(corpus_split, s
     for got, want in zip(spilled[1:], kept[1:], strict=True):
         np.testing.assert_array_equal(got, want)
     assert data.spill_folders == () and not any(Path(folder.name).iterdir())
-    dropped = maker.collect(train, spill=True, **options)
+    dropped = maker.collect(train, spill=tmp_path / "rows", **options)
     path = Path(dropped.spill_folders[0].name)
+    assert path.parent == tmp_path / "rows" and any(path.iterdir())
     del dropped  # never read: the folder goes with the data
     assert not path.exists()
 

@@ -164,7 +164,9 @@ class ParametricSynthesizer(BaseEstimator):
         All-pass constant; default for the sample rate (0.455 at 22.05 kHz).
     cache_dir : str or path-like, optional
         Where the corpus analysis is cached (see
-        :func:`mtlsynth.speech.corpus.extract_features`).
+        :func:`mtlsynth.speech.corpus.extract_features`), and where training
+        keeps the voicing model's rows until it fits them (a temporary
+        folder, else in the system's temporary folder).
     frontend : str or dict of str to str, optional
         The eSpeak NG dialect that transcribes text: one for every dialect,
         or one per dialect (``{"kal": "en-US"}``); by default a dialect
@@ -181,8 +183,8 @@ class ParametricSynthesizer(BaseEstimator):
         The voicing model is trained on every k-th frame, k chosen to keep
         about this many frames, plus every frame next to a change of voicing
         (where it errs most), each row weighted by the inverse of the rate at
-        which rows like it were kept. The kept frames wait in a temporary
-        folder, as sparse rows, until the voicing model is fitted.
+        which rows like it were kept. The kept frames wait on disk as sparse
+        rows (see ``cache_dir``) until the voicing model is fitted.
     chunk_utterances : int, default=64
         Utterances per chunk when accumulating statistics.
     validation_fraction : float, default=0.2
@@ -364,7 +366,7 @@ class ParametricSynthesizer(BaseEstimator):
             "validation": validation_utterances(corpus, fraction, VALIDATION_SECONDS),
             "frame_stride": stride,
             "keep_transitions": stride > 1,
-            "spill": True,  # the voicing rows wait on disk for the statistics
+            "spill": self.cache_dir or True,  # voicing rows wait on disk
             "duration_statistics": hasattr(dur, "fit_statistics"),
             "acoustic_statistics": hasattr(ac, "fit_statistics"),
         }

@@ -489,7 +489,7 @@ def collect_training_data(
     validation: Sequence[bool] | None = None,
     phones: bool = True,
     frames: bool = True,
-    spill: bool = False,
+    spill: bool | str | os.PathLike = False,
     progress: bool = False,
 ) -> TrainingData:
     """Summarize a corpus in one pass for training (see :class:`TrainingData`).
@@ -544,10 +544,13 @@ def collect_training_data(
         corpus twice, the phones alone and then the frames alone, so that
         the duration model is fitted, and its statistics dropped, before
         the frames' statistics are made.
-    spill : bool, default=False
+    spill : bool or path-like, default=False
         Write the kept frame rows to a temporary folder as each chunk is
         made, to be read back when :attr:`TrainingData.frames` stacks them:
-        they take no memory while the statistics are made and used.
+        they take no memory while the statistics are made and used. The
+        folder is made in the system's temporary folder, or in ``spill``
+        when it is a path (where the system's is in memory, as a tmpfs
+        ``/tmp`` is, the rows would take memory there).
     progress : bool, default=False
         Report progress on stderr.
 
@@ -577,7 +580,12 @@ def collect_training_data(
         "order_": int(first.order),
         "n_bap_": int(first.bap.shape[1]),
     }
-    folder = tempfile.TemporaryDirectory(prefix="mtlsynth-") if spill else None
+    folder = None
+    if spill is not False and frames:
+        where = None if spill is True else Path(spill)
+        if where is not None:
+            where.mkdir(parents=True, exist_ok=True)
+        folder = tempfile.TemporaryDirectory(prefix="mtlsynth-rows-", dir=where)
     data = TrainingData(lf, analysis, spill_folders=() if folder is None else (folder,))
     labels = np.unique([u.dialect for u in corpus.utterances])
     chunk = int(chunk_utterances)
