@@ -16,7 +16,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from mtlsynth._stats import task_groups
+from mtlsynth._stats import csr_row_block, csr_transpose, task_groups
 from mtlsynth._tasks import MultiTaskMixin
 from mtlsynth.utils.blas import blas_threads_for
 from mtlsynth.utils.progress import Progress
@@ -133,7 +133,10 @@ def maxent_loss_grad(
         Z += (b0 + c[t])[:, None]
         loss, G = _block_loss_grad(Z, C[:, rows])
         value += loss
-        g = (Xt.T @ G.T).T if is_sparse else G @ Xt
+        if not is_sparse:
+            g = G @ Xt
+        else:  # a CSR block's transpose as a view: ``Xt.T`` would copy it
+            g = ((csr_transpose(Xt) if Xt.format == "csr" else Xt.T) @ G.T).T
         gW0 += g
         gV[t] += g
         gc[t] = G.sum(axis=1)
@@ -183,17 +186,30 @@ class _Rows:
 
     def __post_init__(self):
         X, groups = self.X, self.groups
-        self.blocks = [X[g] for g in groups] if sparse.issparse(X) else None
+        self.blocks = None
+        if sparse.issparse(X):  # views of the rows when the groups are runs
+            self.blocks = [
+                csr_row_block(X, g.start, g.stop) if isinstance(g, slice) else X[g]
+                for g in groups
+            ]
         row_weight = self.C.sum(axis=0)
         self.total = row_weight.sum()
         self.task_share = np.array([row_weight[g].sum() for g in groups]) / self.total
-        squares = X.multiply(X) if sparse.issparse(X) else X * X
-        self.task_squares = (
-            np.vstack(
-                [np.asarray(squares[g].T @ row_weight[g]).ravel() for g in groups]
-            ).reshape(len(groups), X.shape[1])
-            / row_weight.sum()
-        )
+        blocks = self.blocks or [X[g] for g in groups]
+        self.task_squares = np.zeros((len(groups), X.shape[1]))
+        for t, (g, Xt) in enumerate(zip(groups, blocks, strict=True)):
+            self.task_squares[t] = _weighted_squares(Xt, row_weight[g])
+        self.task_squares /= self.total
+
+
+def _weighted_squares(X, weight: np.ndarray) -> np.ndarray:
+    """``sum_i weight_i x_ij^2`` of every column ``j`` of a dense or CSR ``X``,
+    with no copy of ``X`` (a CSR one takes a vector of its nonzeros)."""
+    if not sparse.issparse(X):
+        return np.einsum("ij,ij,i->j", X, X, weight)
+    values = np.square(X.data)
+    values *= np.repeat(weight, np.diff(X.indptr))
+    return np.bincount(X.indices, weights=values, minlength=X.shape[1])
 
 
 def _diagonal_scales(rows: _Rows, alpha_shared, alpha_task, m, kind) -> np.ndarray:

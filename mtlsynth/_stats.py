@@ -563,6 +563,27 @@ def csr_row_block(X: sparse.csr_matrix, start: int, stop: int) -> sparse.csr_mat
     return block
 
 
+def csr_transpose(X: sparse.csr_matrix) -> sparse.csc_matrix:
+    """The transpose of a CSR ``X`` as a CSC matrix sharing its arrays.
+
+    ``X.T`` copies the arrays of a block made by :func:`csr_row_block`
+    (scipy's constructor copies a view of a much larger array); this does not.
+
+    Parameters
+    ----------
+    X : scipy.sparse.csr_matrix of shape (n_samples, n_features)
+        Rows.
+
+    Returns
+    -------
+    scipy.sparse.csc_matrix of shape (n_features, n_samples)
+        ``X.T``, to read.
+    """
+    out = sparse.csc_matrix((X.shape[1], X.shape[0]), dtype=X.dtype)
+    out.data, out.indices, out.indptr = X.data, X.indices, X.indptr
+    return out
+
+
 def _largest_abs(X) -> float:
     """Largest ``|x|`` of a dense or sparse matrix (0 if it stores nothing)."""
     if sparse.issparse(X):
@@ -605,7 +626,7 @@ def _add_sparse_scatter(xx: np.ndarray, X, rows, Y: np.ndarray, w) -> tuple:
     dense = np.flatnonzero(np.bincount(Xr.indices, minlength=d) > n / 2)
     shift_x = np.zeros(d)
     zd = Xr[:, dense].toarray()  # the dense columns, centred apart
-    Xt = Xr.T.tocsr()  # its rows: the columns of the scatter
+    Xt = csr_transpose(Xr).tocsr()  # its rows: the columns of the scatter
     del Xr
     for j in dense:  # their entries are in zd: left out of the sparse product
         Xt.data[Xt.indptr[j] : Xt.indptr[j + 1]] = 0.0

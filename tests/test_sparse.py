@@ -5,11 +5,12 @@ import pytest
 from scipy import sparse, special
 
 from mtlsynth import MaxEntClassifier, SharedLeastSquares
-from mtlsynth._maxent import _merge_sparse_rows, maxent_loss_grad
+from mtlsynth._maxent import _merge_sparse_rows, _Rows, maxent_loss_grad
 from mtlsynth._stats import (
     TaskStatistics,
     chunk_statistics,
     csr_row_block,
+    csr_transpose,
     task_groups,
 )
 
@@ -90,6 +91,12 @@ def test_a_block_of_rows_is_the_slice_without_a_copy(start, stop):
     np.testing.assert_allclose(
         (block.T @ block).toarray(), (X[start:stop].T @ X[start:stop]).toarray()
     )
+    # and so does its transpose, which shares the arrays too
+    flipped = csr_transpose(block)
+    np.testing.assert_array_equal(flipped.toarray(), X[start:stop].toarray().T)
+    assert block.nnz == 0 or np.shares_memory(flipped.data, X.data)
+    vector = np.arange(stop - start, dtype=float)
+    np.testing.assert_allclose(flipped @ vector, X[start:stop].T @ vector)
 
 
 def test_statistics_merge_and_pool_like_dense():
@@ -213,6 +220,23 @@ def test_maxent_equals_dense(n_classes, params):
     np.testing.assert_array_equal(
         fitted.predict(sparse.coo_matrix(X), tasks=tasks), dense.predict(X, tasks)
     )
+
+
+@pytest.mark.parametrize("sort", [True, False])
+def test_solver_rows_are_views_with_the_squares_of_dense_rows(sort):
+    rng = np.random.default_rng(9)
+    X, y, tasks = labelled_frames(rng, n=600)
+    tasks = np.sort(tasks) if sort else tasks
+    C = np.vstack([rng.uniform(0.5, 2.0, len(y)) * (y == k) for k in (0, 1)])
+    groups = task_groups(tasks, tasks.max() + 1)
+    dense = _Rows(X, C, groups, None)
+    rows = _Rows(sparse.csr_matrix(X), C, groups, None)
+    np.testing.assert_allclose(rows.task_squares, dense.task_squares, rtol=1e-12)
+    expected = [(X[g] ** 2).T @ C[:, g].sum(0) for g in groups]
+    np.testing.assert_allclose(rows.task_squares * rows.total, expected, rtol=1e-12)
+    for g, block in zip(groups, rows.blocks, strict=True):
+        np.testing.assert_array_equal(block.toarray(), X[g])
+        assert np.shares_memory(block.data, rows.X.data) == sort
 
 
 @pytest.mark.parametrize("merge", [True, "auto"])

@@ -106,11 +106,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     train.add_argument(
         "--voicing-frames",
         type=count,
-        default=250_000,
-        help="frames kept for the voicing model besides those next to a "
-        "change of voicing (default 250000; about 5 kB each with the default "
-        "features on the built-in corpus, kept on disk until the voicing "
-        "model is fitted)",
+        default=1_000_000,
+        help="the voicing model trains on every frame of a corpus of at most "
+        "this many, else on about this many plus those next to a change of "
+        "voicing (default 1000000; about 2.2 kB each with the default "
+        "features on the built-in corpus, in memory while it is fitted)",
     )
     train.add_argument(
         "--phone-set",
