@@ -709,6 +709,25 @@ def test_spilled_frame_rows_read_back_as_kept_and_leave_no_files(
     assert not path.exists()
 
 
+def test_a_frame_sample_thins_all_rows_evenly_chunk_by_chunk(corpus_split, synth):
+    train, _ = corpus_split
+    maker = clone(synth).set_params(chunk_utterances=4)
+    options = {"features": synth.features_, "frame_stride": 2, "keep_transitions": True}
+    X, *arrays, weight = maker.collect(train, **options).frames
+    data = maker.collect(train, spill=True, **options)
+    limit = X.shape[0] // 3 - 1
+    step = -(-X.shape[0] // limit)
+    sample = data.frame_sample(limit)
+    assert step == 4 and sample[0].shape[0] <= limit and data.spill_folders == ()
+    assert (sample[0] != X[::step]).nnz == 0 and sample[0].shape == X[::step].shape
+    for got, want in zip(sample[1:-1], arrays, strict=True):
+        np.testing.assert_array_equal(got, want[::step])
+    np.testing.assert_array_equal(sample[-1], weight[::step] * step)
+    assert data.frames is sample and data.frame_sample(limit) is sample  # kept
+    whole = maker.collect(train, **options)
+    assert whole.frame_sample(X.shape[0])[0].shape == X.shape  # all when they fit
+
+
 def test_frame_targets_are_kept_only_for_models_that_need_them(corpus_split, synth):
     from sklearn.linear_model import Ridge
 

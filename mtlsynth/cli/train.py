@@ -108,8 +108,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         type=count,
         default=1_000_000,
         help="the voicing model trains on every frame of a corpus of at most "
-        "this many, else on about this many plus those next to a change of "
-        "voicing (default 1000000; about 2.2 kB each with the default "
+        "this many, else on at most this many: a sample and the frames next "
+        "to a change of voicing (default 1000000; about 2.2 kB each with the default "
         "features on the built-in corpus, in memory while it is fitted)",
     )
     train.add_argument(

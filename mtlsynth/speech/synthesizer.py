@@ -181,11 +181,11 @@ class ParametricSynthesizer(BaseEstimator):
         (``prompts.txt``) with eSpeak NG when the phones match the label.
     max_voicing_frames : int, default=1000000
         The voicing model trains on every frame of a corpus of at most this
-        many; of a larger one, on every k-th frame (about this many) and
-        every frame next to a change of voicing, weighted by the inverse of
-        their sampling rates. The rows wait on disk (see ``cache_dir``) and
-        are in memory while the model is fitted (about 2.2 kB a frame with
-        the default features on the built-in corpus).
+        many; of a larger one, on at most this many: every k-th frame (half
+        as many) and every frame next to a change of voicing, thinned evenly
+        if they are more, weighted by the inverse of their sampling rates.
+        The rows wait on disk (see ``cache_dir``) and are in memory while
+        the model is fitted (about 2.2 kB a frame, default features).
     chunk_utterances : int, default=64
         Utterances per chunk when accumulating statistics.
     validation_fraction : float, default=0.2
@@ -358,7 +358,8 @@ class ParametricSynthesizer(BaseEstimator):
         if hasattr(ac, "fit_statistics"):
             seconds = sum(float(u.label.durations.sum()) for u in corpus.utterances)
             n_frames = seconds * 1e3 / float(self.frame_period)
-            stride = max(1, int(np.ceil(n_frames / int(self.max_voicing_frames))))
+            limit = int(self.max_voicing_frames)  # half of it for the changes
+            stride = 1 if n_frames <= limit else int(np.ceil(2 * n_frames / limit))
         fraction = float(self.validation_fraction) * (  # 0: no search, none held
             (self.duration_model is None and hasattr(dur, "fit_statistics"))
             or (self.acoustic_model is None and hasattr(ac, "fit_statistics"))
@@ -491,7 +492,7 @@ class ParametricSynthesizer(BaseEstimator):
             if release:
                 data.acoustic = None
                 vars(self.acoustic_model_).pop("statistics_", None)
-            frames = data.frames  # stacked once the statistics are gone
+            frames = data.frame_sample(int(self.max_voicing_frames))  # stats gone
         else:
             frames = data.frames  # every frame, for a model without statistics
             self.acoustic_model_, sse, count = fit_frame_model(
@@ -502,7 +503,6 @@ class ParametricSynthesizer(BaseEstimator):
         if self.variance == "global":
             variance[:] = variance[-1]
         self.variance_ = variance
-
         X, voiced, tasks, weight = voicing_rows(frames, int(self.max_voicing_frames))
         del frames
         self.voiced_default_ = float(np.average(voiced, weights=weight))

@@ -222,6 +222,37 @@ class TrainingData:
             self.spill_folders = ()
         return self.frame_rows[0]
 
+    def frame_sample(self, limit: int) -> tuple[Any, ...]:
+        """Kept frame rows, at most ``limit`` of them, stacked.
+
+        When there are more, every ``k``-th row is kept (``k`` the smallest
+        step that keeps at most ``limit``), its weight multiplied by ``k``.
+        Spilled chunks are read and thinned one at a time, so memory never
+        holds more than ``limit`` rows and a chunk. :attr:`frames` then
+        gives the rows kept.
+
+        Parameters
+        ----------
+        limit : int
+            Most rows to keep.
+
+        Returns
+        -------
+        tuple
+            ``(X, targets, voiced, dialect, weight)``, as :attr:`frames`.
+        """
+        step = int(np.ceil(sum(_shape(c)[0] for c in self.frame_rows) / int(limit)))
+        if step > 1:
+            thinned, offset = [], 0
+            while self.frame_rows:
+                X, *parts, weight = _read(self.frame_rows.pop(0))
+                keep = slice((-offset) % step, None, step)  # every step-th of all
+                offset += X.shape[0]
+                parts = (p[keep] for p in parts)
+                thinned.append((X[keep], *parts, weight[keep] * step))
+            self.frame_rows = thinned
+        return self.frames
+
 
 @dataclass(frozen=True)
 class _Spilled:
@@ -253,6 +284,11 @@ def _spill(chunk: tuple, folder: str) -> _Spilled:
     return _Spilled(Path(name), tuple(a[:0] for a in chunk), X.shape[0], X.nnz)
 
 
+def _read(chunk) -> tuple:
+    """A chunk of rows, read back (and its file removed) if it was spilled."""
+    return chunk.load() if isinstance(chunk, _Spilled) else chunk
+
+
 def _shape(chunk) -> tuple[int, int, tuple]:
     """Rows, nonzeros and a template (columns and types) of a chunk."""
     if isinstance(chunk, _Spilled):
@@ -274,8 +310,7 @@ def _stacked_rows(rows: list) -> tuple[Any, ...]:
     ]
     start = pos = 0
     while rows:
-        chunk = rows.pop(0)
-        X, *parts = chunk.load() if isinstance(chunk, _Spilled) else chunk
+        X, *parts = _read(rows.pop(0))
         X = sparse.csr_matrix(X)
         stop, end = start + X.shape[0], pos + X.nnz
         values[pos:end], indices[pos:end] = X.data, X.indices
