@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from numbers import Integral, Real
 from typing import Any
@@ -15,10 +16,11 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
 
 from mtlsynth._stats import csr_row_block, csr_transpose, task_groups
 from mtlsynth._tasks import MultiTaskMixin
-from mtlsynth.utils.blas import blas_threads_for
+from mtlsynth.utils.blas import blas_thread_count, blas_threads_for
 from mtlsynth.utils.progress import Progress
 from mtlsynth.utils.validation import task_penalties
 
@@ -63,6 +65,24 @@ def _block_loss_grad(Z: np.ndarray, C: np.ndarray) -> tuple[float, np.ndarray]:
     P *= total / norm
     P -= C
     return float(loss), P
+
+
+def _logits_of(Xt, W: np.ndarray) -> np.ndarray:
+    """Logits ``W Xt'`` of shape (m, n_rows), C-contiguous, of dense or sparse rows."""
+    if sparse.issparse(Xt):
+        return np.ascontiguousarray((Xt @ W.T).T)
+    return np.dot(W, Xt.T)
+
+
+def _map_tasks(task_part, n_tasks: int, X):
+    """``task_part(t)`` of every task, in order; sparse tasks side by side on
+    the BLAS threads' cores (scipy's sparse products release the interpreter
+    lock and run on one core), one BLAS thread each."""
+    workers = min(blas_thread_count(), n_tasks)
+    if workers < 2 or not sparse.issparse(X):
+        return map(task_part, range(n_tasks))
+    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(task_part, range(n_tasks)))
 
 
 def _unpack(theta, n_features, n_tasks, m, intercept):
@@ -123,23 +143,25 @@ def maxent_loss_grad(
     a = np.broadcast_to(np.asarray(alpha_task, dtype=np.float64), (n_tasks,))
     value = alpha_shared * np.vdot(W0, W0) + a @ np.einsum("tkd,tkd->t", V, V)
     gW0, gV, gc = 2.0 * alpha_shared * W0, 2.0 * a[:, None, None] * V, np.zeros_like(c)
-    for t, rows in enumerate(groups):
+
+    def task_part(t):
+        """Loss of task t's rows, its gradient in ``W_t`` and in the intercept."""
+        rows = groups[t]
         Xt = X[rows] if blocks is None else blocks[t]
-        is_sparse = sparse.issparse(Xt)
-        if is_sparse:
-            Z = np.ascontiguousarray((Xt @ (W0 + V[t]).T).T)
-        else:
-            Z = np.dot(W0 + V[t], Xt.T)
+        Z = _logits_of(Xt, W0 + V[t])
         Z += (b0 + c[t])[:, None]
         loss, G = _block_loss_grad(Z, C[:, rows])
+        if not sparse.issparse(Xt):
+            return loss, G @ Xt, G.sum(axis=1)
+        # a CSR block's transpose as a view: ``Xt.T`` would copy it
+        g = ((csr_transpose(Xt) if Xt.format == "csr" else Xt.T) @ G.T).T
+        return loss, g, G.sum(axis=1)
+
+    for t, (loss, g, g_intercept) in enumerate(_map_tasks(task_part, n_tasks, X)):
         value += loss
-        if not is_sparse:
-            g = G @ Xt
-        else:  # a CSR block's transpose as a view: ``Xt.T`` would copy it
-            g = ((csr_transpose(Xt) if Xt.format == "csr" else Xt.T) @ G.T).T
         gW0 += g
         gV[t] += g
-        gc[t] = G.sum(axis=1)
+        gc[t] = g_intercept
     parts = [gW0.ravel(), gV.ravel()]
     if intercept == "free":
         parts.append(gc.ravel())

@@ -1,8 +1,11 @@
 """Sparse inputs give the dense path's statistics, fits and predictions."""
 
+from itertools import product
+
 import numpy as np
 import pytest
 from scipy import sparse, special
+from threadpoolctl import threadpool_limits
 
 from mtlsynth import MaxEntClassifier, SharedLeastSquares
 from mtlsynth._maxent import _merge_sparse_rows, _Rows, maxent_loss_grad
@@ -286,10 +289,12 @@ def test_loss_and_gradient_equal_dense(intercept):
     args = (C, groups, 0.7, 1.3)
     value, grad = maxent_loss_grad(theta, X, *args, m=3, intercept=intercept)
     Xs = sparse.csr_matrix(X)
-    for blocks in (None, [Xs[rows] for rows in groups]):
-        got = maxent_loss_grad(
-            theta, Xs, *args, m=3, intercept=intercept, blocks=blocks
-        )
+    # one task after another, and tasks side by side on two threads
+    for threads, blocks in product((1, 2), (None, [Xs[rows] for rows in groups])):
+        with threadpool_limits(threads, user_api="blas"):
+            got = maxent_loss_grad(
+                theta, Xs, *args, m=3, intercept=intercept, blocks=blocks
+            )
         np.testing.assert_allclose(got[0], value, rtol=1e-12)
         np.testing.assert_allclose(got[1], grad, rtol=1e-10, atol=1e-12)
 
