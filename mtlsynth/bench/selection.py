@@ -21,7 +21,6 @@ from mtlsynth.speech.training import (
     TrainingData,
     normalized_statistics,
     target_normalization,
-    voicing_rows,
 )
 from mtlsynth.utils.progress import Progress
 
@@ -231,6 +230,13 @@ def _select_classifier(base, grid, train_val) -> tuple[dict, float]:
     return grid[best], float(scores[best] / len(train_val))
 
 
+def _voicing_rows(data: TrainingData, limit: int) -> tuple:
+    """``(X, voiced, dialect)`` of at most ``limit`` of a fold's frames (see
+    :meth:`~mtlsynth.speech.training.TrainingData.frame_sample`)."""
+    X, _, voiced, dialect, _ = data.frame_sample(limit)
+    return X, voiced.astype(np.int64), dialect
+
+
 def _choose(method: _Method, folds: list, voicing_limit: int, memo: dict) -> dict:
     """Cross-validated hyper-parameters of the three models of a method.
 
@@ -278,8 +284,8 @@ def _choose(method: _Method, folds: list, voicing_limit: int, memo: dict) -> dic
             method.voicing_grid,
             [
                 (
-                    voicing_rows(t.frames, voicing_limit)[:3],
-                    voicing_rows(v.frames, voicing_limit)[:3],
+                    _voicing_rows(t, voicing_limit),
+                    _voicing_rows(v, voicing_limit),
                 )
                 for t, v in folds
             ],

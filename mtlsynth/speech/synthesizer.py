@@ -69,7 +69,6 @@ from mtlsynth.speech.training import (
     collect_training_data,
     normalized_statistics,
     target_normalization,
-    voicing_rows,
 )
 from mtlsynth.speech.tuning import (
     VALIDATION_SECONDS,
@@ -493,18 +492,19 @@ class ParametricSynthesizer(BaseEstimator):
                 data.acoustic = None
                 vars(self.acoustic_model_).pop("statistics_", None)
             frames = data.frame_sample(int(self.max_voicing_frames))  # stats gone
-        else:
-            frames = data.frames  # every frame, for a model without statistics
+        else:  # every frame, for a model without statistics
             self.acoustic_model_, sse, count = fit_frame_model(
-                ac_model, frames, mean, std, self.dialects_
+                ac_model, data.frames, mean, std, self.dialects_
             )
+            frames = data.frame_sample(int(self.max_voicing_frames))
         variance = np.vstack([sse / count[:, None], sse.sum(0) / count.sum()])
         variance = np.maximum(variance, 1e-6)
         if self.variance == "global":
             variance[:] = variance[-1]
         self.variance_ = variance
-        X, voiced, tasks, weight = voicing_rows(frames, int(self.max_voicing_frames))
+        X, _, voiced, tasks, weight = frames
         del frames
+        voiced = voiced.astype(np.int64)
         self.voiced_default_ = float(np.average(voiced, weights=weight))
         if len(np.unique(voiced)) < 2:
             self.voicing_model_ = None

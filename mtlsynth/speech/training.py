@@ -25,7 +25,6 @@ __all__ = [
     "normalized_statistics",
     "size_scaled_penalties",
     "target_normalization",
-    "voicing_rows",
 ]
 
 _MIN_LOG_FRAMES = np.log(0.25)
@@ -333,35 +332,6 @@ def _speech_first(rows: list) -> tuple[Any, ...]:
         for mask, out in ((spoken, speech), (~spoken, pauses)):
             out.append((X[mask], targets[mask], *(a[mask] for a in arrays)))
     return _stacked_rows(speech + pauses)
-
-
-def voicing_rows(frames: tuple, limit: int) -> tuple[Any, ...]:
-    """The frame rows the voicing model trains on: at most about ``limit``.
-
-    Parameters
-    ----------
-    frames : tuple
-        ``(X, targets, voiced, dialect, weight)`` as
-        :attr:`TrainingData.frames` gives them.
-    limit : int
-        Most rows to keep: every ``step``-th row is kept, weighted by ``step``.
-
-    Returns
-    -------
-    X, voiced, dialect, weight : tuple
-        Rows (the same object when all are kept: a slice of sparse rows is a
-        copy), voicing as integers, dialects and weights.
-    """
-    X, _, voiced, tasks, weight = frames
-    step = max(1, int(np.ceil(len(voiced) / int(limit))))
-    if step > 1:
-        X, voiced, tasks, weight = (
-            X[::step],
-            voiced[::step],
-            tasks[::step],
-            weight[::step] * step,
-        )
-    return X, voiced.astype(np.int64), tasks, weight
 
 
 def target_normalization(
