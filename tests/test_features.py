@@ -215,6 +215,31 @@ def test_diphone_columns_decay_from_the_shared_boundary():
     plain = LinguisticFeatures(diphone_kernels=()).fit([PHONES, other])
     assert plain.diphones_.shape == (0, 2)
     assert plain.n_frame_features_ == lf.n_frame_features_ - 2 * 2
-    for bad in ({"diphone_kernels": (0.0,)}, {"diphone_min_count": 0}):
+    for bad in (
+        {"diphone_kernels": (0.0,)},
+        {"diphone_min_count": 0},
+        {"max_diphones": -1},
+        {"max_diphones": 1.5},
+    ):
         with pytest.raises(ValueError, match="diphone"):
             LinguisticFeatures(**bad).fit([PHONES])
+
+
+def test_at_most_max_diphones_pairs_get_columns_the_most_frequent():
+    utterances = [["pau", "h", "@", "t", "pau"]] * 3 + [["pau", "h", "i", "pau"]] * 2
+    utterances += [["pau", "s", "i", "pau"]]
+    counts = {"pau-h": 5, "h-@": 3, "@-t": 3, "t-pau": 3, "h-i": 2, "i-pau": 3}
+    kept = {
+        most: LinguisticFeatures(diphone_min_count=2, max_diphones=most)
+        .fit(utterances)
+        .diphones_.tolist()
+        for most in (None, 0, 1, 3, 6)
+    }
+    frequent = {k for k, n in counts.items() if n >= 2}
+    assert [{"-".join(p) for p in kept[m]} for m in (None, 6)] == [frequent] * 2
+    assert kept[0] == [] and kept[1] == [["pau", "h"]]
+    # ties broken by the pairs' names; the columns in the pairs' order
+    assert kept[3] == [["@", "t"], ["h", "@"], ["pau", "h"]]
+    narrow = LinguisticFeatures(diphone_min_count=2, max_diphones=3).fit(utterances)
+    wide = LinguisticFeatures(diphone_min_count=2, max_diphones=None).fit(utterances)
+    assert wide.n_frame_features_ - narrow.n_frame_features_ == 2 * (6 - 3)

@@ -153,6 +153,7 @@ def test_voice_file_round_trip(synth, tmp_path):
         for key, value in fitted.items():
             np.testing.assert_array_equal(kept[key], value)
     np.testing.assert_array_equal(loaded.features_.diphones_, synth.features_.diphones_)
+    assert loaded.features_.max_diphones == synth.features_.max_diphones == 640
     assert loaded.features_.n_frame_features_ == synth.features_.n_frame_features_
     assert loaded.training_utterances_ == synth.training_utterances_
     assert loaded.held_out_ is None  # fitted without held_out: unknown
@@ -185,6 +186,9 @@ def test_format_2_voice_files_load_without_utterance_names(synth, tmp_path):
     synth.save(path)
     old = ParametricSynthesizer.load(older_format(path, 2))
     assert old.training_utterances_ is None and old.held_out_ is None
+    # no limit recorded: every pair kept
+    assert old.features_.max_diphones is None
+    np.testing.assert_array_equal(old.features_.diphones_, synth.features_.diphones_)
     with np.load(path, allow_pickle=False) as data:
         arrays = {k: data[k] for k in data.files}
     meta = json.loads(str(arrays["__meta__"]))
@@ -631,7 +635,7 @@ def test_residual_sse_equals_the_squared_residuals_of_the_rows():
     np.testing.assert_allclose(residual_sse(unseen, stats)[1], direct)
 
 
-def test_voicing_rows_keep_every_change_of_voicing_with_honest_weights(
+def test_voicing_samples_keep_every_change_of_voicing_with_honest_weights(
     corpus_split, synth
 ):
     from mtlsynth.speech.training import _next_to_change

@@ -13,7 +13,7 @@ def older_format(path, version, phone_table="same"):
     Those formats have a table of classes (``phone_table``; ``"same"``: the
     voice's own classes; None: eSpeak NG's English of their time) instead
     of a phone set, and no front end, no stress flag, no utterance names;
-    format 1 has no diphone columns.
+    format 1 has no diphone columns. Neither has a limit on the diphones.
     """
     with np.load(path, allow_pickle=False) as data:
         arrays = {k: data[k] for k in data.files}
@@ -26,6 +26,7 @@ def older_format(path, version, phone_table="same"):
         phone_table.update({k: ["silence"] for k in phone_set.silences})
     features["phone_table"] = phone_table
     del features["stressed"], meta["synthesizer"]["frontend"], meta["utterances"]
+    del features["max_diphones"]
     if version < 2:
         for key in ("diphone_kernels", "diphone_min_count", "diphones"):
             del features[key]

@@ -152,6 +152,11 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
     diphone_min_count : int, default=20
         Pairs of adjacent phones (stress marks removed) seen fewer times in
         ``fit`` get no columns.
+    max_diphones : int, default=640
+        At most this many pairs get columns, the most frequent ones: a
+        larger corpus sees more pairs often enough, and the width of the
+        frame features (and the d x d statistics of the frame model) would
+        grow with it. ``None`` keeps every pair seen often enough.
     level : {"frame", "phone"}, default="frame"
         What :meth:`transform` returns.
     frame_period : float, default=5.0
@@ -194,6 +199,7 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
         edge_kernels: Sequence[float] = (1.5, 4.0),
         diphone_kernels: Sequence[float] = (2.0,),
         diphone_min_count: int = 20,
+        max_diphones: int | None = 640,
         level: str = "frame",
         frame_period: float = 5.0,
     ):
@@ -206,6 +212,7 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
         self.edge_kernels = edge_kernels
         self.diphone_kernels = diphone_kernels
         self.diphone_min_count = diphone_min_count
+        self.max_diphones = max_diphones
         self.level = level
         self.frame_period = frame_period
 
@@ -237,6 +244,9 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
         count = self.diphone_min_count
         if int(count) != count or count < 1:
             raise ValueError(f"diphone_min_count must be a positive integer: {count}")
+        most = self.max_diphones
+        if most is not None and (int(most) != most or most < 0):
+            raise ValueError(f"max_diphones must be None or an integer >= 0: {most}")
         if int(self.n_identity_bumps) != self.n_identity_bumps or not (
             self.n_identity_bumps == 0 or self.n_identity_bumps >= 2
         ):
@@ -281,8 +291,9 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
         bases = {phone_set.split(p)[0] for p in counts}
         diphones = []
         if len(self.diphone_kernels):
-            keep = self.diphone_min_count
-            diphones = sorted(p for p, n in pairs.items() if n >= keep)
+            common = [p for p, n in pairs.items() if n >= self.diphone_min_count]
+            common.sort(key=lambda p: (-pairs[p], p))  # most frequent first
+            diphones = sorted(common[: self.max_diphones])
         return self._set_inventory(phone_set, sorted(bases), diphones, stressed)
 
     def _set_inventory(

@@ -74,6 +74,7 @@ def voice_contents(voice: Any) -> tuple[dict, dict[str, np.ndarray]]:
             "edge_kernels": [float(t) for t in lf.edge_kernels],
             "diphone_kernels": [float(t) for t in lf.diphone_kernels],
             "diphone_min_count": int(lf.diphone_min_count),
+            "max_diphones": None if lf.max_diphones is None else int(lf.max_diphones),
             "neighbour_identity": bool(lf.neighbour_identity),
             "n_identity_bumps": int(lf.n_identity_bumps),
             "phone_set": lf.phone_set_.to_dict(),
@@ -168,6 +169,7 @@ def restore_voice(voice: Any, meta: dict, arrays: dict) -> None:
         # voice files of format 1 have no diphone columns
         diphone_kernels=tuple(f.get("diphone_kernels", ())),
         diphone_min_count=int(f.get("diphone_min_count", 20)),
+        max_diphones=f.get("max_diphones"),
         neighbour_identity=bool(f["neighbour_identity"]),
         n_identity_bumps=int(f["n_identity_bumps"]),
         frame_period=voice.frame_period,

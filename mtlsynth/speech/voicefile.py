@@ -635,6 +635,7 @@ def _voice_schema(version: int) -> Record:
                     "edge_kernels": kernels,
                     "diphone_kernels": kernels,
                     "diphone_min_count": whole(1, 1e12),
+                    "max_diphones": Nullable(whole(0, 1e12)),
                     "neighbour_identity": Flag(),
                     "n_identity_bumps": whole(0, 64),
                     **_phone_fields(version),
@@ -646,7 +647,8 @@ def _voice_schema(version: int) -> Record:
                     {"diphone_kernels", "diphone_min_count", "diphones"}
                     if version < 2
                     else ()
-                ),
+                )
+                | {"max_diphones"},  # older voices kept every common pair
             ),
             "signal": Record(
                 {
