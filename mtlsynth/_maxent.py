@@ -74,12 +74,11 @@ def _logits_of(Xt, W: np.ndarray) -> np.ndarray:
     return np.dot(W, Xt.T)
 
 
-def _map_tasks(task_part, n_tasks: int, X):
-    """``task_part(t)`` of every task, in order; sparse tasks side by side on
-    the BLAS threads' cores (scipy's sparse products release the interpreter
-    lock and run on one core), one BLAS thread each."""
-    workers = min(blas_thread_count(), n_tasks)
-    if workers < 2 or not sparse.issparse(X):
+def _map_tasks(task_part, n_tasks: int, n_threads: int):
+    """``task_part(t)`` of every task, in order, on up to ``n_threads``
+    threads side by side, one BLAS thread each."""
+    workers = min(n_threads, n_tasks)
+    if workers < 2:
         return map(task_part, range(n_tasks))
     with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
         return list(pool.map(task_part, range(n_tasks)))
@@ -99,7 +98,17 @@ def _unpack(theta, n_features, n_tasks, m, intercept):
 
 
 def maxent_loss_grad(
-    theta, X, C, groups, alpha_shared, alpha_task, *, m, intercept, blocks=None
+    theta,
+    X,
+    C,
+    groups,
+    alpha_shared,
+    alpha_task,
+    *,
+    m,
+    intercept,
+    blocks=None,
+    n_threads=1,
 ):
     """Objective of :class:`MaxEntClassifier` and its exact gradient.
 
@@ -130,6 +139,11 @@ def maxent_loss_grad(
         ``X[rows]`` of every group, when the caller keeps them (slicing a
         sparse matrix copies it, so an optimizer slices once); ``None``
         slices ``X`` here.
+    n_threads : int, default=1
+        Threads that evaluate the tasks of a sparse ``X`` side by side, one
+        BLAS thread each (scipy's sparse products release the interpreter
+        lock and run on one core); a dense ``X`` is evaluated one task after
+        another.
 
     Returns
     -------
@@ -157,7 +171,9 @@ def maxent_loss_grad(
         g = ((csr_transpose(Xt) if Xt.format == "csr" else Xt.T) @ G.T).T
         return loss, g, G.sum(axis=1)
 
-    for t, (loss, g, g_intercept) in enumerate(_map_tasks(task_part, n_tasks, X)):
+    for t, (loss, g, g_intercept) in enumerate(
+        _map_tasks(task_part, n_tasks, n_threads if sparse.issparse(X) else 1)
+    ):
         value += loss
         gW0 += g
         gV[t] += g
@@ -454,13 +470,13 @@ class _MaxEntBase(MultiTaskMixin, ClassifierMixin, BaseEstimator):
         u0 = np.zeros_like(D) if theta0 is None else theta0 / D
         scale = 1.0 / rows.total
         args = (rows.X, rows.C, rows.groups, alpha_shared, alpha_task)
-        blocks = rows.blocks
+        blocks, n_threads = rows.blocks, blas_thread_count()  # once: it costs ms
 
         last = {}  # the latest point and its gradient in theta
 
         def fun(u):
             value, grad = maxent_loss_grad(
-                D * u, *args, m=m, intercept=kind, blocks=blocks
+                D * u, *args, m=m, intercept=kind, blocks=blocks, n_threads=n_threads
             )
             last["u"], last["grad"] = u.copy(), grad * scale
             return value * scale, grad * (scale * D)

@@ -491,19 +491,17 @@ class ParametricSynthesizer(BaseEstimator):
             if release:
                 data.acoustic = None
                 vars(self.acoustic_model_).pop("statistics_", None)
-            frames = data.frame_sample(int(self.max_voicing_frames))  # stats gone
         else:  # every frame, for a model without statistics
             self.acoustic_model_, sse, count = fit_frame_model(
                 ac_model, data.frames, mean, std, self.dialects_
             )
-            frames = data.frame_sample(int(self.max_voicing_frames))
         variance = np.vstack([sse / count[:, None], sse.sum(0) / count.sum()])
         variance = np.maximum(variance, 1e-6)
         if self.variance == "global":
             variance[:] = variance[-1]
         self.variance_ = variance
-        X, _, voiced, tasks, weight = frames
-        del frames
+        # read back after the acoustic fit, so never beside its statistics
+        X, _, voiced, tasks, weight = data.frame_sample(int(self.max_voicing_frames))
         voiced = voiced.astype(np.int64)
         self.voiced_default_ = float(np.average(voiced, weights=weight))
         if len(np.unique(voiced)) < 2:
