@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from numbers import Integral, Real
 from typing import Any
@@ -16,11 +15,10 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
-from threadpoolctl import threadpool_limits
 
 from mtlsynth._stats import csr_row_block, csr_transpose, task_groups
 from mtlsynth._tasks import MultiTaskMixin
-from mtlsynth.utils.blas import blas_thread_count, blas_threads_for
+from mtlsynth.utils.blas import blas_thread_count, blas_threads_for, map_in_threads
 from mtlsynth.utils.progress import Progress
 from mtlsynth.utils.validation import task_penalties
 
@@ -72,16 +70,6 @@ def _logits_of(Xt, W: np.ndarray) -> np.ndarray:
     if sparse.issparse(Xt):
         return np.ascontiguousarray((Xt @ W.T).T)
     return np.dot(W, Xt.T)
-
-
-def _map_tasks(task_part, n_tasks: int, n_threads: int):
-    """``task_part(t)`` of every task, in order, on up to ``n_threads``
-    threads side by side, one BLAS thread each."""
-    workers = min(n_threads, n_tasks)
-    if workers < 2:
-        return map(task_part, range(n_tasks))
-    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(task_part, range(n_tasks)))
 
 
 def _unpack(theta, n_features, n_tasks, m, intercept):
@@ -171,8 +159,9 @@ def maxent_loss_grad(
         g = ((csr_transpose(Xt) if Xt.format == "csr" else Xt.T) @ G.T).T
         return loss, g, G.sum(axis=1)
 
+    workers = n_threads if sparse.issparse(X) else 1
     for t, (loss, g, g_intercept) in enumerate(
-        _map_tasks(task_part, n_tasks, n_threads if sparse.issparse(X) else 1)
+        map_in_threads(task_part, range(n_tasks), workers)
     ):
         value += loss
         gW0 += g

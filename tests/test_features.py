@@ -243,3 +243,34 @@ def test_at_most_max_diphones_pairs_get_columns_the_most_frequent():
     narrow = LinguisticFeatures(diphone_min_count=2, max_diphones=3).fit(utterances)
     wide = LinguisticFeatures(diphone_min_count=2, max_diphones=None).fit(utterances)
     assert wide.n_frame_features_ - narrow.n_frame_features_ == 2 * (6 - 3)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"diphone_min_count": 1},
+        # kernels that decay below the smallest float within a long phone
+        {"diphone_min_count": 1, "diphone_kernels": (0.01,), "edge_kernels": (0.01,)},
+        {"diphone_kernels": (), "edge_kernels": (), "n_identity_bumps": 0},
+        {"neighbour_identity": False, "interaction_context": 0},
+    ],
+)
+def test_sparse_frame_rows_hold_the_dense_rows_nonzeros(params):
+    from scipy import sparse
+
+    from mtlsynth._stats import csr_from_dense
+
+    lf = LinguisticFeatures(**params).fit([PHONES, ["pau", "w", "'3:", "l", "pau"]])
+    for phones, frames in (
+        (PHONES, FRAMES),
+        (PHONES, [0, 3, 0, 900, 1, 2]),  # phones without frames, one long one
+        (["pau", "x", "pau"], [1, 1, 1]),  # a phone never seen in fit
+    ):
+        dense = lf.frame_features(phones, frames=frames)
+        rows = lf.frame_features(phones, frames=frames, sparse_output=True)
+        assert sparse.isspmatrix_csr(rows) and rows.has_canonical_format
+        want = csr_from_dense(dense)
+        assert rows.shape == dense.shape
+        np.testing.assert_array_equal(rows.indptr, want.indptr)
+        np.testing.assert_array_equal(rows.indices, want.indices)
+        np.testing.assert_array_equal(rows.data, want.data)

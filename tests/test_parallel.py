@@ -1,9 +1,12 @@
-"""Workers end with the process that submitted their tasks."""
+"""Workers end with the process that submitted their tasks; threads side by
+side return their results in order."""
 
 import os
 import subprocess
 import sys
 import time
+
+import pytest
 
 SCRIPT = """
 import os, sys, time
@@ -51,3 +54,17 @@ def test_nothing_happens_in_the_owner_itself():
 
     exit_with(os.getpid())  # a sequential run: no watcher
     assert "exit-with-owner" not in [t.name for t in threading.enumerate()]
+
+
+@pytest.mark.parametrize("n_threads", [0, 1, 2, 5])
+def test_map_in_threads_keeps_the_order_with_one_blas_thread_each(n_threads):
+    from mtlsynth.utils.blas import blas_thread_count, map_in_threads
+
+    def square(i):
+        return i * i, blas_thread_count()
+
+    got = map_in_threads(square, iter(range(7)), n_threads)
+    assert [value for value, _ in got] == [i * i for i in range(7)]
+    if n_threads > 1:
+        assert {threads for _, threads in got} == {1}
+    assert map_in_threads(square, [], n_threads) == []

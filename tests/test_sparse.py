@@ -11,6 +11,7 @@ from mtlsynth._maxent import _merge_sparse_rows, _Rows, maxent_loss_grad
 from mtlsynth._stats import (
     TaskStatistics,
     chunk_statistics,
+    csr_from_dense,
     csr_row_block,
     csr_transpose,
     task_groups,
@@ -298,8 +299,11 @@ def test_loss_and_gradient_equal_dense(intercept):
 
 
 @pytest.mark.parametrize("weighted", [False, True])
-def test_statistics_of_many_column_blocks_equal_dense(weighted, monkeypatch):
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_statistics_of_many_column_blocks_equal_dense(weighted, threads, monkeypatch):
+    # blocks and products with the targets run side by side on the threads
     monkeypatch.setattr("mtlsynth._stats.SCATTER_BLOCK", 7)
+    monkeypatch.setattr("mtlsynth._stats.blas_thread_count", lambda: threads)
     rng = np.random.default_rng(4)
     X, Y, tasks = frames(rng, n=700)
     weight = rng.uniform(0.2, 2.0, len(X)) if weighted else None
@@ -307,6 +311,22 @@ def test_statistics_of_many_column_blocks_equal_dense(weighted, monkeypatch):
         chunk_statistics(X, Y, tasks, weight),
         chunk_statistics(sparse.csr_matrix(X), Y, tasks, weight),
     )
+
+
+@pytest.mark.parametrize("shape", [(0, 4), (3, 0), (1, 1), (40, 17)])
+def test_csr_from_dense_is_scipys_conversion(shape):
+    rng = np.random.default_rng(6)
+    X = (rng.random(shape) < 0.3) * rng.normal(size=shape)
+    if X.size > 100:
+        X[5] = 0.0  # an empty row
+        X[7, 3], X[8, 4], X[9, 0] = -0.0, np.nan, np.inf  # -0 is a zero
+    got = csr_from_dense(X)
+    want = sparse.csr_matrix(X)
+    assert got.shape == want.shape and got.has_canonical_format
+    np.testing.assert_array_equal(got.indptr, want.indptr)
+    np.testing.assert_array_equal(got.indices, want.indices)
+    np.testing.assert_array_equal(got.data, want.data)
+    np.testing.assert_array_equal(csr_from_dense(X[:, ::2]).toarray(), X[:, ::2])
 
 
 @pytest.mark.parametrize("sparse_rows", [False, True])

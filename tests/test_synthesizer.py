@@ -785,3 +785,36 @@ def test_sentences_are_checked_before_any_is_spoken(synth):
         synth.synthesize_sentences("... !? --", dialect="en-US")
     with pytest.raises(ValueError, match="accent strength"):
         synth.synthesize_sentences(LONG_TEXT, dialect="en-US", accent_strength=9)
+
+
+def test_the_prompts_are_transcribed_once_for_both_passes(
+    corpus_split, synth, monkeypatch
+):
+    import mtlsynth.speech.synthesizer as synthesizer
+    import mtlsynth.speech.training as training
+
+    train, _ = corpus_split
+    options = {"features": synth.features_, "phones": False}
+    want = synth.collect(train, **options).acoustic
+    words = training._corpus_words(train, False)
+    calls = []
+
+    def counted(corpus, progress):
+        calls.append(len(corpus))
+        return words
+
+    def refused(corpus, progress):
+        raise AssertionError("transcribed again")
+
+    monkeypatch.setattr(synthesizer, "_corpus_words", counted)
+    monkeypatch.setattr(training, "_corpus_words", refused)
+    got = synth.collect(train, words=words, **options).acoustic
+    for name in ("count", "xx", "xy", "yy"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(want, name))
+    with pytest.raises(ValueError, match=rf"one entry per utterance \({len(train)}\)"):
+        synth.collect(train, words=words[:-1], **options)
+    again = clone(synth).fit(train)
+    assert calls == [len(train)]  # the phones' pass and the frames' share them
+    np.testing.assert_allclose(
+        again.acoustic_model_.coef_, synth.acoustic_model_.coef_, rtol=1e-10
+    )

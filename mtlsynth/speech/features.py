@@ -28,7 +28,10 @@ levels:
   phones together, which sums of per-phone terms cannot express).
 
 Rows are built with array operations (``np.repeat`` of phone rows to frames),
-with no Python loop over frames.
+with no Python loop over frames. ``frame_features(..., sparse_output=True)``
+gives CSR rows without making the dense ones: each interaction block is made
+from the nonzeros of its mostly one-hot factor, as training and synthesis
+use it.
 
 A phone set (:mod:`mtlsynth.speech.phonesets`) says how a label writes
 stress and pauses and gives every phone's classes, derived from its IPA;
@@ -49,12 +52,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from mtlsynth._stats import csr_from_dense
 from mtlsynth.speech.phones import _NONE, _UNKNOWN, PhoneSequence
 from mtlsynth.speech.phonesets import PhoneSet, detect_phone_set, get_phone_set
 
@@ -70,6 +76,25 @@ _COUNT_NAMES = tuple(
     for what in ("stressed_before", "stressed_after", "vowels_before", "vowels_after")
     for j in range(_MAX_COUNT + 1)
 )
+
+
+def _outer_rows(A: np.ndarray, B: np.ndarray, as_csr: bool) -> Any:
+    """Row-wise outer products: row i is ``A[i]`` x ``B[i]`` flattened, of
+    width ``A.shape[1] * B.shape[1]``. As CSR, the products are made for
+    ``A``'s nonzeros only (its columns are mostly one-hot), and are the
+    dense ones exactly."""
+    n, a = A.shape
+    b = B.shape[1]
+    if not as_csr:
+        return (A[:, :, None] * B[:, None, :]).reshape(n, a * b)
+    A = csr_from_dense(A)
+    rows = np.repeat(np.arange(n), np.diff(A.indptr))
+    values = (A.data[:, None] * B[rows]).ravel()
+    columns = (A.indices.astype(np.int64)[:, None] * b + np.arange(b)).ravel()
+    indptr = A.indptr.astype(np.int64) * b
+    out = sparse.csr_matrix((values, columns, indptr), shape=(n, a * b))
+    out.eliminate_zeros()  # where B has zeros
+    return out
 
 
 def _bumps(r: np.ndarray, n: int) -> np.ndarray:
@@ -549,8 +574,13 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
     # ----------------------------------------------------------- frame level
 
     def frame_features(
-        self, utterance: Any, *, frames: Any = None, word_index: Any = None
-    ) -> np.ndarray:
+        self,
+        utterance: Any,
+        *,
+        frames: Any = None,
+        word_index: Any = None,
+        sparse_output: bool = False,
+    ) -> Any:
         """Frame-level features of one utterance (acoustic model input).
 
         Parameters
@@ -562,11 +592,15 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
             model; default the durations the utterance carries.
         word_index : array-like of int, optional
             Word of every phone (-1 for pauses).
+        sparse_output : bool, default=False
+            Return a CSR matrix, built without the dense rows: about 5 % of
+            the entries are nonzero.
 
         Returns
         -------
-        ndarray of shape (sum(frames), n_frame_features_)
-            One row per frame; phones with 0 frames contribute none.
+        ndarray or scipy.sparse.csr_matrix of shape (sum(frames), n_frame_features_)
+            One row per frame; phones with 0 frames contribute none. The
+            sparse rows hold the dense rows' nonzeros, exactly.
         """
         check_is_fitted(self, "inventory_")
         seq = PhoneSequence.coerce(
@@ -616,18 +650,13 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
             next_id[np.arange(n_frames), parts["next"][phone_of]] = 1.0
             inter_parts += [prev_id, next_id]
         inter = np.hstack(inter_parts)
-        crossed = (inter[:, :, None] * bumps[:, None, :]).reshape(n_frames, -1)
-        blocks = [P[phone_of], bumps, timing, crossed]
+        outer = partial(_outer_rows, as_csr=sparse_output)
+        blocks = [P[phone_of], bumps, timing, outer(inter, bumps)]
         if self.n_identity_bumps:
-            fine = _bumps(r, self.n_identity_bumps)
-            blocks.append((cur[:, :, None] * fine[:, None, :]).reshape(n_frames, -1))
+            blocks.append(outer(cur, _bumps(r, self.n_identity_bumps)))
         cur_cls_f = parts["ctx_cls"][0][phone_of]
         blocks.append(cur * log_dur)
-        blocks.append(
-            (cur_cls_f[:, :, None] * (bumps * log_dur)[:, None, :]).reshape(
-                n_frames, -1
-            )
-        )
+        blocks.append(outer(cur_cls_f, bumps * log_dur))
         if len(self.edge_kernels):
             tau = np.asarray(self.edge_kernels, dtype=float)
             k_left = dur - 1 - k_in
@@ -642,10 +671,8 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
             if use_nb:
                 left.append(prev_id)
                 right.append(next_id)
-            left = np.hstack(left)
-            right = np.hstack(right)
-            blocks.append((left[:, :, None] * start[:, None, :]).reshape(n_frames, -1))
-            blocks.append((right[:, :, None] * end[:, None, :]).reshape(n_frames, -1))
+            blocks.append(outer(np.hstack(left), start))
+            blocks.append(outer(np.hstack(right), end))
         if len(self.diphones_) and len(self.diphone_kernels):
             codes = parts["codes"]
             edge = np.full(1, n_id - 1)  # "none" beyond the utterance
@@ -653,20 +680,32 @@ class LinguisticFeatures(TransformerMixin, BaseEstimator):
             nxt = np.concatenate([codes[1:], edge])
             into = self._pair_index[prev, codes][phone_of]
             out_of = self._pair_index[codes, nxt][phone_of]
-            blocks.append(self._diphone_block(into, k_in, out_of, dur - 1 - k_in))
-        return np.hstack(blocks)
+            diphones = self._diphone_block(into, k_in, out_of, dur - 1 - k_in)
+            blocks.append(diphones if sparse_output else diphones.toarray())
+        if not sparse_output:
+            return np.hstack(blocks)
+        blocks = [b if sparse.issparse(b) else csr_from_dense(b) for b in blocks]
+        return sparse.hstack(blocks, format="csr")
 
-    def _diphone_block(self, into, k_in, out_of, k_left) -> np.ndarray:
+    def _diphone_block(self, into, k_in, out_of, k_left) -> sparse.csr_matrix:
         """Transition columns: for every kernel, the pair entering the phone
         (decaying from its start) then the pair leaving it (from its end);
         ``into`` and ``out_of`` are diphone indices per frame (-1: none)."""
         n = len(self.diphones_)
-        out = np.zeros((len(into), 2 * len(self.diphone_kernels) * n))
+        rows, cols, values = [], [], []
         for j, tau in enumerate(self.diphone_kernels):
             for side, (pair, dist) in enumerate(((into, k_in), (out_of, k_left))):
-                rows = np.flatnonzero(pair >= 0)
-                cols = (2 * j + side) * n + pair[rows]
-                out[rows, cols] = np.exp(-dist[rows] / float(tau))
+                some = np.flatnonzero(pair >= 0)
+                rows.append(some)
+                cols.append((2 * j + side) * n + pair[some])
+                values.append(np.exp(-dist[some] / float(tau)))
+        width = 2 * len(self.diphone_kernels) * n
+        out = sparse.csr_matrix(
+            (np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))),
+            shape=(len(into), width),
+        )
+        out.eliminate_zeros()  # a decay below the smallest float is a zero
+        out.sort_indices()
         return out
 
     # ------------------------------------------------------------ transform

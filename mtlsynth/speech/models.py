@@ -128,8 +128,8 @@ def predict_dialect(
     ----------
     model : estimator
         Fitted regressor: multi-task (given ``tasks``) or not.
-    X : ndarray of shape (n_samples, n_features)
-        Rows.
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+        Rows (see :func:`model_rows`).
     dialect : str
         Dialect of every row; one the model has not seen is predicted with
         its shared part.
@@ -151,10 +151,11 @@ def predict_dialect(
                 f"(coef_shared_ and coef_task_); {type(model).__name__} has none"
             )
         return _linear_scores(model, X, dialect, strength)
+    rows = model_rows(model, X)
     if _accepts_tasks(model.predict):
-        out = model.predict(X, tasks=np.full(X.shape[0], dialect))
+        out = model.predict(rows, tasks=np.full(X.shape[0], dialect))
     else:
-        out = model.predict(X)
+        out = model.predict(rows)
     return np.reshape(out, (X.shape[0], -1))
 
 
@@ -167,8 +168,8 @@ def voiced_probability(
     ----------
     model : classifier
         Fitted classifier of voicing (classes 0 and 1), multi-task or not.
-    X : ndarray of shape (n_frames, n_features)
-        Frame rows.
+    X : ndarray or sparse matrix of shape (n_frames, n_features)
+        Frame rows (see :func:`model_rows`).
     dialect : str
         Dialect of every frame.
     strength : float
@@ -192,16 +193,18 @@ def voiced_probability(
         p1 = 1.0 / (1.0 + np.exp(-z))
         return p1 if float(model.classes_[1]) > 0.5 else 1.0 - p1
     kw = {"tasks": np.full(X.shape[0], dialect)}
+    rows = model_rows(model, X)
     if hasattr(model, "predict_proba"):
         proba = (
-            model.predict_proba(X, **kw)
+            model.predict_proba(rows, **kw)
             if _accepts_tasks(model.predict_proba)
-            else model.predict_proba(X)
+            else model.predict_proba(rows)
         )
         voiced = np.asarray(model.classes_).astype(float) > 0.5
         return proba[:, voiced].sum(axis=1)
-    pred = model.predict(X, **kw) if _accepts_tasks(model.predict) else model.predict(X)
-    return np.asarray(pred, dtype=float)
+    if not _accepts_tasks(model.predict):
+        kw = {}
+    return np.asarray(model.predict(rows, **kw), dtype=float)
 
 
 def _dialect_coefficients(model: Any, dialect: str) -> tuple[np.ndarray, np.ndarray]:

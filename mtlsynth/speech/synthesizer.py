@@ -66,6 +66,7 @@ from mtlsynth.speech.phonesets import get_phone_set
 from mtlsynth.speech.saving import load_voice, voice_contents
 from mtlsynth.speech.training import (
     TrainingData,
+    _corpus_words,
     collect_training_data,
     normalized_statistics,
     target_normalization,
@@ -353,6 +354,7 @@ class ParametricSynthesizer(BaseEstimator):
         given = None if self.features is None else self.features.phone_set
         check_corpus_phones(corpus, None if given is None else get_phone_set(given))
         dur, ac, _ = voice_models(self)
+        words = _corpus_words(corpus, bool(self.progress)) if self.use_words else None
         stride = 1
         if hasattr(ac, "fit_statistics"):
             seconds = sum(float(u.label.durations.sum()) for u in corpus.utterances)
@@ -370,6 +372,7 @@ class ParametricSynthesizer(BaseEstimator):
             "spill": self.cache_dir or True,  # voicing rows wait on disk
             "duration_statistics": hasattr(dur, "fit_statistics"),
             "acoustic_statistics": hasattr(ac, "fit_statistics"),
+            "words": words,  # both passes need them: the prompts transcribed once
         }
         data = self.collect(corpus, frames=False, **options)  # the phones first
         frames = partial(self.collect, corpus, phones=False, **options)
@@ -403,7 +406,7 @@ class ParametricSynthesizer(BaseEstimator):
             :func:`~mtlsynth.speech.training.collect_training_data` takes it:
             ``frame_stride``, ``keep_transitions``, ``duration_statistics``,
             ``acoustic_statistics``, ``keep_phones``, ``keep_frame_targets``,
-            ``validation``, ``phones`` and ``frames``.
+            ``validation``, ``words``, ``phones`` and ``frames``.
 
         Returns
         -------
@@ -504,9 +507,8 @@ class ParametricSynthesizer(BaseEstimator):
         X, _, voiced, tasks, weight = data.frame_sample(int(self.max_voicing_frames))
         voiced = voiced.astype(np.int64)
         self.voiced_default_ = float(np.average(voiced, weights=weight))
-        if len(np.unique(voiced)) < 2:
-            self.voicing_model_ = None
-        else:
+        self.voicing_model_ = None  # with one class, voiced_default_ decides
+        if len(np.unique(voiced)) > 1:
             self._say(f"fitting the voicing model on {len(voiced)} frames")
             self.voicing_model_ = fit_model(vo_model, X, voiced, tasks, weight)
         return self
@@ -677,8 +679,8 @@ class ParametricSynthesizer(BaseEstimator):
             frames = _frames_from_durations(self._log_durations(seq, dialect, s))
         else:
             frames = np.asarray(durations, dtype=np.int64).reshape(-1)
-        X = self.features_.frame_features(seq, frames=frames)
-        if len(X) == 0:
+        X = self.features_.frame_features(seq, frames=frames, sparse_output=True)
+        if X.shape[0] == 0:
             raise ValueError("the utterance has no frames")
         mean, std, var = self._dialect_row(dialect, s)
         Z = predict_dialect(self.acoustic_model_, X, dialect, s)
@@ -691,7 +693,7 @@ class ParametricSynthesizer(BaseEstimator):
         lf0 = static[:, order + 1]
         bap = static[:, order + 2 :]
         if self.voicing_model_ is None:
-            voiced = np.full(len(X), self.voiced_default_ > 0.5)
+            voiced = np.full(X.shape[0], self.voiced_default_ > 0.5)
         else:
             voiced = voiced_probability(self.voicing_model_, X, dialect, s) > 0.5
         if postfilter:

@@ -484,6 +484,7 @@ def collect_training_data(
     fit_features: bool = False,
     frame_period: float = 5.0,
     use_words: bool = True,
+    words: Sequence | None = None,
     chunk_utterances: int = 64,
     frame_stride: int = 1,
     keep_transitions: bool = False,
@@ -524,6 +525,11 @@ def collect_training_data(
         HTS full-context names), else eSpeak NG's transcription of
         ``prompts.txt`` where its phones match the label; and question flags
         from ``prompts.txt``.
+    words : sequence of (ndarray or None, bool), optional
+        The word of every phone and the question flag of every utterance,
+        as a pass over the same corpus found them with ``use_words``: a
+        voice summarizes its corpus twice and transcribes the prompts once.
+        Default: found here.
     chunk_utterances : int, default=64
         Utterances per chunk of rows.
     frame_stride : int, default=1
@@ -569,9 +575,14 @@ def collect_training_data(
         not acoustic_statistics if keep_frame_targets is None else keep_frame_targets
     )
     feats = vocoder_features
-    words = (
-        _corpus_words(corpus, progress) if use_words else [(None, False)] * len(corpus)
-    )
+    if words is None:
+        words = (
+            _corpus_words(corpus, progress)
+            if use_words
+            else [(None, False)] * len(corpus)
+        )
+    elif len(words) != len(corpus):
+        raise ValueError(f"words needs one entry per utterance ({len(corpus)})")
     seqs = [
         PhoneSequence(u.label.phones, _aligned_frames(u.label, f.n_frames, fp), *w)
         for u, f, w in zip(corpus.utterances, feats, words, strict=True)
@@ -633,7 +644,7 @@ def collect_training_data(
         if frames:
             # mostly zeros (identities, classes, transitions): kept sparse
             X = _stacked_rows(
-                [(sparse.csr_matrix(lf.frame_features(seqs[i])),) for i in idx]
+                [(lf.frame_features(seqs[i], sparse_output=True),) for i in idx]
             )[0]
             Y, voiced = zip(*(_targets(feats[i], seqs[i]) for i in idx), strict=True)
             n_frames = [len(v) for v in voiced]
