@@ -676,21 +676,16 @@ def _add_sparse_scatter(xx: np.ndarray, X, rows, Y: np.ndarray, w) -> tuple:
         block = csr_row_block(Xt, 0, hi) @ csr_row_block(Xwt, lo, hi).T
         xx[:hi, lo:hi] += block.toarray()
 
-    def times(rhs):  # X' times some columns of [zy_w, zd_w]
+    def times(rhs):  # X' rhs, for the centred targets and dense columns
         return np.asarray(Xt @ rhs)
 
     workers = blas_thread_count()
-    split = np.array_split(np.hstack([zy_w, zd_w]), workers, axis=1)
-    pieces = [np.ascontiguousarray(c) for c in split if c.shape[1]]
     blocks = [(lo, min(d, lo + SCATTER_BLOCK)) for lo in range(0, d, SCATTER_BLOCK)]
-    jobs = [partial(times, c) for c in pieces] + [partial(add_block, b) for b in blocks]
-    done = map_in_threads(_call, jobs, workers)[: len(pieces)]
-    products = np.hstack([np.zeros((d, 0)), *done])
-    del split, pieces, done
+    jobs = [partial(times, zy_w), partial(times, zd_w)]  # long ones first
+    jobs += [partial(add_block, b) for b in blocks]
+    xy, cross = map_in_threads(_call, jobs, workers)[:2]
     _mirror_upper(xx)  # the blocks filled the upper triangle, columns apart
-    xy = np.ascontiguousarray(products[:, :q])
     if dense.size:  # their rows and columns of the scatter
-        cross = products[:, q:]
         cross[dense] = zd.T @ zd_w
         xx[:, dense] += cross
         cross[dense] = 0.0
