@@ -16,6 +16,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from mtlsynth._proximal import _init_from
 from mtlsynth._stats import csr_row_block, csr_transpose, task_groups
 from mtlsynth._tasks import MultiTaskMixin
 from mtlsynth.utils.blas import blas_thread_count, blas_threads_for, map_in_threads
@@ -478,6 +479,19 @@ class _MaxEntBase(MultiTaskMixin, ClassifierMixin, BaseEstimator):
             ):
                 raise StopIteration
 
+        if theta0 is not None:  # a warm start may have nothing left to do
+            value = fun(u0)[0]
+            if not np.any(np.abs(last["grad"]) > self.tol):
+                x, message = theta0.astype(np.float64), "converged at the start"
+                return optimize.OptimizeResult(
+                    x=x,
+                    fun=value,
+                    nit=0,
+                    nfev=1,
+                    status=0,
+                    success=True,
+                    message=message,
+                )
         bar = Progress(self.max_iter, "L-BFGS iterations (at most)")
         result = optimize.minimize(
             fun,
@@ -678,6 +692,12 @@ class MaxEntClassifier(_MaxEntBase):
     unseen_tasks : {"error", "shared"}, default="error"
         What prediction does with a task label not seen in training: raise,
         or predict with ``coef_shared_`` and ``intercept_shared_``.
+    warm_start : bool, default=False
+        Start ``fit`` from the previous solution (tasks matched by label, a
+        new task's part from zeros) when the classes and features are the
+        same; the optimum is the same, reached in fewer iterations from a
+        nearby one (a fit on a subsample of the rows, or at nearby
+        penalties).
 
     Attributes
     ----------
@@ -744,6 +764,7 @@ class MaxEntClassifier(_MaxEntBase):
         "tol": [Interval(Real, 0, None, closed="left")],
         "merge_duplicates": ["boolean", StrOptions({"auto"})],
         "unseen_tasks": [StrOptions({"error", "shared"})],
+        "warm_start": ["boolean"],
     }
 
     def __init__(
@@ -758,6 +779,7 @@ class MaxEntClassifier(_MaxEntBase):
         tol=1e-4,
         merge_duplicates="auto",
         unseen_tasks="error",
+        warm_start=False,
     ):
         self.alpha_shared = alpha_shared
         self.alpha_task = alpha_task
@@ -768,6 +790,7 @@ class MaxEntClassifier(_MaxEntBase):
         self.tol = tol
         self.merge_duplicates = merge_duplicates
         self.unseen_tasks = unseen_tasks
+        self.warm_start = warm_start
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, tasks=None, sample_weight=None):
@@ -790,14 +813,21 @@ class MaxEntClassifier(_MaxEntBase):
         self : MaxEntClassifier
             The fitted model.
         """
+        previous = (
+            (self.classes_, self.tasks_, self.coef_shared_, self.coef_task_)
+            + (self.intercept_, self.intercept_shared_)
+            if self.warm_start and hasattr(self, "coef_")
+            else None
+        )
         X, y, labels, codes, weight = self._validate_fit_data(
             X, y, tasks, sample_weight, accept_sparse="csr"
         )
         alpha_task = task_penalties(self.alpha_task, labels)
         rows = self._prepare(X, y, codes, len(labels), weight)
+        theta0 = None if previous is None else self._start_from(previous, labels)
         largest = max(len(range(rows.X.shape[0])[g]) for g in rows.groups)
         with self._blas_limit(largest, rows.X.shape[1]):  # (sorted: slices)
-            result = self._solve(rows, self.alpha_shared, alpha_task)
+            result = self._solve(rows, self.alpha_shared, alpha_task, theta0)
         self.n_iter_ = int(result.nit)
         if result.status != 0:
             warnings.warn(
@@ -808,3 +838,21 @@ class MaxEntClassifier(_MaxEntBase):
         self.tasks_ = labels
         self._set_coefficients(result.x, rows.X.shape[1], len(labels), rows.task_weight)
         return self
+
+    def _start_from(self, previous: tuple, labels: np.ndarray) -> np.ndarray | None:
+        """The parameter vector of an earlier fit, laid out on ``labels``
+        (see :func:`_unpack`); None where its classes or features differ."""
+        classes, known, W0, V, b, b0 = previous
+        if not np.array_equal(classes, self.classes_):
+            return None
+        V = _init_from(labels, (len(labels), *W0.shape), known, V)
+        if V is None or W0.shape[1] != self.n_features_in_:
+            return None
+        parts = [W0.ravel(), V.ravel()]
+        offsets = _init_from(labels, (len(labels), len(b0)), known, b - b0)
+        kind = self._intercept_kind()
+        if kind == "free":  # a new task starts from the shared intercept
+            parts.append((offsets + b0).ravel())
+        elif kind == "shrunk":
+            parts += [b0, offsets.ravel()]
+        return np.concatenate(parts)

@@ -205,6 +205,41 @@ def test_unseen_task_uses_shared_part(shrink):
         )
 
 
+@pytest.mark.parametrize("intercept", ["free", "shrunk", "none"])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_warm_start_reaches_the_cold_optimum(intercept, n_classes):
+    X, y, tasks = make_tasks(n=600, n_classes=n_classes, seed=8)
+    kw = {
+        "alpha_shared": 0.3,
+        "alpha_task": 2.0,
+        "fit_intercept": intercept != "none",
+        "shrink_intercepts": intercept == "shrunk",
+        **TIGHT,
+    }
+    cold = MaxEntClassifier(**kw).fit(X, y, tasks=tasks)
+    # from a fit on a third of the rows, one task missing there
+    part = (np.arange(len(y)) % 3 == 0) & (tasks != 2)
+    warm = MaxEntClassifier(warm_start=True, **kw).fit(X[part], y[part], tasks[part])
+    warm.fit(X, y, tasks=tasks)
+    assert_allclose(warm.coef_, cold.coef_, atol=1e-6)
+    assert_allclose(warm.intercept_, cold.intercept_, atol=1e-6)
+    # from its own solution (converged to tol) it has nothing left to do
+    own = MaxEntClassifier(warm_start=True, **{**kw, "tol": 1e-4}).fit(X, y, tasks)
+    before = own.coef_.copy()
+    assert own.fit(X, y, tasks=tasks).n_iter_ == 0
+    assert_array_equal(own.coef_, before)
+
+
+def test_warm_start_with_other_classes_or_features_starts_cold():
+    X, y, tasks = make_tasks(n=300, n_classes=3, seed=9)
+    cold = MaxEntClassifier().fit(X, y, tasks=tasks)
+    model = MaxEntClassifier(warm_start=True).fit(X, y % 2, tasks=tasks)
+    assert_array_equal(model.fit(X, y, tasks=tasks).coef_, cold.coef_)
+    model.fit(np.hstack([X, X]), y, tasks=tasks)
+    fresh = MaxEntClassifier().fit(np.hstack([X, X]), y, tasks=tasks)
+    assert_array_equal(model.coef_, fresh.coef_)
+
+
 def test_probabilities_finite_on_separable_data():
     rng = np.random.default_rng(7)
     X = rng.normal(size=(120, 2))

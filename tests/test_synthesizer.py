@@ -608,6 +608,32 @@ def test_target_normalization_and_normalized_statistics_match_the_rows():
     assert np.all(glob_mean == mean[-1]) and np.all(glob_std == std[-1])
 
 
+def test_fit_model_fits_a_maxent_on_every_kth_row_first():
+    from mtlsynth import MaxEntClassifier
+    from mtlsynth.speech.models import fit_model
+
+    class Recorded(MaxEntClassifier):
+        def fit(self, X, y, tasks=None, sample_weight=None):
+            self.rows_ = [*getattr(self, "rows_", []), (len(y), self.warm_start)]
+            return super().fit(X, y, tasks, sample_weight)
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(2000, 6))
+    tasks = rng.integers(0, 3, size=2000)
+    y = (X[:, 0] + 0.5 * (tasks == 1) * X[:, 1] + rng.normal(size=2000) > 0) * 1
+    weight = rng.uniform(0.5, 2.0, size=2000)
+    kw = {"alpha_shared": 0.3, "alpha_task": 2.0, "tol": 1e-9, "max_iter": 5000}
+    cold = MaxEntClassifier(**kw).fit(X, y, tasks, weight)
+    model = fit_model(Recorded(**kw), X, y, tasks, weight, prefit_stride=4)
+    assert model.rows_ == [(500, False), (2000, True)]
+    assert model.warm_start is False  # as it was given
+    np.testing.assert_allclose(model.coef_, cold.coef_, atol=1e-6)
+    np.testing.assert_allclose(model.intercept_, cold.intercept_, atol=1e-6)
+    # every 4th row has one class only: a single fit
+    alone = fit_model(Recorded(**kw), X, np.arange(2000) % 4 == 1, tasks, weight)
+    assert alone.rows_ == [(2000, False)]
+
+
 def test_residual_sse_equals_the_squared_residuals_of_the_rows():
     from mtlsynth import TaskStatistics
     from mtlsynth.speech.models import residual_sse
