@@ -6,6 +6,7 @@ import os
 import random
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -16,6 +17,7 @@ import numpy as np
 import pytest
 
 from mtlsynth.speech.voicefile import read_voice
+from mtlsynth.utils.files import temporary_folder
 
 CLI = [sys.executable, "-m", "mtlsynth.cli"]
 SIGNALS = [signal.SIGINT, signal.SIGKILL]
@@ -60,7 +62,8 @@ def _files(root):
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
     cache = tmp_path_factory.mktemp("cache")
-    return {**os.environ, "MTLSYNTH_CACHE": str(cache)}
+    spill = tmp_path_factory.mktemp("tmp")  # where the voicing rows wait
+    return {**os.environ, "MTLSYNTH_CACHE": str(cache), "TMPDIR": str(spill)}
 
 
 @pytest.fixture(scope="module")
@@ -141,11 +144,37 @@ def test_train(reference, trained, env, tmp_path, sig):
     assert sig == signal.SIGKILL or not hidden
     assert [n for n in left if n not in hidden] in ([], ["voice.npz"])
     _run(_train_args(reference[0], voice), env)
+    # the rerun removed the rows a killed run left waiting on disk
+    assert not list(Path(env["TMPDIR"]).glob("mtlsynth-rows-*"))
     again_meta, again = _voice(voice)
     assert again_meta == meta
     assert again.keys() == arrays.keys()
     for name in arrays:
         np.testing.assert_array_equal(again[name], arrays[name], err_msg=name)
+
+
+def test_temporary_folder_removes_what_killed_jobs_of_this_machine_left(tmp_path):
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+    )
+    host = socket.gethostname()
+    names = {
+        "dead": f"mtlsynth-rows-{host}-{dead.stdout.strip()}-abcd1234",
+        "alive": f"mtlsynth-rows-{host}-{os.getpid()}-abcd1234",
+        "other machine": f"mtlsynth-rows-elsewhere-{dead.stdout.strip()}-abcd1234",
+        "other prefix": f"mtlsynth-other-{host}-{dead.stdout.strip()}-abcd1234",
+    }
+    for name in names.values():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "rows.npz").write_bytes(b"rows")
+    folder = temporary_folder("mtlsynth-rows-", tmp_path)
+    left = {p.name for p in tmp_path.iterdir()}
+    assert left == {*names.values(), Path(folder.name).name} - {names["dead"]}
+    assert Path(folder.name).name.startswith(f"mtlsynth-rows-{host}-{os.getpid()}-")
+    folder.cleanup()
+    assert not Path(folder.name).exists()
 
 
 TIMES = ("fit_s", "cv_s")

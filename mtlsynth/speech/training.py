@@ -18,6 +18,7 @@ from mtlsynth.speech.features import LinguisticFeatures
 from mtlsynth.speech.labels import Label
 from mtlsynth.speech.paramgen import DELTA_WINDOWS, delta_features
 from mtlsynth.speech.phones import PhoneSequence
+from mtlsynth.utils.files import temporary_folder
 from mtlsynth.utils.progress import Progress
 
 __all__ = [
@@ -561,7 +562,9 @@ def collect_training_data(
         they take no memory while the statistics are made and used. The
         folder is made in the system's temporary folder, or in ``spill``
         when it is a path (where the system's is in memory, as a tmpfs
-        ``/tmp`` is, the rows would take memory there).
+        ``/tmp`` is, the rows would take memory there). Folders that killed
+        jobs left there are removed first
+        (:func:`~mtlsynth.utils.files.temporary_folder`).
     progress : bool, default=False
         Report progress on stderr.
 
@@ -601,7 +604,7 @@ def collect_training_data(
         where = None if spill is True else Path(spill)
         if where is not None:
             where.mkdir(parents=True, exist_ok=True)
-        folder = tempfile.TemporaryDirectory(prefix="mtlsynth-rows-", dir=where)
+        folder = temporary_folder("mtlsynth-rows-", where)
     data = TrainingData(lf, analysis, spill_folders=() if folder is None else (folder,))
     labels = np.unique([u.dialect for u in corpus.utterances])
     chunk = int(chunk_utterances)

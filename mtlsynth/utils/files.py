@@ -8,9 +8,11 @@ process killed while writing leaves it behind, and
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import re
 import shutil
+import socket
 import stat
 import tempfile
 import time
@@ -18,11 +20,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from mtlsynth.utils.parallel import _alive
+
 __all__ = [
     "atomic_open",
     "check_output_path",
     "link_or_copy",
     "remove_stale_temporaries",
+    "temporary_folder",
 ]
 
 _SUFFIX = ".tmp"
@@ -172,6 +177,40 @@ def remove_stale_temporaries(
                     os.unlink(entry.path)
                     removed.append(Path(entry.path))
     return removed
+
+
+def temporary_folder(
+    prefix: str, folder: str | os.PathLike | None = None
+) -> tempfile.TemporaryDirectory:
+    """A new temporary folder, after removing those that killed jobs left.
+
+    The folder is ``<prefix><host>-<pid>-XXXXXXXX`` in ``folder``; it is
+    removed when the returned object is cleaned up or collected, and at
+    exit. A process killed outright (``kill -9``, an out-of-memory kill)
+    leaves it behind: the folders of ``prefix`` that processes of this
+    machine left, whose process is gone, are removed first (on POSIX
+    systems; a folder shared between machines keeps the others').
+
+    Parameters
+    ----------
+    prefix : str
+        Start of the folder's name.
+    folder : str or path-like, optional
+        Where to make it; default the system's temporary folder.
+
+    Returns
+    -------
+    tempfile.TemporaryDirectory
+        The folder (its path in ``.name``).
+    """
+    where = Path(tempfile.gettempdir() if folder is None else folder)
+    ours = f"{prefix}{socket.gethostname()}-"
+    if os.name == "posix":
+        for old in where.glob(glob.escape(ours) + "*"):
+            pid = old.name[len(ours) :].split("-")[0]
+            if pid.isdigit() and not _alive(int(pid), child=False):
+                shutil.rmtree(old, ignore_errors=True)
+    return tempfile.TemporaryDirectory(prefix=f"{ours}{os.getpid()}-", dir=where)
 
 
 def _nearest_existing(path: Path) -> Path:
