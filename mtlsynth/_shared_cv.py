@@ -109,27 +109,12 @@ def _partition(splits, n: int) -> np.ndarray | None:
     return fold
 
 
-def _merged(parts: list) -> TaskStatistics:
-    """Statistics of the union of several batches."""
-    out = parts[0]
-    for part in parts[1:]:
-        out = out.merge(part)
-    return out
-
-
-def _leave_one_out(blocks: list, rest: TaskStatistics | None) -> list:
-    """For every block, the other blocks (and ``rest``) merged, in O(K) merges."""
-    K = len(blocks)
-    prefix = [rest]
-    for block in blocks[:-1]:
-        prefix.append(block if prefix[-1] is None else prefix[-1].merge(block))
-    out = [None] * K
-    suffix = None
-    for k in range(K - 1, -1, -1):
-        parts = [s for s in (prefix[k], suffix) if s is not None]
-        out[k] = _merged(parts)
-        suffix = blocks[k] if suffix is None else blocks[k].merge(suffix)
-    return out
+def _leave_one_out(blocks: list, rest: TaskStatistics | None):
+    """For every block in turn, the other blocks (and ``rest``) merged: made
+    one at a time, so that only one is held (each is as large as all)."""
+    for k in range(len(blocks)):
+        others = [b for j, b in enumerate(blocks) if j != k]
+        yield TaskStatistics.union(others + ([] if rest is None else [rest]))
 
 
 def _loss_factors(weight: np.ndarray, n_outputs: int, scoring) -> np.ndarray:
@@ -146,6 +131,8 @@ class _Fold:
 
     Per task: ``lam`` (T, d) eigenvalues and ``U`` (T, d, d) eigenvectors of
     the training Gram matrix and ``P`` (T, d, q) the rotated cross products.
+    Products over tasks are made task by task, so that the only arrays of
+    size T d^2 are ``U`` and ``K``.
     The fold's test loss (its mean squared error) is ``sum_t loss_t`` with,
     for ``Z = U' W_t`` in the task's basis, ``loss_t = <Z, K Z> - 2 <Z, L> +
     c0``: ``K`` (T, d, d), ``L`` (T, d, q) and ``c0`` (T,) hold the rotated
@@ -155,11 +142,14 @@ class _Fold:
 
     def __init__(self, train, test, fit_intercept, scoring):
         G, B = train.gram(centered=fit_intercept)
-        lam, U = np.linalg.eigh(0.5 * (G + G.transpose(0, 2, 1)))
+        T, d = G.shape[:2]
+        lam, U = np.empty((T, d)), np.empty((T, d, d))
+        for t in range(T):
+            lam[t], U[t] = np.linalg.eigh(0.5 * (G[t] + G[t].T))
+        del G
         self.lam = np.maximum(lam, 0.0)
         self.U = U
-        self.Ut = np.ascontiguousarray(U.transpose(0, 2, 1))
-        self.P = self.Ut @ B
+        self.P = U.transpose(0, 2, 1) @ B
         if fit_intercept:
             dmx, dmy = test.mean_x - train.mean_x, test.mean_y - train.mean_y
         else:
@@ -168,10 +158,12 @@ class _Fold:
         w = test.weight
         f = _loss_factors(w, B.shape[2], scoring)
         fw = (f * w)[:, None, None]
-        self.K = f[:, None, None] * (self.Ut @ test.xx @ U)
-        self.K += fw * dmx[:, :, None] * dmx[:, None, :]
-        self.K = 0.5 * (self.K + self.K.transpose(0, 2, 1))
-        self.L = f[:, None, None] * (self.Ut @ test.xy) + fw * (
+        self.K = np.empty_like(U)
+        for t in range(T):
+            K = f[t] * (U[t].T @ test.xx[t] @ U[t])
+            K += fw[t] * dmx[t][:, None] * dmx[t][None, :]
+            self.K[t] = 0.5 * (K + K.T)
+        self.L = f[:, None, None] * (U.transpose(0, 2, 1) @ test.xy) + fw * (
             dmx[:, :, None] * dmy[:, None, :]
         )
         self.c0 = f * (np.trace(test.yy, axis1=1, axis2=2) + w * np.sum(dmy**2, 1))
@@ -184,13 +176,12 @@ class _Fold:
 
     def shared_system(self, alphas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``sum_t a_t A_t^-1 G_t`` and ``sum_t a_t A_t^-1 B_t``."""
-        T, d = self.lam.shape
         s, _ = self.coefficients(alphas)
-        root = (self.U * np.sqrt(s * self.lam)[:, None, :]).transpose(1, 0, 2)
-        root = root.reshape(d, T * d)
-        M = root @ root.T  # (a symmetric rank-k update)
-        U = self.U.transpose(1, 0, 2).reshape(d, T * d)
-        r = U @ (s[:, :, None] * self.P).reshape(T * d, -1)
+        M, r = 0.0, 0.0
+        for t, U in enumerate(self.U):
+            root = U * np.sqrt(s[t] * self.lam[t])
+            M = M + root @ root.T
+            r = r + U @ (s[t][:, None] * self.P[t])
         return 0.5 * (M + M.T), r
 
     def task_loss(self, t: int, s, g):
@@ -206,11 +197,13 @@ class _Fold:
     def loss_system(self, alphas: np.ndarray) -> tuple:
         """The fold's loss as ``<W0, H W0> - 2 <W0, F> + c``."""
         s, g = self.coefficients(alphas)
-        parts = [self.task_loss(t, s[t], g[t]) for t in range(len(alphas))]
-        H = np.stack([p[0] for p in parts])
-        H = np.sum(self.U @ H @ self.Ut, axis=0)
-        F = np.sum(self.U @ np.stack([p[1] for p in parts]), axis=0)
-        return 0.5 * (H + H.T), F, float(sum(p[2] for p in parts))
+        H, F, c = 0.0, 0.0, 0.0
+        for t, U in enumerate(self.U):
+            H_t, F_t, c_t = self.task_loss(t, s[t], g[t])
+            H = H + U @ H_t @ U.T
+            F = F + U @ F_t
+            c = c + c_t
+        return 0.5 * (H + H.T), F, float(c)
 
     def state(self, alpha_shared: float, alphas: np.ndarray) -> tuple:
         """``(M + alpha_shared I, r, H, F, c)`` at penalties ``alphas``."""
@@ -227,7 +220,8 @@ class _Fold:
         own.
         """
         M, r, H, F, c = state
-        U, Ut, lam, P = self.U[t], self.Ut[t], self.lam[t], self.P[t]
+        U, lam, P = self.U[t], self.lam[t], self.P[t]
+        Ut = U.T
         s, g = alphas[t] / (lam + alphas[t]), 1.0 / (lam + alphas[t])
         N = Ut @ M @ U - np.diag(s * lam)
         N = 0.5 * (N + N.T)
@@ -253,7 +247,8 @@ class _Fold:
     def moved(self, state: tuple, t: int, old: float, new: float) -> tuple:
         """``state`` after task t's penalty moves from ``old`` to ``new``."""
         M, r, H, F, c = state
-        U, Ut, lam, P = self.U[t], self.Ut[t], self.lam[t], self.P[t]
+        U, lam, P = self.U[t], self.lam[t], self.P[t]
+        Ut = U.T
         s_old, g_old = old / (lam + old), 1.0 / (lam + old)
         s_new, g_new = new / (lam + new), 1.0 / (lam + new)
         H_old, F_old, c_old = self.task_loss(t, s_old, g_old)
@@ -526,7 +521,7 @@ default=None
             rest = np.flatnonzero(fold_of < 0)
             rest = stats_of(rest) if len(rest) else None
             train = _leave_one_out(test, rest)
-            full = train[0].merge(test[0])
+            full = TaskStatistics.union(test + ([] if rest is None else [rest]))
         return self._search(train, test, full, y.ndim == 1)
 
     def fit_statistics(self, fold_statistics):
@@ -557,38 +552,43 @@ default=None
             )
         if not all(isinstance(b, TaskStatistics) for b in blocks):
             raise TypeError("fit_statistics takes a list of TaskStatistics.")
-        full = _merged(blocks)
+        full = TaskStatistics.union(blocks)
         test = [b._reindexed(full.labels) for b in blocks]
-        train = [s._reindexed(full.labels) for s in _leave_one_out(test, None)]
+        train = (s._reindexed(full.labels) for s in _leave_one_out(test, None))
         for name in ("n_features_in_", "feature_names_in_"):
             self.__dict__.pop(name, None)
         self.n_features_in_ = full.mean_x.shape[1]
         return self._search(train, test, full, full.mean_y.shape[1] == 1)
 
     def _search(self, train, test, full, single_output):
-        """Search the penalties on prepared folds and refit on ``full``."""
-        for k, (tr, te) in enumerate(zip(train, test, strict=True)):
-            missing = full.labels[tr.weight <= 0]
-            if len(missing):
-                raise ValueError(
-                    "Every task must be in every training fold: the training "
-                    f"rows of fold {k} have no weight of tasks {missing.tolist()}."
-                )
-            if not np.any(te.weight > 0):
-                raise ValueError(f"Test fold {k} has no rows of positive weight.")
+        """Search the penalties on prepared folds and refit on ``full``;
+        ``train`` may give the training statistics one fold at a time."""
+
+        def checked():
+            for k, (tr, te) in enumerate(zip(train, test, strict=True)):
+                missing = full.labels[tr.weight <= 0]
+                if len(missing):
+                    raise ValueError(
+                        "Every task must be in every training fold: the training "
+                        f"rows of fold {k} have no weight of tasks "
+                        f"{missing.tolist()}."
+                    )
+                if not np.any(te.weight > 0):
+                    raise ValueError(f"Test fold {k} has no rows of positive weight.")
+                yield tr, te
+
         alphas_shared, alphas_task = search_grids(
             self, lambda: _default_grid(full, self.fit_intercept)
         )
         d, q = full.mean_x.shape[1], full.mean_y.shape[1]
         flops = d**3 + full.n_tasks * d * d * q  # the largest calls
         with blas_threads_for(flops, limit=SMALL_SOLVE_FLOPS):
-            pairs = list(zip(train, test, strict=True))
             args = (self.fit_intercept, self.scoring)
             if self.n_jobs in (None, 1):
-                folds = [_Fold(tr, te, *args) for tr, te in pairs]
+                folds = [_Fold(tr, te, *args) for tr, te in checked()]
             else:
                 folds = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-                    delayed(_Fold)(tr, te, *args) for tr, te in pairs
+                    delayed(_Fold)(tr, te, *args) for tr, te in checked()
                 )
             scores = -np.stack(
                 [_grid_losses(f, alphas_shared, alphas_task).ravel() for f in folds]

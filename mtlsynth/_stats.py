@@ -269,22 +269,44 @@ class TaskStatistics:
         merged : TaskStatistics
             A new object; the tasks are the union of both sets of labels.
         """
-        self._check_mergeable(other)
-        labels = np.union1d(self.labels, other.labels)
-        a = self._reindexed(labels)
-        b = other._reindexed(labels)
-        merged = _merge_moments(
-            tuple(getattr(a, name) for name in _MOMENTS),
-            tuple(getattr(b, name) for name in _MOMENTS),
-        )
-        return TaskStatistics(labels, *merged)
+        return TaskStatistics.union([self, other])
+
+    @classmethod
+    def union(cls, batches) -> TaskStatistics:
+        """Statistics of the union of several batches of rows.
+
+        The result is allocated once and each batch is added to it task by
+        task (:meth:`add`), so merging many batches needs the memory of the
+        result and of the batches, with no intermediate sums.
+
+        Parameters
+        ----------
+        batches : sequence of TaskStatistics
+            Statistics of disjoint sets of rows, with the same numbers of
+            features and outputs; their tasks may differ.
+
+        Returns
+        -------
+        merged : TaskStatistics
+            A new object; the tasks are the union of every batch's labels.
+        """
+        first, *rest = batches
+        for other in rest:
+            first._check_mergeable(other)
+        labels = first.labels
+        for other in rest:
+            labels = np.union1d(labels, other.labels)
+        merged = first._reindexed(labels, copy=True)
+        for other in rest:
+            merged.add(other)
+        return merged
 
     def add(self, other: TaskStatistics) -> TaskStatistics:
         """Add the statistics of other rows to these, in place.
 
         Unlike :meth:`merge`, no new arrays of the size of the statistics
-        are made (each task is merged on its own), so summing many batches
-        needs the memory of the sum and of one batch.
+        are made (each task is merged on its own, in place), so summing many
+        batches needs the memory of the sum and of one batch.
 
         Parameters
         ----------
@@ -327,9 +349,10 @@ class TaskStatistics:
                 "Task labels must be all integers or all strings; got both kinds."
             )
 
-    def _reindexed(self, labels: np.ndarray) -> TaskStatistics:
-        """These statistics laid out on a superset of task labels."""
-        if len(labels) == len(self.labels):
+    def _reindexed(self, labels: np.ndarray, *, copy: bool = False) -> TaskStatistics:
+        """These statistics laid out on a superset of task labels (new arrays
+        with ``copy``, else only when the labels differ)."""
+        if len(labels) == len(self.labels) and not copy:
             return self
         pos = np.searchsorted(labels, self.labels)
         out = TaskStatistics.zeros(labels, self.mean_x.shape[1], self.mean_y.shape[1])

@@ -1,8 +1,12 @@
 import json
+import warnings
 
 import numpy as np
 import pytest
+from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.neural_network import MLPRegressor
 
 from mtlsynth import FISTA, ProximalRegressor, TaskStatistics
 from mtlsynth.bench import (
@@ -254,3 +258,75 @@ def test_a_bad_results_file_is_refused_before_any_work(tmp_path, text, message):
             out, corpus=tmp_path / "missing", dialects=["en", "en-029"], target="en"
         )
     assert str(out / "results.json") in str(error.value)
+
+
+def test_blocks_merge_to_the_statistics_of_their_utterances(corpus_root):
+    from mtlsynth.bench.selection import _collect_blocks, _Folds
+    from mtlsynth.speech import ParametricSynthesizer, read_corpus
+
+    corpus = read_corpus(corpus_root)
+    features = LinguisticFeatures(context=0, interaction_context=0, n_bumps=2)
+    features.set_params(frame_period=5.0, level="frame")
+    features.fit([u.label for u in corpus.utterances])
+    synth = ParametricSynthesizer(cache_dir=corpus_root / ".features", progress=False)
+    target, n = "en-GB-scotland", len(corpus) // 2
+    args = (synth, corpus, features, target)
+    binned = _collect_blocks(*args, (2, 5), 2, 4, False)
+    # the target in bins of the levels, the other dialect in one, both in folds
+    assert sorted({(d, b) for d, b, _ in binned.data}) == [
+        ("en-GB-scotland", 0),
+        ("en-GB-scotland", 1),
+        ("en-GB-scotland", 2),
+        ("en-US", 0),
+    ]
+    blocks = _collect_blocks(*args, (n,), 2, 4, False)
+    whole = synth.collect(corpus, features=features, frame_stride=4)
+    merged = blocks.merged(blocks.select(target, n))
+    folds = [
+        pair
+        for part in ("duration", "acoustic")
+        for pair in _Folds(blocks, target, n, part)
+    ]
+    for stats, ref in (
+        [(merged.duration, whole.duration), (merged.acoustic, whole.acoustic)]
+        + [(TaskStatistics.union(f), whole.acoustic) for f in folds[2:]]
+        + [(TaskStatistics.union(f), whole.duration) for f in folds[:2]]
+    ):
+        assert stats.labels.tolist() == ref.labels.tolist()
+        for name in ("count", "weight", "mean_x", "mean_y", "xx", "xy", "yy"):
+            a, b = getattr(stats, name), getattr(ref, name)
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10 * np.abs(b).max())
+    kept = sum(b.frames[0].shape[0] for b in blocks.data.values())
+    assert merged.frames[0].shape[0] == kept
+    # the phone rows too, for a duration model without statistics
+    X, log_frames, dialect = merged.phones
+    assert X.shape[0] == log_frames.size == whole.duration.count.sum()
+    np.testing.assert_allclose(
+        X.sum(axis=0).A1, whole.duration.mean_x.T @ whole.duration.weight, rtol=1e-10
+    )
+
+
+def test_task_code_keeps_sparse_rows_sparse():
+    from scipy import sparse
+
+    from mtlsynth.speech.models import model_rows
+
+    X, Y, tasks = _data(4)
+    X[np.abs(X) < 1.0] = 0.0
+
+    def model():
+        return WithTaskCode(
+            MLPRegressor(hidden_layer_sizes=(4,), max_iter=5, random_state=0)
+        )
+
+    rows = model_rows(model(), sparse.csr_matrix(X))
+    assert sparse.issparse(rows)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fitted, dense = model().fit(rows, Y, tasks), model().fit(X, Y, tasks)
+    np.testing.assert_allclose(
+        fitted.predict(rows, tasks), dense.predict(X, tasks), rtol=1e-10
+    )
+    # an estimator that does not take sparse rows gets them dense
+    refuses = WithTaskCode(HistGradientBoostingRegressor())
+    assert not sparse.issparse(model_rows(refuses, rows))

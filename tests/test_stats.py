@@ -62,6 +62,36 @@ def test_merge_equals_statistics_of_union():
     assert first.merge(rest).labels.tolist() == ["a", "b", "c"]
 
 
+def test_union_of_many_batches_equals_statistics_of_all_rows_and_copies():
+    rng = np.random.default_rng(4)
+    X, Y = rng.normal(size=(600, 5)) + 3, rng.normal(size=(600, 2))
+    labels = np.array(["a", "b", "c", "d"])
+    codes = rng.integers(0, 4, 600)
+    w = rng.uniform(0.5, 1.5, 600)
+    whole = TaskStatistics.from_data(X, Y, labels, codes, w)
+    batches = []
+    for rows in np.array_split(np.arange(600), 5):
+        present = np.unique(codes[rows])  # each batch has its own tasks
+        batches.append(
+            TaskStatistics.from_data(
+                X[rows],
+                Y[rows],
+                labels[present],
+                np.searchsorted(present, codes[rows]),
+                w[rows],
+            )
+        )
+    before = [b.xx.copy() for b in batches]
+    union = TaskStatistics.union(batches)
+    assert union.labels.tolist() == labels.tolist()
+    for name in ("count", "weight", "mean_x", "mean_y", "xx", "xy", "yy"):
+        np.testing.assert_allclose(getattr(union, name), getattr(whole, name), 1e-11)
+    for b, xx in zip(batches, before, strict=True):  # inputs untouched
+        np.testing.assert_array_equal(b.xx, xx)
+    alone = TaskStatistics.union(batches[:1])
+    assert alone is not batches[0] and not np.shares_memory(alone.xx, batches[0].xx)
+
+
 def test_gram_uncentered_is_raw_products():
     rng = np.random.default_rng(2)
     X, Y = rng.normal(size=(50, 3)) + 1, rng.normal(size=(50, 2))

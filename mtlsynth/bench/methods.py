@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.utils import get_tags
 
 from mtlsynth._maxent import MaxEntClassifier
 from mtlsynth._proximal import ProximalRegressor
@@ -259,6 +261,8 @@ class PerTask(ClassifierMixin, BaseEstimator):
 class WithTaskCode(BaseEstimator):
     """A scikit-learn estimator whose input gains a one-hot code of the task.
 
+    Sparse inputs stay sparse (CSR) when the estimator takes them.
+
     Parameters
     ----------
     estimator : estimator
@@ -268,11 +272,20 @@ class WithTaskCode(BaseEstimator):
     def __init__(self, estimator: Any):
         self.estimator = estimator
 
-    def _coded(self, X: np.ndarray, tasks: np.ndarray) -> np.ndarray:
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = get_tags(self.estimator).input_tags.sparse
+        return tags
+
+    def _coded(self, X: Any, tasks: np.ndarray) -> Any:
         codes = np.searchsorted(self.tasks_, tasks)
-        onehot = np.zeros((len(X), len(self.tasks_)))
-        onehot[np.arange(len(X)), codes] = 1.0
-        return np.hstack([X, onehot])
+        n = X.shape[0]
+        onehot = sparse.csr_matrix(
+            (np.ones(n), codes, np.arange(n + 1)), shape=(n, len(self.tasks_))
+        )
+        if sparse.issparse(X):
+            return sparse.hstack([X, onehot], format="csr")
+        return np.hstack([X, onehot.toarray()])
 
     def fit(self, X: np.ndarray, y: np.ndarray, tasks: np.ndarray) -> WithTaskCode:
         """Fit the estimator on the coded inputs.

@@ -34,15 +34,6 @@ __all__ = [
 ]
 
 
-# ------------------------------------------------------------------ models
-
-
-# -------------------------------------------------------------------- data
-
-
-# ------------------------------------------------------ cross-validation
-
-
 # ------------------------------------------------------------------- run
 
 
@@ -246,7 +237,14 @@ def run_bench(
         write_plots(records, target, out)
         return records
     blocks = _collect_blocks(
-        ParametricSynthesizer(**settings), train, lf, levels, n_folds, stride, progress
+        ParametricSynthesizer(**settings),
+        train,
+        lf,
+        target,
+        levels,
+        n_folds,
+        stride,
+        progress,
     )
     specs = _methods(quick)
     for level in levels:
@@ -254,17 +252,9 @@ def run_bench(
         if not todo:
             continue
         keys = blocks.select(target, level)
-        data = blocks.merged(keys)
         n_utts = {}
         for key in keys:
             n_utts[key[0]] = n_utts.get(key[0], 0) + blocks.counts[key]
-        folds = [
-            (
-                blocks.merged(blocks.select(target, level, k)),
-                blocks.merged(blocks.select(target, level, k, held=True)),
-            )
-            for k in range(n_folds)
-        ]
         memo: dict = {}
         for name in todo:
             method = specs[name]
@@ -273,10 +263,10 @@ def run_bench(
                 # certificates are recorded instead
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 start = time.perf_counter()
-                chosen = _choose(method, folds, voicing_limit, memo)
+                chosen = _choose(method, blocks, target, level, voicing_limit, memo)
                 cv_s = time.perf_counter() - start
                 start = time.perf_counter()
-                synth = _train(method, chosen, data, settings)
+                synth = _train(method, chosen, blocks.merged(keys), settings)
                 fit_s = time.perf_counter() - start
             model = synth.acoustic_model_
             solver = (

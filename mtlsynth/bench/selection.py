@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +12,7 @@ from sklearn.linear_model import LogisticRegression
 
 from mtlsynth._shared import SharedLeastSquares
 from mtlsynth._shared_cv import SharedLeastSquaresCV
+from mtlsynth._stats import TaskStatistics
 from mtlsynth.bench.methods import _Method
 from mtlsynth.speech.corpus import Corpus
 from mtlsynth.speech.features import LinguisticFeatures
@@ -19,6 +20,8 @@ from mtlsynth.speech.models import model_rows, residual_sse, voiced_probability
 from mtlsynth.speech.synthesizer import ParametricSynthesizer
 from mtlsynth.speech.training import (
     TrainingData,
+    _add_rows,
+    _stacked_rows,
     normalized_statistics,
     target_normalization,
 )
@@ -29,7 +32,9 @@ __all__ = []
 
 @dataclass
 class _Blocks:
-    """Training data of every (dialect, level bin, fold) block of utterances."""
+    """Training data of every block of utterances: (target dialect, level
+    bin, fold) and (other dialect, 0, fold). A block holds the statistics of
+    its frames and its kept phone and frame rows (see :meth:`merged`)."""
 
     data: dict[tuple[str, int, int], TrainingData]
     counts: dict[tuple[str, int, int], int]
@@ -49,23 +54,74 @@ class _Blocks:
             keys.append((dialect, b, k))
         return sorted(keys)
 
-    def merged(self, keys: Sequence) -> TrainingData:
-        out = self.data[keys[0]]
-        for key in keys[1:]:
-            out = out.merge(self.data[key])
-        return out
+    def merged(self, keys: Sequence, parts=("duration", "acoustic", "frames")):
+        """Training data of the union of blocks, with only ``parts``.
+
+        The frame statistics are merged in one allocation; the duration
+        statistics are computed from the phone rows, which take a fraction
+        of the memory of statistics of their width kept per block, and
+        kept stacked for a model without statistics; frame rows are shared
+        with the blocks, not copied.
+        """
+        blocks = [self.data[key] for key in keys]
+        first = blocks[0]
+        data = TrainingData(first.features, first.analysis)
+        if "acoustic" in parts:
+            data.acoustic = TaskStatistics.union([b.acoustic for b in blocks])
+        if "duration" in parts:  # statistics, and rows for a model without them
+            phones = _stacked_rows([row for b in blocks for row in b.phone_rows])
+            data.phone_rows = [phones]
+            X, log_frames, dialect = phones
+            data.duration = _add_rows(
+                None, X, log_frames[:, None], dialect, np.unique(dialect)
+            )
+        if "frames" in parts:
+            data.frame_rows = [row for b in blocks for row in b.frame_rows]
+        return data
+
+
+@dataclass
+class _Folds:
+    """One part of the cross-validation folds of a configuration (target
+    dialect, level), each fold made when it is used: the statistics of
+    every fold at once would take several times those of all the data.
+
+    ``part`` is ``"duration"`` or ``"acoustic"`` (statistics) or
+    ``"frames"`` (training data with the kept frame rows alone).
+    """
+
+    blocks: _Blocks
+    target: str
+    level: int
+    part: str
+
+    def __len__(self) -> int:
+        return self.blocks.n_folds
+
+    def __iter__(self) -> Iterator[tuple]:
+        """``(training, held-out)`` of each fold in turn."""
+        for k in range(len(self)):
+            yield self._made(k, held=False), self._made(k, held=True)
+
+    def _made(self, k: int, held: bool):
+        keys = self.blocks.select(self.target, self.level, k, held=held)
+        data = self.blocks.merged(keys, (self.part,))
+        return data if self.part == "frames" else getattr(data, self.part)
 
 
 def _collect_blocks(
     synth: ParametricSynthesizer,
     train: Corpus,
     features: LinguisticFeatures,
+    target: str,
     levels: Sequence[int],
     n_folds: int,
     frame_stride: int,
     progress: bool,
 ) -> _Blocks:
-    """Summarize the training corpus once, block by block."""
+    """Summarize the training corpus once, block by block: the target
+    dialect's utterances in bins of the data levels, the other dialects'
+    in one bin, every bin split into folds."""
     by_dialect: dict[str, list] = {}
     for utt in train.utterances:
         by_dialect.setdefault(utt.dialect, []).append(utt)
@@ -74,6 +130,7 @@ def _collect_blocks(
         order = np.random.default_rng(0).permutation(len(utts))
         for pos, i in enumerate(order):
             b = int(np.searchsorted(levels, pos, side="right"))
+            b = b if dialect == target else 0
             groups.setdefault((dialect, b, pos % n_folds), []).append(utts[i])
     bar = Progress(len(train), "summarizing blocks", enabled=progress)
     data = {}
@@ -83,7 +140,7 @@ def _collect_blocks(
             block,
             features=features,
             frame_stride=frame_stride,
-            keep_phones=True,
+            duration_statistics=False,
             keep_frame_targets=True,
         )
         bar.update(len(block))
@@ -117,27 +174,28 @@ def _set(model: Any, params: dict, stats: Any) -> Any:
 
 
 def _select_regressor(
-    base, grid, train_val, normalize=None, per_dialect=None, coupled=True
+    base, grid, folds: Iterable, normalize=None, per_dialect=None, coupled=True
 ) -> tuple[dict, float]:
     """Grid point with the lowest cross-validated error, from statistics.
 
-    The error is the mean over dialects of each dialect's validation mean
-    squared error. With ``per_dialect`` (a parameter name), that parameter
-    is then chosen for every dialect: with independent models
-    (``coupled=False``) each dialect takes the grid value of its own lowest
-    error; the shared-parameter model (coupled through its shared part) is
-    searched by :class:`~mtlsynth.SharedLeastSquaresCV` (:func:`_select_shared`).
+    ``folds`` gives the statistics of one fold at a time. The error is the
+    mean over dialects of each dialect's validation mean squared error.
+    With ``per_dialect`` (a parameter name), that parameter is then chosen
+    for every dialect: with independent models (``coupled=False``) each
+    dialect takes the grid value of its own lowest error; the
+    shared-parameter model (coupled through its shared part) is searched by
+    :class:`~mtlsynth.SharedLeastSquaresCV` (:func:`_select_shared`).
     """
     if len(grid) == 1:
         return grid[0], float("nan")
     if per_dialect is not None and coupled:
-        return _select_shared(base, grid, train_val, normalize, per_dialect)
+        return _select_shared(base, grid, folds, normalize, per_dialect)
     if normalize is not None:
-        train_val = [_normalized(train, val, normalize) for train, val in train_val]
-    return _search(base, grid, train_val, per_dialect)
+        folds = (_normalized(train, val, normalize) for train, val in folds)
+    return _search(base, grid, folds, per_dialect)
 
 
-def _select_shared(base, grid, train_val, normalize, name) -> tuple[dict, float]:
+def _select_shared(base, grid, folds, normalize, name) -> tuple[dict, float]:
     """``alpha_shared`` and every dialect's ``alpha_task`` of a
     :class:`~mtlsynth.SharedLeastSquares`, by
     :class:`~mtlsynth.SharedLeastSquaresCV` on the folds' held-out statistics:
@@ -147,10 +205,9 @@ def _select_shared(base, grid, train_val, normalize, name) -> tuple[dict, float]
     dialects drops. Targets are normalized by the statistics of all folds."""
     if name != "alpha_task" or not isinstance(base, SharedLeastSquares):
         raise ValueError(f"a coupled search of {name!r} needs SharedLeastSquares")
-    held = [val for _, val in train_val]
+    held = [val for _, val in folds]  # each training part dropped once made
     if normalize is not None:
-        train, val = train_val[0]
-        mean, std = target_normalization(train.merge(val), normalize)
+        mean, std = target_normalization(TaskStatistics.union(held), normalize)
         held = [normalized_statistics(val, mean, std) for val in held]
     search = SharedLeastSquaresCV(
         alphas_shared=sorted({p["alpha_shared"] for p in grid}),
@@ -163,19 +220,21 @@ def _select_shared(base, grid, train_val, normalize, name) -> tuple[dict, float]
 
 
 def _search(base, grid, train_val, per_dialect) -> tuple[dict, float]:
-    """The search of :func:`_select_regressor` on prepared folds."""
-    scores = 0.0
+    """The search of :func:`_select_regressor` on prepared folds, given one
+    at a time."""
+    fold_scores = []
     for train, val in train_val:
         model = clone(base)  # kept across the grid: warm starts
         fold = []
         for params in grid:
             _set(model, params, train).fit_statistics(train)
             fold.append(_dialect_mse(model, val))
-        scores = scores + np.asarray(fold) / len(train_val)
+        fold_scores.append(np.asarray(fold))
+        labels = np.asarray(train.labels).tolist()
+    scores = sum(fold / len(fold_scores) for fold in fold_scores)
     best = int(np.argmin(scores.mean(axis=1)))
     if per_dialect is None:
         return grid[best], float(scores[best].mean())
-    labels = np.asarray(train_val[0][0].labels).tolist()
     groups: dict[tuple, list[int]] = {}
     for i, params in enumerate(grid):
         rest = tuple(sorted((k, v) for k, v in params.items() if k != per_dialect))
@@ -237,8 +296,16 @@ def _voicing_rows(data: TrainingData, limit: int) -> tuple:
     return X, voiced.astype(np.int64), dialect
 
 
-def _choose(method: _Method, folds: list, voicing_limit: int, memo: dict) -> dict:
-    """Cross-validated hyper-parameters of the three models of a method.
+def _choose(
+    method: _Method,
+    blocks: _Blocks,
+    target: str,
+    level: int,
+    voicing_limit: int,
+    memo: dict,
+) -> dict:
+    """Cross-validated hyper-parameters of the three models of a method, on
+    the folds of a configuration (target dialect, level) of ``blocks``.
 
     ``memo`` holds the choices already made on the same folds, so that
     methods sharing a model (and its grid) search it once.
@@ -257,7 +324,7 @@ def _choose(method: _Method, folds: list, voicing_limit: int, memo: dict) -> dic
         lambda: _select_regressor(
             method.duration,
             method.duration_grid,
-            [(t.duration, v.duration) for t, v in folds],
+            _Folds(blocks, target, level, "duration"),
             per_dialect=method.per_dialect,
             coupled=method.coupled,
         ),
@@ -269,7 +336,7 @@ def _choose(method: _Method, folds: list, voicing_limit: int, memo: dict) -> dic
         lambda: _select_regressor(
             method.acoustic,
             method.acoustic_grid,
-            [(t.acoustic, v.acoustic) for t, v in folds],
+            _Folds(blocks, target, level, "acoustic"),
             method.normalize,
             method.per_dialect,
             method.coupled,
@@ -287,7 +354,7 @@ def _choose(method: _Method, folds: list, voicing_limit: int, memo: dict) -> dic
                     _voicing_rows(t, voicing_limit),
                     _voicing_rows(v, voicing_limit),
                 )
-                for t, v in folds
+                for t, v in _Folds(blocks, target, level, "frames")
             ],
         ),
     )

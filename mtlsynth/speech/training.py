@@ -99,7 +99,8 @@ class TrainingData:
         delta-delta targets before normalization (inputs of width 0 when
         only the target moments are needed).
     phone_rows : list of tuple
-        Kept phone rows: ``(X, log_frames, dialect)`` arrays per batch.
+        Kept phone rows: ``(X, log_frames, dialect)`` per batch, ``X`` a
+        sparse (CSR) matrix, the others arrays.
     frame_rows : list of tuple
         Kept frame rows: ``(X, targets, voiced, dialect, weight)`` per batch,
         ``X`` a sparse (CSR) matrix, the others arrays; a row's weight is
@@ -202,11 +203,14 @@ class TrainingData:
         return getattr(self, name)[0]
 
     @property
-    def phones(self) -> tuple[np.ndarray, ...] | None:
-        """Kept phone rows stacked: ``(X, log_frames, dialect)``."""
+    def phones(self) -> tuple[Any, ...] | None:
+        """Kept phone rows stacked: ``(X, log_frames, dialect)``, ``X`` a
+        sparse (CSR) matrix, stacked once as :attr:`frames` are."""
         if not self.phone_rows:
             return None
-        return tuple(np.concatenate(a) for a in zip(*self.phone_rows, strict=True))
+        if len(self.phone_rows) != 1:
+            self.phone_rows = [_stacked_rows(self.phone_rows)]
+        return self.phone_rows[0]
 
     @property
     def frames(self) -> tuple[Any, ...]:
@@ -643,7 +647,7 @@ def collect_training_data(
                     spoken = np.concatenate(speech)[held]
                     batch.validation_phones = [(Xh, yh[:, 0], th, named, spoken)]
             if keep_phones or not duration_statistics:
-                batch.phone_rows = [(Xp, yp[:, 0], tp)]
+                batch.phone_rows = [(sparse.csr_matrix(Xp), yp[:, 0], tp)]
         if frames:
             # mostly zeros (identities, classes, transitions): kept sparse
             X = _stacked_rows(
