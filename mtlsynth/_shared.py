@@ -5,20 +5,27 @@ from __future__ import annotations
 from numbers import Real
 
 import numpy as np
-from scipy import linalg
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from mtlsynth._factored import (
+    Factors,
+    additive_intercepts,
+    cell_coefficients,
+    factor_penalties,
+    is_factored,
+    solve_factored,
+)
 from mtlsynth._stats import TaskStatistics, task_groups
 from mtlsynth._tasks import MultiTaskMixin
 from mtlsynth.utils.blas import blas_threads_for
+from mtlsynth.utils.linalg import ridge_solver, spd_solver
 from mtlsynth.utils.progress import Progress
-from mtlsynth.utils.validation import task_penalties
+from mtlsynth.utils.validation import check_sample_weight, task_penalties
 
 __all__ = [
     "SharedLeastSquares",
-    "spd_solver",
 ]
 
 #: Above this size, the per-task factorizations of :func:`solve_shared` are
@@ -30,29 +37,6 @@ KEPT_FACTORS_BYTES = 2**28
 SMALL_SOLVE_FLOPS = 5e8
 """Per-task factorizations below this run BLAS on one thread (a factorization
 is a sequence of smaller calls, so its threshold is higher than one product's)."""
-
-
-def spd_solver(A: np.ndarray):
-    """Factor a symmetric positive definite ``A`` once; return ``B -> A^-1 B``.
-
-    Uses a Cholesky factorization; if rounding makes ``A`` numerically
-    indefinite, falls back to least squares.
-
-    Parameters
-    ----------
-    A : ndarray of shape (d, d)
-        Symmetric positive definite matrix.
-
-    Returns
-    -------
-    solve : callable
-        ``solve(B)`` returns ``X`` with ``A X = B`` for ``B`` of shape (d, k).
-    """
-    try:
-        factor = linalg.cho_factor(A, check_finite=False)
-    except linalg.LinAlgError:
-        return lambda B: linalg.lstsq(A, B, check_finite=False)[0]
-    return lambda B: linalg.cho_solve(factor, B, check_finite=False)
 
 
 def solve_shared(
@@ -105,28 +89,16 @@ def solve_shared(
         V = np.empty((n_tasks, d, q))
         for t, solve in enumerate(solvers):
             if solve is None or refit[t] != a1[t]:
-                solve = _task_solver(G[t], refit[t])
+                solve = ridge_solver(G[t], refit[t])
             V[t] = solve(B[t] - G[t] @ W0)
         return W0, V
-
-
-def _task_solver(G_t, a1: float):
-    """:func:`spd_solver` of ``G_t + a1 I``, factored in place: one d x d
-    array."""
-    A = np.array(G_t, dtype=float)
-    A.flat[:: A.shape[0] + 1] += a1
-    try:  # A is symmetric: its transpose is Fortran-ordered, factored in place
-        factor = linalg.cho_factor(A.T, overwrite_a=True, check_finite=False)
-    except linalg.LinAlgError:  # A is overwritten: start again from G_t
-        return spd_solver(G_t + a1 * np.eye(len(A)))
-    return lambda B: linalg.cho_solve(factor, B, check_finite=False)
 
 
 def _task_terms(G_t, B_t, scale: float, a1: float) -> tuple:
     """Factorization of ``A_t = G_t + a1 I`` and the task's terms
     ``scale a1 A_t^-1 G_t`` and ``scale a1 A_t^-1 B_t`` of the shared
     system."""
-    solve = _task_solver(G_t, a1)
+    solve = ridge_solver(G_t, a1)
     M_t = solve(G_t)
     M_t *= scale * a1
     return solve, M_t, scale * a1 * solve(B_t)
@@ -171,6 +143,28 @@ def shared_part(G, B, alpha_shared: float, alpha_task, task_weight=1.0) -> tuple
     return W0, solvers
 
 
+#: What a fit with factors sets beside the one-factor attributes.
+_FACTOR_ATTRIBUTES = (
+    "_factors",
+    "_cells",
+    "factors_",
+    "levels_",
+    "coef_factors_",
+    "coef_interaction_",
+    "intercept_factors_",
+)
+
+
+def _check_weights(weight: np.ndarray, labels: np.ndarray) -> None:
+    """Refuse tasks (or cells) without a positive total sample weight."""
+    empty = weight <= 0
+    if np.any(empty):
+        raise ValueError(
+            "Every task needs a positive total sample weight; these have none: "
+            f"{labels[empty].tolist()}."
+        )
+
+
 class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
     """Multi-task least squares with a shared and a task-specific part.
 
@@ -191,6 +185,20 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
     (Daume's feature augmentation), but is solved exactly from per-task
     sufficient statistics in O(n d^2 + T d^3) time, never in the
     ``(T + 1) d`` augmented space.
+
+    Tasks may have several factors (a dialect and a speaker, say): ``tasks``
+    is then 2-D, one column per factor (or a DataFrame, whose column names
+    name the factors), and a cell ``c`` (a combination of levels seen in
+    training) has coefficients ``W_0 + sum_f P_{f, l_f(c)}`` (+ ``I_c``
+    with ``alpha_interaction``), penalized by ``alpha_task`` (a float, or a
+    dict mapping every factor name to a float or to a dict of one penalty
+    per level). Any combination of seen levels predicts, recorded or not,
+    with the intercept of a seen cell or, for a new one, the sum of the
+    levels' terms fitted to the cells' intercepts (``intercept_factors_``).
+    The fit is exact, by block elimination (see
+    :func:`~mtlsynth._factored.solve_factored` for its cost);
+    ``alpha_task_refit``, ``task_weight`` and ``partial_fit`` take
+    one-factor tasks only.
 
     Parameters
     ----------
@@ -218,11 +226,16 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
         then leans on ``W_0`` without pulling it towards itself). A dict
         maps every task label to its positive weight; None weighs every
         task 1.
+    alpha_interaction : float, default=None
+        With factored tasks (see below): the penalty of every cell's own
+        part ``I_c``; None fits no such part.
     fit_intercept : bool, default=True
-        Fit an unpenalized intercept per task.
+        Fit an unpenalized intercept per task (per cell with factors).
     unseen_tasks : {"error", "shared"}, default="error"
         What ``predict`` does with a task label not seen in training: raise,
         or predict with the shared part ``W_0`` and ``intercept_shared_``.
+        With factors, an unseen level of one factor raises, or leaves out
+        that factor's part.
 
     Attributes
     ----------
@@ -238,8 +251,21 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
     intercept_shared_ : float or ndarray of shape (n_targets,)
         Intercept used with the shared part for unseen tasks: the pooled
         weighted mean of ``y`` minus the pooled mean of ``x`` times ``W_0``.
-    tasks_ : ndarray of shape (n_tasks,)
-        Sorted task labels seen in training (``[0]`` if ``tasks=None``).
+    tasks_ : ndarray of shape (n_tasks,) or (n_cells, n_factors)
+        Sorted task labels seen in training (``[0]`` if ``tasks=None``);
+        with factors, the levels of every cell seen (the rows of ``coef_``).
+    factors_ : list
+        With factors: the factors' names.
+    levels_ : list of ndarray
+        With factors: every factor's sorted levels.
+    coef_factors_ : list of ndarray
+        With factors: every factor's parts ``P_{f, k}``, of shape
+        ``(n_levels_f, n_features)`` or ``(n_levels_f, n_targets, n_features)``.
+    coef_interaction_ : ndarray or None
+        With factors and ``alpha_interaction``: every cell's part ``I_c``.
+    intercept_factors_ : list of ndarray
+        With factors: every factor's intercept terms, added to
+        ``intercept_shared_`` for a cell not seen in training.
     statistics_ : TaskStatistics
         Per-task sufficient statistics; ``partial_fit`` adds to them.
     n_features_in_ : int
@@ -278,6 +304,7 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
         "alpha_task": [Interval(Real, 0, None, closed="neither"), dict],
         "alpha_task_refit": [dict, None],
         "task_weight": [dict, None],
+        "alpha_interaction": [Interval(Real, 0, None, closed="neither"), None],
         "fit_intercept": ["boolean"],
         "unseen_tasks": [StrOptions({"error", "shared"})],
     }
@@ -289,6 +316,7 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
         *,
         alpha_task_refit=None,
         task_weight=None,
+        alpha_interaction=None,
         fit_intercept=True,
         unseen_tasks="error",
     ):
@@ -296,6 +324,7 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
         self.alpha_task = alpha_task
         self.alpha_task_refit = alpha_task_refit
         self.task_weight = task_weight
+        self.alpha_interaction = alpha_interaction
         self.fit_intercept = fit_intercept
         self.unseen_tasks = unseen_tasks
 
@@ -319,8 +348,10 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
             densified (see :meth:`TaskStatistics.from_data`).
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Training targets.
-        tasks : array-like of shape (n_samples,), default=None
+        tasks : array-like of shape (n_samples,) or (n_samples, n_factors), \
+default=None
             Task label (int or str) of each sample; ``None`` means one task.
+            2-D (or a DataFrame): one level per factor.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative sample weights.
 
@@ -331,7 +362,61 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
         """
         for name in ("statistics_", "_single_output"):
             self.__dict__.pop(name, None)
+        if is_factored(tasks):
+            return self._fit_factors(X, y, tasks, sample_weight)
         return self._add_data(X, y, tasks, sample_weight, reset=True)
+
+    def _fit_factors(self, X, y, tasks, sample_weight):
+        """:meth:`fit` with factored tasks."""
+        if self.alpha_task_refit is not None or self.task_weight is not None:
+            raise ValueError("alpha_task_refit and task_weight take one-factor tasks")
+        X, y = validate_data(
+            self, X, y, multi_output=True, y_numeric=True, accept_sparse="csr"
+        )
+        weight = check_sample_weight(sample_weight, X.shape[0])
+        factors, cells, cell_of_sample = Factors.encode(tasks, X.shape[0])
+        stats = TaskStatistics.from_data(
+            X, y.reshape(len(y), -1), np.arange(len(cells)), cell_of_sample, weight
+        )
+        _check_weights(stats.weight, factors.labels(cells))
+        G, B = stats.gram(centered=self.fit_intercept)
+        alpha_cell = self.alpha_interaction
+        W0, parts, own = solve_factored(
+            G,
+            B,
+            cells,
+            self.alpha_shared,
+            factor_penalties(self.alpha_task, factors),
+            None if alpha_cell is None else np.full(len(cells), float(alpha_cell)),
+        )
+        del G, B
+        W = cell_coefficients(W0, parts, cells) + (0.0 if own is None else own)
+        q = W0.shape[1]
+        if self.fit_intercept:
+            b = stats.mean_y - np.einsum("cd,cdq->cq", stats.mean_x, W)
+            terms = additive_intercepts(
+                b, stats.weight, cells, [len(v) for v in factors.levels]
+            )
+        else:
+            b = np.zeros((len(cells), q))
+            terms = [np.zeros(q)] + [np.zeros((len(v), q)) for v in factors.levels]
+        self._single_output, self._factors, self._cells = y.ndim == 1, factors, cells
+        self.statistics_ = stats
+        self.factors_, self.levels_ = factors.names, factors.levels
+        self.tasks_ = factors.labels(cells)
+        self.coef_shared_, self.coef_ = self._layout(W0), self._layout(W)
+        self.coef_factors_ = [self._layout(part) for part in parts]
+        self.coef_interaction_ = None if own is None else self._layout(own)
+        self.intercept_ = b[:, 0] if self._single_output else b
+        self.intercept_shared_ = float(terms[0][0]) if self._single_output else terms[0]
+        self.intercept_factors_ = [
+            t[:, 0] if self._single_output else t for t in terms[1:]
+        ]
+        return self
+
+    def _layout(self, W: np.ndarray) -> np.ndarray:
+        """Coefficients ``(..., d, q)`` in scikit-learn's layout."""
+        return W[..., 0] if self._single_output else np.swapaxes(W, -1, -2)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, tasks=None, sample_weight=None):
@@ -356,6 +441,8 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
         self : SharedLeastSquares
             The updated model.
         """
+        if is_factored(tasks) or hasattr(self, "_factors"):
+            raise ValueError("partial_fit takes one-factor tasks; fit factors at once")
         return self._add_data(
             X, y, tasks, sample_weight, reset=not hasattr(self, "statistics_")
         )
@@ -396,12 +483,9 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
             The fitted model.
         """
         self._validate_params()
-        empty = statistics.weight <= 0
-        if np.any(empty):
-            raise ValueError(
-                "Every task needs a positive total sample weight; these have none: "
-                f"{statistics.labels[empty].tolist()}."
-            )
+        _check_weights(statistics.weight, statistics.labels)
+        for name in _FACTOR_ATTRIBUTES:  # one factor now: no factors' parts
+            self.__dict__.pop(name, None)
         if not hasattr(self, "n_features_in_"):
             self.n_features_in_ = statistics.mean_x.shape[1]
         if not hasattr(self, "_single_output"):
@@ -453,8 +537,55 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self, "coef_")
         X = validate_data(self, X, reset=False, dtype=np.float64, accept_sparse="csr")
+        if hasattr(self, "_factors"):
+            return self._predict_factors(X, tasks)
         codes = self._predict_codes(tasks, X.shape[0])
         return self._predict_coded(X, codes, self.coef_, self.intercept_)
+
+    def _predict_factors(self, X, tasks):
+        """:meth:`predict` with factored tasks: each combination of levels
+        with its cell's model, or the sum of its levels' parts."""
+        if tasks is None:
+            raise ValueError(
+                f"This model was fitted with the factors {self.factors_}: pass "
+                "tasks=... (one row of levels per sample) to predict."
+            )
+        codes = self._factors.lookup(tasks, X.shape[0])
+        if np.any(codes < 0) and self.unseen_tasks == "error":
+            columns = Factors.columns(tasks, X.shape[0])[1]
+            unseen = "; ".join(
+                f"{np.unique(column[codes[:, f] < 0])[:5].tolist()} of the factor "
+                f"{self.factors_[f]!r} (it knows {self.levels_[f][:10].tolist()})"
+                for f, column in enumerate(columns)
+                if np.any(codes[:, f] < 0)
+            )
+            raise ValueError(
+                f"Unknown level(s) {unseen}. Set unseen_tasks='shared' to leave "
+                "an unseen level's part out."
+            )
+        combos, inverse = np.unique(codes, axis=0, return_inverse=True)
+        cell_of = {tuple(cell): c for c, cell in enumerate(self._cells.tolist())}
+        d = X.shape[1]
+        out = np.empty((X.shape[0], np.size(self.intercept_shared_)))
+        for combo, rows in zip(
+            combos, task_groups(inverse.reshape(-1), len(combos)), strict=True
+        ):
+            W, b = self._combination(combo, cell_of.get(tuple(combo.tolist())))
+            out[rows] = X[rows] @ W.reshape(-1, d).T + b
+        return out[:, 0] if self._single_output else out
+
+    def _combination(self, levels: np.ndarray, cell: int | None) -> tuple:
+        """Coefficients and intercept of a combination of level codes: its
+        cell's, or the sum of its seen levels' parts and terms."""
+        if cell is not None:
+            return self.coef_[cell], self.intercept_[cell]
+        W, b = np.array(self.coef_shared_), np.array(self.intercept_shared_)
+        for k, part, term in zip(
+            levels, self.coef_factors_, self.intercept_factors_, strict=True
+        ):
+            if k >= 0:
+                W, b = W + part[k], b + term[k]
+        return W, b
 
     def _predict_coded(self, X, codes, coef, intercept):
         """Predict with per-task ``coef`` and ``intercept``; code -1 is shared."""

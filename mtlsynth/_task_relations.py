@@ -14,10 +14,10 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from mtlsynth._composite import penalty_terms
 from mtlsynth._prox import squared_l1_prox
-from mtlsynth._shared import spd_solver
 from mtlsynth._stats import TaskStatistics, task_groups
 from mtlsynth._tasks import MultiTaskMixin
 from mtlsynth.utils.blas import blas_threads_for
+from mtlsynth.utils.linalg import spd_solver
 
 __all__ = [
     "TaskRelationRegressor",

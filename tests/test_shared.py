@@ -195,7 +195,7 @@ def test_predict_without_tasks_raises_for_several_tasks():
         (lambda X, y, t, w: (X, y, t, w[:-1]), r"sample_weight must have shape"),
         (lambda X, y, t, w: (X, y, t, -w), "non-negative"),
         (lambda X, y, t, w: (X[:0], y[:0], t[:0], w[:0]), "0 sample"),
-        (lambda X, y, t, w: (X, y, t.reshape(-1, 1), w), "tasks must be 1-D"),
+        (lambda X, y, t, w: (X, y, t.reshape(-1, 1, 1), w), "tasks must be 1-D"),
         (lambda X, y, t, w: (X, y, t + 0.5, w), "integer or string labels"),
         (lambda X, y, t, w: (X, y, t.astype(object) * 0 + 1.5, w), "integer or string"),
     ],

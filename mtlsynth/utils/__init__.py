@@ -1,2 +1,2 @@
 """Helpers that several parts of the package use: validation of task labels
-and weights, BLAS threads, atomic files and progress."""
+and weights, BLAS threads, linear solvers, atomic files and progress."""

@@ -1,0 +1,222 @@
+import numpy as np
+import pytest
+from scipy import sparse
+
+from mtlsynth import SharedLeastSquares
+from mtlsynth._factored import solve_factored
+from mtlsynth._shared import solve_shared
+
+DIALECTS = ("a", "b", "c")
+SPEAKERS = ("f1", "f2", "m1", "m2")
+LEFT_OUT = {("a", "f2"), ("c", "m1")}
+
+
+def _augmented_ridge(Xs, Ys, cells, a0, alphas, alpha_cell=None):
+    """Ridge on inputs augmented with one copy of the rows per part, each
+    scaled by the inverse square root of its penalty; the parts back."""
+    sizes = [len(a) for a in alphas]
+    n_parts = 1 + sum(sizes) + (0 if alpha_cell is None else len(cells))
+    d = Xs[0].shape[1]
+    Z = np.zeros((sum(len(x) for x in Xs), n_parts * d))
+    scale = np.concatenate(
+        [[a0]] + list(alphas) + ([] if alpha_cell is None else [alpha_cell])
+    )
+    start = 0
+    for c, x in enumerate(Xs):
+        rows = slice(start, start + len(x))
+        blocks = [0] + [1 + sum(sizes[:f]) + k for f, k in enumerate(cells[c])]
+        if alpha_cell is not None:
+            blocks.append(1 + sum(sizes) + c)
+        for i in blocks:
+            Z[rows, i * d : (i + 1) * d] = x / np.sqrt(scale[i])
+        start += len(x)
+    Y = np.vstack(Ys)
+    beta = np.linalg.solve(Z.T @ Z + np.eye(Z.shape[1]), Z.T @ Y)
+    return beta.reshape(n_parts, d, -1) / np.sqrt(scale)[:, None, None]
+
+
+@pytest.mark.parametrize("n_factors", [2, 3])
+@pytest.mark.parametrize("interaction", [False, True])
+def test_block_elimination_equals_ridge_on_augmented_inputs(n_factors, interaction):
+    rng = np.random.default_rng(n_factors)
+    d, q = 4, 2
+    sizes = (3, 4, 2)[:n_factors]
+    cells = np.array(np.meshgrid(*map(range, sizes), indexing="ij")).reshape(
+        n_factors, -1
+    )
+    cells = cells.T[rng.permutation(cells.shape[1])[: int(0.7 * cells.shape[1])]]
+    cells = cells[np.lexsort(cells.T[::-1])]
+    for f, size in enumerate(sizes):  # every level keeps a cell
+        assert set(cells[:, f]) == set(range(size))
+    Xs = [rng.normal(size=(15, d)) for _ in cells]
+    Ys = [rng.normal(size=(15, q)) for _ in cells]
+    G = np.stack([x.T @ x for x in Xs])
+    B = np.stack([x.T @ y for x, y in zip(Xs, Ys, strict=True)])
+    alphas = [rng.uniform(0.5, 3.0, size) for size in sizes]
+    alpha_cell = rng.uniform(0.5, 3.0, len(cells)) if interaction else None
+    W0, parts, own = solve_factored(G, B, cells, 0.7, alphas, alpha_cell)
+    ref = _augmented_ridge(Xs, Ys, cells, 0.7, alphas, alpha_cell)
+    got = np.concatenate([W0[None], *parts] + ([own] if interaction else []))
+    np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-11)
+
+
+def test_one_factor_is_the_shared_model():
+    rng = np.random.default_rng(0)
+    G = np.stack([(x := rng.normal(size=(12, 5))).T @ x for _ in range(4)])
+    B = rng.normal(size=(4, 5, 3))
+    alphas = np.array([0.5, 1.0, 2.0, 4.0])
+    W0, (V,), _ = solve_factored(G, B, np.arange(4)[:, None], 0.3, [alphas])
+    W0_ref, V_ref = solve_shared(G, B, 0.3, alphas)
+    np.testing.assert_allclose(W0, W0_ref, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(V, V_ref, rtol=1e-10, atol=1e-13)
+
+
+def _speakers_in_dialects(cells, n, rng, truth):
+    """Rows of the cells from a model with dialect and speaker parts and
+    offsets (known truth), noise 0.1."""
+    W0, V, U, offset = truth
+    X, y, tasks = [], [], []
+    for dialect, speaker in cells:
+        x = rng.normal(size=(n, len(W0)))
+        coef = W0 + V[dialect] + U[speaker]
+        X.append(x)
+        y.append(x @ coef + offset[dialect] + offset[speaker])
+        tasks += [(dialect, speaker)] * n
+    y = np.concatenate(y) + 0.1 * rng.normal(size=len(tasks))
+    return np.vstack(X), y, np.array(tasks, dtype=object)
+
+
+def _truth(rng, d=6):
+    names = DIALECTS + SPEAKERS
+    return (
+        rng.normal(size=d),
+        {k: rng.normal(size=d) for k in DIALECTS},
+        {k: 0.5 * rng.normal(size=d) for k in SPEAKERS},
+        {k: rng.normal() for k in names},
+    )
+
+
+def test_cells_never_recorded_are_predicted_from_their_parts():
+    rng = np.random.default_rng(1)
+    truth = _truth(rng)
+    recorded = [(a, s) for a in DIALECTS for s in SPEAKERS if (a, s) not in LEFT_OUT]
+    X, y, tasks = _speakers_in_dialects(recorded, 40, rng, truth)
+    X_new, y_new, tasks_new = _speakers_in_dialects(sorted(LEFT_OUT), 200, rng, truth)
+    model = SharedLeastSquares(alpha_shared=1e-3, alpha_task=1.0).fit(X, y, tasks)
+    assert model.tasks_.tolist() == [list(c) for c in sorted(recorded)]
+    assert [len(v) for v in model.levels_] == [3, 4]
+    mse = np.mean((model.predict(X_new, tasks_new) - y_new) ** 2)
+    # a one-factor model over the recorded cells cannot speak the new ones;
+    # one over the dialects alone misses the speakers' parts
+    by_dialect = SharedLeastSquares(alpha_shared=1e-3).fit(X, y, tasks[:, 0])
+    mse_dialect = np.mean((by_dialect.predict(X_new, tasks_new[:, 0]) - y_new) ** 2)
+    assert mse < 0.02 < 0.2 * mse_dialect
+    # a recorded cell predicts with its own intercept
+    rows = np.flatnonzero((tasks[:, 0] == "b") & (tasks[:, 1] == "m2"))[:5]
+    cell = model.tasks_.tolist().index(["b", "m2"])
+    np.testing.assert_allclose(
+        model.predict(X[rows], tasks[rows]),
+        X[rows] @ model.coef_[cell] + model.intercept_[cell],
+    )
+
+
+def test_factored_fit_equals_augmented_ridge_with_cell_intercepts():
+    rng = np.random.default_rng(2)
+    truth = _truth(rng, d=3)
+    recorded = [(a, s) for a in DIALECTS for s in SPEAKERS if (a, s) not in LEFT_OUT]
+    X, y, tasks = _speakers_in_dialects(recorded, 20, rng, truth)
+    Y = np.column_stack([y, rng.normal(size=len(y))])
+    alpha_task = {0: {"a": 1.0, "b": 2.0, "c": 0.5}, 1: 3.0}
+    model = SharedLeastSquares(alpha_shared=0.2, alpha_task=alpha_task)
+    model.set_params(alpha_interaction=5.0).fit(X, Y, tasks)
+    cells = np.array([[DIALECTS.index(a), SPEAKERS.index(s)] for a, s in recorded])
+    cells_of_rows = [(tasks[:, 0] == a) & (tasks[:, 1] == s) for a, s in recorded]
+    Xs = [X[r] - X[r].mean(axis=0) for r in cells_of_rows]  # per-cell intercepts
+    Ys = [Y[r] - Y[r].mean(axis=0) for r in cells_of_rows]
+    alphas = [np.array([1.0, 2.0, 0.5]), np.full(4, 3.0)]
+    ref = _augmented_ridge(Xs, Ys, cells, 0.2, alphas, np.full(len(cells), 5.0))
+    got = [model.coef_shared_, *model.coef_factors_, model.coef_interaction_]
+    got = np.concatenate([g.reshape(-1, 2, 3) for g in got])
+    np.testing.assert_allclose(got, ref.transpose(0, 2, 1), rtol=1e-9, atol=1e-12)
+    for c, rows in enumerate(cells_of_rows):
+        b = Y[rows].mean(axis=0) - X[rows].mean(axis=0) @ model.coef_[c].T
+        np.testing.assert_allclose(model.intercept_[c], b, rtol=1e-9, atol=1e-12)
+    sparse_fit = SharedLeastSquares(**model.get_params())
+    sparse_fit.fit(sparse.csr_matrix(X), Y, tasks)
+    np.testing.assert_allclose(sparse_fit.coef_, model.coef_, rtol=1e-9, atol=1e-12)
+
+
+def test_unseen_levels_raise_or_leave_their_part_out():
+    rng = np.random.default_rng(3)
+    X, y, tasks = _speakers_in_dialects(
+        [(a, s) for a in DIALECTS for s in SPEAKERS], 10, rng, _truth(rng)
+    )
+    new = np.array([["b", "f9"], ["z", "m1"]], dtype=object)
+    model = SharedLeastSquares().fit(X, y, tasks)
+    message = (
+        r"Unknown level\(s\) \['z'\] of the factor 0 \(it knows \['a', 'b', 'c'\]\); "
+        r"\['f9'\] of the factor 1"
+    )
+    with pytest.raises(ValueError, match=message):
+        model.predict(X[:2], new)
+    with pytest.raises(ValueError, match="has 1 factors; the model was fitted with 2"):
+        model.predict(X[:2], new[:, :1].reshape(2, 1))
+    with pytest.raises(ValueError, match="pass tasks="):
+        model.predict(X[:2])
+    model.set_params(unseen_tasks="shared")
+    b = model.levels_[0].tolist().index("b")
+    m1 = model.levels_[1].tolist().index("m1")
+    expected = [
+        X[0] @ (model.coef_shared_ + model.coef_factors_[0][b])
+        + model.intercept_shared_
+        + model.intercept_factors_[0][b],
+        X[1] @ (model.coef_shared_ + model.coef_factors_[1][m1])
+        + model.intercept_shared_
+        + model.intercept_factors_[1][m1],
+    ]
+    np.testing.assert_allclose(model.predict(X[:2], new), expected)
+
+
+def test_factors_are_named_by_a_table_s_columns():
+    class Table:  # what a DataFrame offers: column names and an array
+        columns = ["dialect", "speaker"]
+
+        def __init__(self, values):
+            self.values = values
+
+        def __array__(self, dtype=None, copy=None):
+            return np.asarray(self.values, dtype=dtype)
+
+    rng = np.random.default_rng(4)
+    X, y, tasks = _speakers_in_dialects(
+        [(a, s) for a in DIALECTS for s in SPEAKERS], 10, rng, _truth(rng)
+    )
+    alpha_task = {"dialect": 2.0, "speaker": {s: 1.0 for s in SPEAKERS}}
+    model = SharedLeastSquares(alpha_task=alpha_task).fit(X, y, Table(tasks))
+    assert model.factors_ == ["dialect", "speaker"]
+    same = (
+        SharedLeastSquares(alpha_task=2.0)
+        .set_params(alpha_task={0: 2.0, 1: 1.0})
+        .fit(X, y, tasks)
+    )
+    np.testing.assert_allclose(model.coef_, same.coef_)
+    with pytest.raises(ValueError, match=r"no penalty for the factors \['speaker'\]"):
+        SharedLeastSquares(alpha_task={"dialect": 1.0}).fit(X, y, Table(tasks))
+
+
+def test_what_factors_do_not_take_is_refused_and_one_factor_fits_reset():
+    rng = np.random.default_rng(5)
+    X, y, tasks = _speakers_in_dialects(
+        [(a, s) for a in DIALECTS for s in SPEAKERS], 10, rng, _truth(rng)
+    )
+    with pytest.raises(ValueError, match="take one-factor tasks"):
+        SharedLeastSquares(task_weight={"a": 1.0}).fit(X, y, tasks)
+    model = SharedLeastSquares().fit(X, y, tasks)
+    with pytest.raises(ValueError, match="partial_fit takes one-factor tasks"):
+        model.partial_fit(X, y, tasks[:, 0])
+    with pytest.raises(ValueError, match="must be 2-D"):
+        model.fit(X, y, np.empty((len(y), 0)))
+    model.fit(X, y, tasks[:, 0])
+    assert not hasattr(model, "factors_")
+    assert model.tasks_.tolist() == list(DIALECTS)
+    assert model.predict(X[:1], ["a"]).shape == (1,)
