@@ -11,6 +11,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import _num_samples
 
+from mtlsynth._factored import Factors, is_factored
 from mtlsynth.utils.validation import encode_tasks
 
 __all__ = [
@@ -96,8 +97,11 @@ class TaskKFold(BaseCrossValidator):
             Ignored.
         groups : array-like of shape (n_samples,), default=None
             Group label of each sample (e.g. utterance id); groups stay whole.
-        tasks : array-like of shape (n_samples,)
-            Task label of each sample.
+        tasks : array-like of shape (n_samples,) or (n_samples, n_factors)
+            Task label of each sample; 2-D (or a DataFrame), one level per
+            factor: every cell (combination of levels) is then dealt over
+            the folds as a task is, so every training fold holds every
+            cell, and so every level of every factor.
 
         Yields
         ------
@@ -121,7 +125,10 @@ class TaskKFold(BaseCrossValidator):
 
     def _fold_of_samples(self, n_samples, tasks, groups):
         """Fold index of every sample; -1 for samples never tested."""
-        _, task_codes = encode_tasks(tasks, n_samples)
+        if is_factored(tasks):  # every cell (combination of levels) a task
+            task_codes = Factors.encode(tasks, n_samples)[2]
+        else:
+            task_codes = encode_tasks(tasks, n_samples)[1]
         if groups is None:
             unit_codes = np.arange(n_samples)
         else:

@@ -220,3 +220,36 @@ def test_what_factors_do_not_take_is_refused_and_one_factor_fits_reset():
     assert not hasattr(model, "factors_")
     assert model.tasks_.tolist() == list(DIALECTS)
     assert model.predict(X[:1], ["a"]).shape == (1,)
+
+
+def test_folds_keep_every_cell_in_training_and_routing_slices_factors():
+    from sklearn import config_context
+    from sklearn.model_selection import GridSearchCV
+
+    from mtlsynth import TaskKFold
+
+    rng = np.random.default_rng(6)
+    recorded = [(a, s) for a in DIALECTS for s in SPEAKERS if (a, s) not in LEFT_OUT]
+    X, y, tasks = _speakers_in_dialects(recorded, 9, rng, _truth(rng))
+    groups = np.arange(len(y)) // 3  # three rows an utterance
+    cv = TaskKFold(n_splits=3)
+    folds = list(cv.split(X, groups=groups, tasks=tasks))
+    cells = {tuple(t) for t in tasks.tolist()}
+    for train, test in folds:
+        assert {tuple(t) for t in tasks[train].tolist()} == cells
+        assert {tuple(t) for t in tasks[test].tolist()} == cells
+        assert not set(groups[train]) & set(groups[test])
+    grid = {"alpha_shared": [1e-3, 1e3]}
+    with config_context(enable_metadata_routing=True):
+        search = GridSearchCV(SharedLeastSquares(), grid, cv=cv)
+        search.fit(X, y, tasks=tasks, groups=groups)
+    for i, params in enumerate(search.cv_results_["params"]):
+        scores = [
+            SharedLeastSquares(**params)
+            .fit(X[train], y[train], tasks[train])
+            .score(X[test], y[test], tasks[test])
+            for train, test in folds
+        ]
+        assert search.cv_results_["mean_test_score"][i] == pytest.approx(
+            np.mean(scores), rel=1e-12
+        )
