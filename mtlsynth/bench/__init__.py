@@ -44,8 +44,12 @@ in turn (the smallest first) tries every ``alpha_task`` of the grid with
 the others fixed, keeping a change only when the mean validation error over
 all dialects drops (the dialects are coupled through ``W_0``). The linear
 methods are cross-validated and fitted from sufficient statistics, merged
-from statistics computed once per (dialect, data level, fold) block of
-utterances, so no frame is read twice.
+from statistics computed once per block of utterances (the target dialect's
+by data level and fold, every other dialect's by fold), so no frame is read
+twice; the duration model's statistics are made from the blocks' sparse
+phone rows when a training set is merged, and each fold's sets are made
+when the search reaches them, so the run holds one fold's statistics at a
+time.
 
 ``mtlsynth bench --out DIR`` writes ``DIR/results.json`` (one record per
 method, data level and dialect), ``DIR/results.md`` (tables) and, with
