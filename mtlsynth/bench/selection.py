@@ -103,6 +103,10 @@ class _Folds:
         for k in range(len(self)):
             yield self._made(k, held=False), self._made(k, held=True)
 
+    def held_out(self) -> Iterator:
+        """The held-out part of each fold alone, no training part made."""
+        return (self._made(k, held=True) for k in range(len(self)))
+
     def _made(self, k: int, held: bool):
         keys = self.blocks.select(self.target, self.level, k, held=held)
         data = self.blocks.merged(keys, (self.part,))
@@ -205,7 +209,9 @@ def _select_shared(base, grid, folds, normalize, name) -> tuple[dict, float]:
     dialects drops. Targets are normalized by the statistics of all folds."""
     if name != "alpha_task" or not isinstance(base, SharedLeastSquares):
         raise ValueError(f"a coupled search of {name!r} needs SharedLeastSquares")
-    held = [val for _, val in folds]  # each training part dropped once made
+    held = list(  # a _Folds makes the held-out parts alone
+        folds.held_out() if hasattr(folds, "held_out") else (v for _, v in folds)
+    )
     if normalize is not None:
         mean, std = target_normalization(TaskStatistics.union(held), normalize)
         held = [normalized_statistics(val, mean, std) for val in held]
