@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
 from numbers import Integral, Real
-from typing import Any
 
 import numpy as np
 from scipy import optimize, sparse, special
@@ -16,12 +14,24 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from mtlsynth._maxent_objective import (
+    _BatchRows,
+    _diagonal_scales,
+    _Rows,
+    _sort_rows,
+    _unpack,
+    maxent_loss_grad,
+)
 from mtlsynth._proximal import _init_from
-from mtlsynth._stats import csr_row_block, csr_transpose, task_groups
+from mtlsynth._stats import task_groups
 from mtlsynth._tasks import MultiTaskMixin
-from mtlsynth.utils.blas import blas_thread_count, blas_threads_for, map_in_threads
+from mtlsynth.utils.blas import blas_thread_count, blas_threads_for
 from mtlsynth.utils.progress import Progress
-from mtlsynth.utils.validation import task_penalties
+from mtlsynth.utils.validation import (
+    check_sample_weight,
+    encode_tasks,
+    task_penalties,
+)
 
 __all__ = [
     "MaxEntClassifier",
@@ -30,244 +40,6 @@ __all__ = [
 
 MERGE_RATIO = 0.75
 """``merge_duplicates="auto"`` merges when distinct rows are at most this share."""
-
-
-def _block_loss_grad(Z: np.ndarray, C: np.ndarray) -> tuple[float, np.ndarray]:
-    """Weighted negative log-likelihood of one block of rows and its logit gradient.
-
-    Rows are columns here: reductions over the few classes then run along
-    contiguous rows of length ``n_rows``, which is several times faster.
-
-    Parameters
-    ----------
-    Z : ndarray of shape (m, n_rows)
-        Logits; ``m == 1`` is the binary model (one logit for the second class).
-    C : ndarray of shape (n_classes, n_rows)
-        Weight of every (class, row) pair.
-
-    Returns
-    -------
-    loss : float
-        ``-sum_{k,r} C[k, r] log p_r[k]``.
-    grad : ndarray of shape (m, n_rows)
-        Derivative of the loss with respect to ``Z``.
-    """
-    total = C.sum(axis=0)
-    if Z.shape[0] == 1:
-        z = Z[0]
-        loss = C[0] @ np.logaddexp(0.0, z) + C[1] @ np.logaddexp(0.0, -z)
-        return float(loss), (total * special.expit(z) - C[1])[None]
-    top = Z.max(axis=0)
-    P = np.exp(Z - top)
-    norm = P.sum(axis=0)
-    loss = total @ (top + np.log(norm)) - np.vdot(C, Z)
-    P *= total / norm
-    P -= C
-    return float(loss), P
-
-
-def _logits_of(Xt, W: np.ndarray) -> np.ndarray:
-    """Logits ``W Xt'`` of shape (m, n_rows), C-contiguous, of dense or sparse rows."""
-    if sparse.issparse(Xt):
-        return np.ascontiguousarray((Xt @ W.T).T)
-    return np.dot(W, Xt.T)
-
-
-def _unpack(theta, n_features, n_tasks, m, intercept):
-    """Split the parameter vector into ``W0, V, b0, c``."""
-    dm = n_features * m
-    W0 = theta[:dm].reshape(m, n_features)
-    V = theta[dm : dm * (1 + n_tasks)].reshape(n_tasks, m, n_features)
-    rest = theta[dm * (1 + n_tasks) :]
-    if intercept == "none":
-        return W0, V, np.zeros(m), np.zeros((n_tasks, m))
-    if intercept == "free":
-        return W0, V, np.zeros(m), rest.reshape(n_tasks, m)
-    return W0, V, rest[:m], rest[m:].reshape(n_tasks, m)
-
-
-def maxent_loss_grad(
-    theta,
-    X,
-    C,
-    groups,
-    alpha_shared,
-    alpha_task,
-    *,
-    m,
-    intercept,
-    blocks=None,
-    n_threads=1,
-):
-    """Objective of :class:`MaxEntClassifier` and its exact gradient.
-
-    Parameters
-    ----------
-    theta : ndarray
-        Concatenation of ``W0`` (m, d), ``V`` (T, m, d) and, for
-        ``intercept="free"``, ``b`` (T, m), or, for ``intercept="shrunk"``,
-        ``b0`` (m,) and ``c`` (T, m).
-    X : ndarray or sparse matrix of shape (n_rows, d)
-        Inputs; a sparse one is used through sparse-dense products.
-    C : ndarray of shape (n_classes, n_rows)
-        Weight of every (class, row) pair: ``s_i`` in the observed class of an
-        unmerged row, summed weights of each class for merged rows.
-    groups : list of slice or ndarray
-        Rows of every task (``T`` entries).
-    alpha_shared : float
-        Penalty on ``W0``.
-    alpha_task : float or ndarray of shape (T,)
-        Penalty on every ``V_t`` (and ``c_t`` if ``intercept="shrunk"``), or
-        one penalty per task.
-    m : int
-        Number of logits: 1 for two classes, else the number of classes.
-    intercept : {"none", "free", "shrunk"}
-        No intercept; one unpenalized intercept per task; or ``b0 + c_t``
-        with ``b0`` unpenalized and ``c_t`` penalized by ``alpha_task``.
-    blocks : list of ndarray or sparse matrix, default=None
-        ``X[rows]`` of every group, when the caller keeps them (slicing a
-        sparse matrix copies it, so an optimizer slices once); ``None``
-        slices ``X`` here.
-    n_threads : int, default=1
-        Threads that evaluate the tasks of a sparse ``X`` side by side, one
-        BLAS thread each (scipy's sparse products release the interpreter
-        lock and run on one core); a dense ``X`` is evaluated one task after
-        another.
-
-    Returns
-    -------
-    value : float
-        Objective value.
-    grad : ndarray of the shape of ``theta``
-        Its gradient.
-    """
-    n_tasks, d = len(groups), X.shape[1]
-    W0, V, b0, c = _unpack(theta, d, n_tasks, m, intercept)
-    a = np.broadcast_to(np.asarray(alpha_task, dtype=np.float64), (n_tasks,))
-    value = alpha_shared * np.vdot(W0, W0) + a @ np.einsum("tkd,tkd->t", V, V)
-    gW0, gV, gc = 2.0 * alpha_shared * W0, 2.0 * a[:, None, None] * V, np.zeros_like(c)
-
-    def task_part(t):
-        """Loss of task t's rows, its gradient in ``W_t`` and in the intercept."""
-        rows = groups[t]
-        Xt = X[rows] if blocks is None else blocks[t]
-        Z = _logits_of(Xt, W0 + V[t])
-        Z += (b0 + c[t])[:, None]
-        loss, G = _block_loss_grad(Z, C[:, rows])
-        if not sparse.issparse(Xt):
-            return loss, G @ Xt, G.sum(axis=1)
-        # a CSR block's transpose as a view: ``Xt.T`` would copy it
-        g = ((csr_transpose(Xt) if Xt.format == "csr" else Xt.T) @ G.T).T
-        return loss, g, G.sum(axis=1)
-
-    workers = n_threads if sparse.issparse(X) else 1
-    for t, (loss, g, g_intercept) in enumerate(
-        map_in_threads(task_part, range(n_tasks), workers)
-    ):
-        value += loss
-        gW0 += g
-        gV[t] += g
-        gc[t] = g_intercept
-    parts = [gW0.ravel(), gV.ravel()]
-    if intercept == "free":
-        parts.append(gc.ravel())
-    elif intercept == "shrunk":
-        value += a @ np.sum(c * c, axis=1)
-        parts += [gc.sum(axis=0), (gc + 2.0 * a[:, None] * c).ravel()]
-    return float(value), np.concatenate(parts)
-
-
-@dataclass
-class _Rows:
-    """Training rows prepared for the solver, and what every solve on them
-    reuses (see :meth:`_MaxEntBase._prepare`).
-
-    Attributes
-    ----------
-    X : ndarray or sparse matrix
-        Rows ordered by task, merged if asked; zero-weight rows dropped.
-    C : ndarray of shape (n_classes, n_rows)
-        Weight of every (class, row) pair.
-    groups : list of slice or ndarray
-        Rows of every task.
-    task_weight : ndarray of shape (n_tasks,)
-        Total weight of every task.
-    blocks : list of sparse matrix or None
-        Every task's rows of a sparse ``X``, sliced once.
-    task_squares : ndarray of shape (n_tasks, n_features)
-        Weighted sum of squares of every feature over every task's rows,
-        divided by the total weight.
-    task_share : ndarray of shape (n_tasks,)
-        Every task's share of the total weight.
-    total : float
-        Total weight of the rows.
-    """
-
-    X: Any
-    C: np.ndarray
-    groups: list
-    task_weight: np.ndarray
-    blocks: list | None = field(init=False)
-    task_squares: np.ndarray = field(init=False)
-    task_share: np.ndarray = field(init=False)
-    total: float = field(init=False)
-
-    def __post_init__(self):
-        X, groups = self.X, self.groups
-        self.blocks = None
-        if sparse.issparse(X):  # views of the rows when the groups are runs
-            self.blocks = [
-                csr_row_block(X, g.start, g.stop) if isinstance(g, slice) else X[g]
-                for g in groups
-            ]
-        row_weight = self.C.sum(axis=0)
-        self.total = row_weight.sum()
-        self.task_share = np.array([row_weight[g].sum() for g in groups]) / self.total
-        blocks = self.blocks or [X[g] for g in groups]
-        self.task_squares = np.zeros((len(groups), X.shape[1]))
-        for t, (g, Xt) in enumerate(zip(groups, blocks, strict=True)):
-            self.task_squares[t] = _weighted_squares(Xt, row_weight[g])
-        self.task_squares /= self.total
-
-
-def _weighted_squares(X, weight: np.ndarray) -> np.ndarray:
-    """``sum_i weight_i x_ij^2`` of every column ``j`` of a dense or CSR ``X``,
-    with no copy of ``X`` (a CSR one takes a vector of its nonzeros)."""
-    if not sparse.issparse(X):
-        return np.einsum("ij,ij,i->j", X, X, weight)
-    values = np.square(X.data)
-    values *= np.repeat(weight, np.diff(X.indptr))
-    return np.bincount(X.indices, weights=values, minlength=X.shape[1])
-
-
-def _diagonal_scales(rows: _Rows, alpha_shared, alpha_task, m, kind) -> np.ndarray:
-    """Diagonal (Jacobi) preconditioner of the normalized objective: ``theta = D u``.
-
-    Every parameter is scaled by ``1 / sqrt(h)``, ``h`` an estimate of the
-    objective's curvature along it: its penalty ``2 alpha / S`` (``S`` the
-    total weight) plus a quarter (the logistic curvature is at most 1/4) of
-    the weighted mean square of its feature over the rows it sees (a task's
-    rows for ``V_t``, all rows for ``W_0``). Large penalties and rare
-    features (one-hot columns of sparse rows) then no longer make the problem
-    stiff along their coordinates, and L-BFGS, warm-started or not, needs far
-    fewer iterations.
-    """
-    task_sq, task_w, total = rows.task_squares, rows.task_share, rows.total
-    n_tasks = len(rows.groups)
-    a = np.broadcast_to(np.asarray(alpha_task, dtype=np.float64), (n_tasks,))
-    curvature = [
-        np.tile(2 * alpha_shared / total + 0.25 * task_sq.sum(axis=0), m),
-        np.concatenate(
-            [np.tile(2 * a[t] / total + 0.25 * task_sq[t], m) for t in range(n_tasks)]
-        ),
-    ]
-    if kind == "free":
-        curvature.append(np.repeat(0.25 * task_w, m))
-    elif kind == "shrunk":
-        curvature.append(np.full(m, 0.25))
-        curvature.append(np.repeat(2 * a / total + 0.25 * task_w, m))
-    h = np.concatenate(curvature)
-    return 1.0 / np.sqrt(np.maximum(h, np.finfo(float).tiny) if h.size else h)
 
 
 def _has_many_duplicates(X: np.ndarray, codes: np.ndarray) -> bool:
@@ -316,18 +88,6 @@ def _merge_sparse_rows(X, codes, y_code, weight, n_classes):
         y_code * len(first) + inverse, weights=weight, minlength=len(first) * n_classes
     ).reshape(n_classes, len(first))
     return X[first], codes[first], C
-
-
-def _sort_rows(X, codes, y_code, weight, n_classes):
-    """Order rows by task (no copy if they already are) and one-hot weights."""
-    C = np.zeros((n_classes, X.shape[0]))
-    C[y_code, np.arange(X.shape[0])] = weight
-    if np.all(codes[1:] >= codes[:-1]):
-        return X, codes, C
-    order = np.argsort(codes, kind="stable")
-    if sparse.issparse(X):
-        return X[order], codes[order], C[:, order]
-    return np.take(X, order, axis=0), codes[order], C[:, order]
 
 
 def _task_logits(X, groups, W, b):
@@ -459,14 +219,18 @@ class _MaxEntBase(MultiTaskMixin, ClassifierMixin, BaseEstimator):
         D = _diagonal_scales(rows, alpha_shared, alpha_task, m, kind)
         u0 = np.zeros_like(D) if theta0 is None else theta0 / D
         scale = 1.0 / rows.total
-        args = (rows.X, rows.C, rows.groups, alpha_shared, alpha_task)
-        blocks, n_threads = rows.blocks, blas_thread_count()  # once: it costs ms
+        n_threads = blas_thread_count()  # once: it costs ms
 
         last = {}  # the latest point and its gradient in theta
 
         def fun(u):
-            value, grad = maxent_loss_grad(
-                D * u, *args, m=m, intercept=kind, blocks=blocks, n_threads=n_threads
+            value, grad = rows.loss_grad(
+                D * u,
+                alpha_shared,
+                alpha_task,
+                m=m,
+                intercept=kind,
+                n_threads=n_threads,
             )
             last["u"], last["grad"] = u.copy(), grad * scale
             return value * scale, grad * (scale * D)
@@ -813,12 +577,7 @@ class MaxEntClassifier(_MaxEntBase):
         self : MaxEntClassifier
             The fitted model.
         """
-        previous = (
-            (self.classes_, self.tasks_, self.coef_shared_, self.coef_task_)
-            + (self.intercept_, self.intercept_shared_)
-            if self.warm_start and hasattr(self, "coef_")
-            else None
-        )
+        previous = self._previous_fit()
         X, y, labels, codes, weight = self._validate_fit_data(
             X, y, tasks, sample_weight, accept_sparse="csr"
         )
@@ -828,15 +587,84 @@ class MaxEntClassifier(_MaxEntBase):
         largest = max(len(range(rows.X.shape[0])[g]) for g in rows.groups)
         with self._blas_limit(largest, rows.X.shape[1]):  # (sorted: slices)
             result = self._solve(rows, self.alpha_shared, alpha_task, theta0)
+        return self._store(result, labels, rows)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_batches(self, batches):
+        """Fit the model on rows too many to hold, read batch by batch.
+
+        The objective and its gradient are sums over rows, so every
+        evaluation reads each batch, adds its part and releases it: memory
+        holds a batch per thread (as many threads as BLAS has) and the
+        coefficients, and the optimum is the one :meth:`fit` finds on the
+        stacked rows (``merge_duplicates`` aside, which changes nothing of
+        it). Each batch is read once to validate and summarize the rows,
+        then once per L-BFGS evaluation; with ``warm_start``, a :meth:`fit`
+        on a sample of the rows first leaves few evaluations to make.
+
+        Parameters
+        ----------
+        batches : sequence
+            Every element a tuple ``(X, y, tasks, sample_weight)`` as
+            :meth:`fit` takes them (``tasks`` and ``sample_weight`` may be
+            None or left out), or a callable without arguments that returns one (reads
+            it from disk, say), called once per pass. Every batch has the
+            same features; the classes and tasks are those of all batches.
+
+        Returns
+        -------
+        self : MaxEntClassifier
+            The fitted model.
+        """
+        previous = self._previous_fit()
+        batches = list(batches)
+        first = batches[0] if batches else None
+
+        def read(batch, validate):
+            X, y, *rest = batch() if callable(batch) else batch
+            tasks, weight = (*rest, None, None)[:2]
+            if validate:
+                X, y, labels, codes, weight = self._validate_fit_data(
+                    X, y, tasks, weight, accept_sparse="csr", reset=batch is first
+                )
+                check_classification_targets(y)
+                return X, y, labels[codes], weight
+            X = X.tocsr() if sparse.issparse(X) else np.asarray(X, dtype=np.float64)
+            labels, codes = encode_tasks(tasks, X.shape[0])
+            return X, np.asarray(y), labels[codes], check_sample_weight(weight, len(y))
+
+        rows = _BatchRows(batches, read, self.class_weight, blas_thread_count())
+        self.classes_ = rows.classes
+        if len(self.classes_) < 2:
+            self._encode_classes(self.classes_, None)  # raises, naming the class
+        alpha_task = task_penalties(self.alpha_task, rows.labels)
+        theta0 = None if previous is None else self._start_from(previous, rows.labels)
+        result = self._solve(rows, self.alpha_shared, alpha_task, theta0)
+        return self._store(result, rows.labels, rows)
+
+    def _previous_fit(self) -> tuple | None:
+        """What a warm start starts from: the fitted classes, tasks and
+        coefficients, or None."""
+        if not (self.warm_start and hasattr(self, "coef_")):
+            return None
+        return (self.classes_, self.tasks_, self.coef_shared_, self.coef_task_) + (
+            self.intercept_,
+            self.intercept_shared_,
+        )
+
+    def _store(self, result, labels: np.ndarray, rows) -> MaxEntClassifier:
+        """Keep a solve's result as the fitted model, warning if it did not
+        converge."""
         self.n_iter_ = int(result.nit)
         if result.status != 0:
             warnings.warn(
                 _unconverged_message(result, self.max_iter),
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         self.tasks_ = labels
-        self._set_coefficients(result.x, rows.X.shape[1], len(labels), rows.task_weight)
+        n_features = self.n_features_in_
+        self._set_coefficients(result.x, n_features, len(labels), rows.task_weight)
         return self
 
     def _start_from(self, previous: tuple, labels: np.ndarray) -> np.ndarray | None:

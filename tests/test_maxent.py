@@ -9,6 +9,7 @@ import pytest
 import sklearn
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import optimize, special
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
@@ -331,3 +332,43 @@ def test_example_runs(capsys):
     runpy.run_path(str(path), run_name="__main__")
     out = capsys.readouterr().out
     assert "MaxEnt" in out and "pooled" in out and "independent" in out
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"class_weight": "balanced"}, {"shrink_intercepts": True}, {"n_classes": 2}],
+)
+def test_a_fit_in_batches_finds_the_fit_on_the_stacked_rows(params):
+    from scipy import sparse
+
+    params = dict(params)
+    X, y, tasks = make_tasks(n=300, n_classes=params.pop("n_classes", 3), seed=4)
+    weight = np.random.default_rng(5).uniform(0.5, 2.0, len(y))
+    model = MaxEntClassifier(0.3, 2.0, **params, **TIGHT)
+    whole = clone(model).fit(X, y, tasks, weight)
+    parts = np.array_split(np.random.default_rng(6).permutation(len(y)), 4)
+    batches = [(sparse.csr_matrix(X[p]), y[p], tasks[p], weight[p]) for p in parts]
+    batches[1] = lambda p=parts[1]: (X[p], y[p], tasks[p], weight[p])  # read anew
+    batched = clone(model).fit_batches(batches)
+    assert_array_equal(batched.classes_, whole.classes_)
+    assert_array_equal(batched.tasks_, whole.tasks_)
+    assert_allclose(batched.coef_, whole.coef_, atol=1e-6)
+    assert_allclose(batched.intercept_, whole.intercept_, atol=1e-6)
+    start = clone(model).set_params(warm_start=True).fit(X[::4], y[::4], tasks[::4])
+    assert_allclose(start.fit_batches(batches).coef_, whole.coef_, atol=1e-6)
+
+
+def test_a_fit_in_batches_names_what_is_wrong():
+    X, y, tasks = make_tasks(n=60)
+    with pytest.raises(ValueError, match="at least one batch"):
+        MaxEntClassifier().fit_batches([])
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        MaxEntClassifier().fit_batches([(X, np.zeros(60), tasks, None)])
+    with pytest.raises(ValueError, match="batch 1: X has 2 features"):
+        MaxEntClassifier().fit_batches(
+            [(X, y, tasks, None), (X[:, :2], y, tasks, None)]
+        )
+    with pytest.raises(ValueError, match="NaN"):
+        MaxEntClassifier().fit_batches(
+            [(X, y, tasks, None), (X * np.nan, y, tasks, None)]
+        )

@@ -844,3 +844,34 @@ def test_the_prompts_are_transcribed_once_for_both_passes(
     np.testing.assert_allclose(
         again.acoustic_model_.coef_, synth.acoustic_model_.coef_, rtol=1e-10
     )
+
+
+def test_above_max_voicing_frames_voicing_trains_on_every_frame_from_disk(
+    corpus_split, tmp_path
+):
+    from mtlsynth import MaxEntClassifier
+    from mtlsynth.speech.models import fit_voicing_model
+
+    train, _ = corpus_split
+    seconds = sum(float(u.label.durations.sum()) for u in train.utterances)
+    limit = int(seconds * 200 / 3)  # a third of the frames
+    model = MaxEntClassifier(1.0, 10.0, tol=1e-5, max_iter=3000, unseen_tasks="shared")
+    voice = ParametricSynthesizer(
+        features=LinguisticFeatures(diphone_min_count=3),
+        voicing_model=model,
+        max_voicing_frames=limit,
+        chunk_utterances=4,
+        cache_dir=tmp_path,
+        progress=False,
+    ).fit(train)
+    streamed = voice.voicing_model_
+    assert not streamed.warm_start and streamed.tasks_.tolist() == sorted(DIALECTS)
+    assert not list(tmp_path.rglob("mtlsynth-rows-*/*"))  # the frames' files gone
+
+    def fitted_on(limit):
+        data = voice.collect(train, features=voice.features_)
+        return fit_voicing_model(clone(model), data, limit)[1].coef_
+
+    every, sample = fitted_on(10 * limit), fitted_on(limit // 2)
+    off = np.abs(streamed.coef_ - every).max()
+    assert off < 0.15 * np.abs(sample - every).max()  # far nearer than its start

@@ -65,7 +65,6 @@ def run(args: argparse.Namespace) -> int:
         cache_dir=cache / "features",
         n_jobs=args.jobs,
         f0_method="dio",
-        max_voicing_frames=60_000,
     ).fit(train, held_out=test)
     out.mkdir(parents=True, exist_ok=True)
     prompts = read_prompts(root)

@@ -16,6 +16,7 @@ from mtlsynth._stats import TaskStatistics
 __all__ = [
     "fit_frame_model",
     "fit_model",
+    "fit_voicing_model",
     "model_rows",
     "residual_sse",
     "predict_dialect",
@@ -120,6 +121,57 @@ def fit_model(
     if uneven and has_fit_parameter(model, "sample_weight"):
         kw["sample_weight"] = sample_weight
     return model.fit(model_rows(model, X), y, **kw)
+
+
+def fit_voicing_model(
+    model: Any, data: Any, limit: int, *, stream: bool = False, say: Any = None
+) -> tuple[float, Any]:
+    """Fit a voice's voicing model on the frame rows its training data kept.
+
+    Parameters
+    ----------
+    model : classifier
+        The voicing model, unfitted.
+    data : TrainingData
+        Training data with their frame rows (read back here, after the
+        acoustic fit, so never beside its statistics).
+    limit : int
+        Most frame rows to hold: more are thinned evenly (see
+        :meth:`~mtlsynth.speech.training.TrainingData.frame_sample`).
+    stream : bool, default=False
+        Every frame row is on disk (collected with ``spill``) and the model
+        has ``fit_batches``: fit on ``limit // 2`` of them, then on all of
+        them, warm-started there, every L-BFGS evaluation reading them back
+        chunk by chunk (:meth:`~mtlsynth.MaxEntClassifier.fit_batches`).
+    say : callable, optional
+        Takes a line of progress.
+
+    Returns
+    -------
+    voiced_default : float
+        Weighted share of the voiced frames.
+    model : classifier or None
+        The fitted model; None when every frame has the same voicing.
+    """
+    say = say or (lambda line: None)
+    batches = data.frame_batches() if stream else None
+    X, _, voiced, tasks, weight = data.frame_sample(
+        limit // 2 if stream else limit, keep_files=stream
+    )
+    voiced = voiced.astype(np.int64)
+    share = float(np.average(voiced, weights=weight))
+    if len(np.unique(voiced)) < 2:
+        return share, None
+    say(f"fitting the voicing model on {len(voiced)} frames")
+    model = fit_model(model, X, voiced, tasks, weight)
+    if batches is None:
+        return share, model
+    del X, voiced, tasks, weight
+    data.frame_rows = []  # the sample's memory, before the passes
+    say(f"and on every frame: {len(batches)} chunks, read at every L-BFGS step")
+    warm = model.warm_start
+    model.set_params(warm_start=True).fit_batches(batches)
+    return share, model.set_params(warm_start=warm)
 
 
 def _knows_dialect(model: Any, dialect: str) -> bool:

@@ -56,6 +56,7 @@ from mtlsynth.speech.inventory import check_corpus_phones
 from mtlsynth.speech.models import (
     fit_frame_model,
     fit_model,
+    fit_voicing_model,
     predict_dialect,
     residual_sse,
     voiced_probability,
@@ -180,12 +181,12 @@ class ParametricSynthesizer(BaseEstimator):
         full-context labels), else by transcribing their prompts
         (``prompts.txt``) with eSpeak NG when the phones match the label.
     max_voicing_frames : int, default=1000000
-        The voicing model trains on every frame of a corpus of at most this
-        many; of a larger one, on at most this many: every k-th frame (half
-        as many) and every frame next to a change of voicing, thinned evenly
-        if they are more, weighted by the inverse of their sampling rates.
-        The rows wait on disk (see ``cache_dir``) and are in memory while
-        the model is fitted (about 2.2 kB a frame, default features).
+        Most frame rows the voicing model holds in memory: it trains on
+        every frame of a corpus of at most this many. Of a larger one,
+        ``fit`` writes every frame to disk (see ``cache_dir``; 2.2 kB a
+        frame) and fits on an even sample of half as many, then on every
+        frame, read back chunk by chunk at each L-BFGS step (``fit_batches``;
+        a model without it keeps every k-th frame and those at voicing changes).
     chunk_utterances : int, default=64
         Utterances per chunk when accumulating statistics.
     validation_fraction : float, default=0.2
@@ -353,14 +354,14 @@ class ParametricSynthesizer(BaseEstimator):
         held = held_out_names(corpus, held_out)
         given = None if self.features is None else self.features.phone_set
         check_corpus_phones(corpus, None if given is None else get_phone_set(given))
-        dur, ac, _ = voice_models(self)
+        dur, ac, vo = voice_models(self)
         words = _corpus_words(corpus, bool(self.progress)) if self.use_words else None
-        stride = 1
+        stride, stream = 1, False
         if hasattr(ac, "fit_statistics"):
             seconds = sum(float(u.label.durations.sum()) for u in corpus.utterances)
-            n_frames = seconds * 1e3 / float(self.frame_period)
-            limit = int(self.max_voicing_frames)  # half of it for the changes
-            stride = 1 if n_frames <= limit else int(np.ceil(2 * n_frames / limit))
+            many = seconds * 1e3 / float(self.frame_period) / self.max_voicing_frames
+            stream = many > 1 and hasattr(vo, "fit_batches")  # every frame, on disk
+            stride = 1 if many <= 1 or stream else int(np.ceil(2 * many))  # half
         fraction = float(self.validation_fraction) * (  # 0: no search, none held
             (self.duration_model is None and hasattr(dur, "fit_statistics"))
             or (self.acoustic_model is None and hasattr(ac, "fit_statistics"))
@@ -376,7 +377,7 @@ class ParametricSynthesizer(BaseEstimator):
         }
         data = self.collect(corpus, frames=False, **options)  # the phones first
         frames = partial(self.collect, corpus, phones=False, **options)
-        self._fit_models(data, release=True, frames=frames)
+        self._fit_models(data, release=True, frames=frames, stream=stream)
         self.training_utterances_, self.held_out_ = utterance_names(corpus), held
         return self
 
@@ -452,16 +453,23 @@ class ParametricSynthesizer(BaseEstimator):
         """
         return self._fit_models(data, release=False)
 
-    def _fit_models(self, data, release: bool, frames=None) -> ParametricSynthesizer:
+    def _fit_models(self, data, release, frames=None, stream=False):
         """Train every model; ``release`` drops ``data``'s statistics once used;
-        ``frames(features=...)`` collects the frames once durations are fitted."""
+        ``frames(features=...)`` collects the frames once durations are fitted;
+        ``stream`` as :func:`fit_voicing_model` takes it."""
         self._check_params()
         self.training_utterances_ = self.held_out_ = None
+        limit = int(self.max_voicing_frames)
         with reporting(bool(self.progress)):  # the long fits show their progress
-            return self._fit_each(data, release, frames)
+            model, data = self._fit_each(data, release, frames)
+            self.voiced_default_, self.voicing_model_ = fit_voicing_model(
+                model, data, limit, stream=stream, say=self._say
+            )
+        return self
 
-    def _fit_each(self, data, release: bool, frames) -> ParametricSynthesizer:
-        """Fit the models in turn; ``release`` drops each one's statistics once used."""
+    def _fit_each(self, data, release: bool, frames) -> tuple:
+        """Fit the duration and acoustic models; ``release`` drops each one's
+        statistics once used. Returns the voicing model to fit and its data."""
         dur_model, ac_model, vo_model = voice_models(self)
         for name, value in data.analysis.items():
             setattr(self, name, value)
@@ -503,15 +511,7 @@ class ParametricSynthesizer(BaseEstimator):
         if self.variance == "global":
             variance[:] = variance[-1]
         self.variance_ = variance
-        # read back after the acoustic fit, so never beside its statistics
-        X, _, voiced, tasks, weight = data.frame_sample(int(self.max_voicing_frames))
-        voiced = voiced.astype(np.int64)
-        self.voiced_default_ = float(np.average(voiced, weights=weight))
-        self.voicing_model_ = None  # with one class, voiced_default_ decides
-        if len(np.unique(voiced)) > 1:
-            self._say(f"fitting the voicing model on {len(voiced)} frames")
-            self.voicing_model_ = fit_model(vo_model, X, voiced, tasks, weight)
-        return self
+        return vo_model, data
 
     def _choose_penalties(self, data: TrainingData, name: str, model) -> None:
         """Choose (``choose_penalties``), record and report one model's penalties."""

@@ -6,6 +6,7 @@ import os
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -226,7 +227,7 @@ class TrainingData:
             self.spill_folders = ()
         return self.frame_rows[0]
 
-    def frame_sample(self, limit: int) -> tuple[Any, ...]:
+    def frame_sample(self, limit: int, *, keep_files: bool = False) -> tuple[Any, ...]:
         """Kept frame rows, at most ``limit`` of them, stacked.
 
         When there are more, every ``k``-th row is kept (``k`` the smallest
@@ -239,23 +240,58 @@ class TrainingData:
         ----------
         limit : int
             Most rows to keep.
+        keep_files : bool, default=False
+            Leave spilled chunks on disk, for the batches of
+            :meth:`frame_batches` to read again.
 
         Returns
         -------
         tuple
             ``(X, targets, voiced, dialect, weight)``, as :attr:`frames`.
         """
-        step = int(np.ceil(sum(_shape(c)[0] for c in self.frame_rows) / int(limit)))
-        if step > 1:
+        step = int(np.ceil(self.n_frame_rows / int(limit)))
+        if step > 1 or keep_files:
             thinned, offset = [], 0
             while self.frame_rows:
-                X, *parts, weight = _read(self.frame_rows.pop(0))
+                chunk = self.frame_rows.pop(0)
+                X, *parts, weight = chunk.read() if keep_files else _read(chunk)
                 keep = slice((-offset) % step, None, step)  # every step-th of all
                 offset += X.shape[0]
                 parts = (p[keep] for p in parts)
                 thinned.append((X[keep], *parts, weight[keep] * step))
             self.frame_rows = thinned
         return self.frames
+
+    @property
+    def n_frame_rows(self) -> int:
+        """Number of kept frame rows, in memory or spilled."""
+        return sum(_shape(chunk)[0] for chunk in self.frame_rows)
+
+    def frame_batches(self) -> list:
+        """The kept frame rows as batches of the voicing model, read anew at
+        every call, as :meth:`~mtlsynth.MaxEntClassifier.fit_batches` takes
+        them.
+
+        Returns
+        -------
+        list of callable
+            One per chunk, returning ``(X, voiced, dialect, weight)``
+            (``voiced`` 0 or 1); a spilled chunk is read from its file,
+            whose folder the batch keeps until it is dropped.
+        """
+        return [
+            partial(_voicing_batch, chunk, self.spill_folders)
+            for chunk in self.frame_rows
+        ]
+
+
+def _voicing_batch(chunk, folders: tuple) -> tuple:
+    """``(X, voiced, dialect, weight)`` of a chunk of frame rows, read from
+    its file if spilled (``folders`` keeps that file's folder alive)."""
+    X, _, voiced, dialect, weight = (
+        chunk.read() if isinstance(chunk, _Spilled) else chunk
+    )
+    return X, voiced.astype(np.int64), dialect, weight
 
 
 @dataclass(frozen=True)
@@ -269,13 +305,18 @@ class _Spilled:
     n: int
     nnz: int
 
-    def load(self) -> tuple:
-        """The chunk, read back; its file is removed."""
+    def read(self) -> tuple:
+        """The chunk, read back; its file stays."""
         with np.load(self.path, allow_pickle=False) as f:
             csr = (f["data"], f["indices"], f["indptr"])
             parts = [f[f"part{k}"] for k in range(len(self.empty) - 1)]
-        self.path.unlink()
         return (sparse.csr_matrix(csr, shape=(self.n, self.empty[0].shape[1])), *parts)
+
+    def load(self) -> tuple:
+        """The chunk, read back; its file is removed."""
+        chunk = self.read()
+        self.path.unlink()
+        return chunk
 
 
 def _spill(chunk: tuple, folder: str) -> _Spilled:
