@@ -12,17 +12,32 @@ from __future__ import annotations
 import numpy as np
 from scipy import linalg
 
+from mtlsynth._stats import task_groups
 from mtlsynth.utils.blas import blas_threads_for
 from mtlsynth.utils.linalg import ridge_solver, spd_solver
 from mtlsynth.utils.progress import Progress
 from mtlsynth.utils.validation import _as_task_array, lookup_tasks, task_penalties
 
 __all__ = [
+    "FACTOR_ATTRIBUTES",
     "Factors",
     "cell_coefficients",
+    "factor_models",
     "is_factored",
     "solve_factored",
 ]
+
+
+#: What a fit with factors sets beside the one-factor attributes.
+FACTOR_ATTRIBUTES = (
+    "_factors",
+    "_cells",
+    "factors_",
+    "levels_",
+    "coef_factors_",
+    "coef_interaction_",
+    "intercept_factors_",
+)
 
 
 def is_factored(tasks) -> bool:
@@ -339,3 +354,67 @@ def additive_intercepts(intercepts, weight, cells, n_levels) -> list[np.ndarray]
     return [beta[0]] + [
         beta[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True)
     ]
+
+
+def factor_models(model, tasks, n_samples: int) -> list[tuple]:
+    """The model of every combination of levels in ``tasks``, for prediction.
+
+    A combination seen in training (a cell) has its cell's coefficients; any
+    other has the sum of its levels' parts and intercept terms, an unseen
+    level adding none (``unseen_tasks="shared"``) or raising
+    (``unseen_tasks="error"``), naming the factor and the levels it knows.
+
+    Parameters
+    ----------
+    model : estimator
+        Fitted with factored tasks: ``_factors``, ``_cells``, ``coef_``,
+        ``intercept_``, ``coef_shared_``, ``intercept_shared_``,
+        ``coef_factors_``, ``intercept_factors_`` and ``unseen_tasks``.
+    tasks : array-like of shape (n_samples, n_factors)
+        Levels of every sample.
+    n_samples : int
+        Number of samples.
+
+    Returns
+    -------
+    list of tuple
+        ``(rows, coef, intercept)`` of every combination: its samples, and
+        its coefficients and intercept in the model's layout.
+    """
+    if tasks is None:
+        raise ValueError(
+            f"This model was fitted with the factors {model.factors_}: pass "
+            "tasks=... (one row of levels per sample) to predict."
+        )
+    factors = model._factors
+    codes = factors.lookup(tasks, n_samples)
+    if np.any(codes < 0) and model.unseen_tasks == "error":
+        columns = Factors.columns(tasks, n_samples)[1]
+        unseen = "; ".join(
+            f"{np.unique(column[codes[:, f] < 0])[:5].tolist()} of the factor "
+            f"{factors.names[f]!r} (it knows {factors.levels[f][:10].tolist()})"
+            for f, column in enumerate(columns)
+            if np.any(codes[:, f] < 0)
+        )
+        raise ValueError(
+            f"Unknown level(s) {unseen}. Set unseen_tasks='shared' to leave "
+            "an unseen level's part out."
+        )
+    combos, inverse = np.unique(codes, axis=0, return_inverse=True)
+    cell_of = {tuple(cell): c for c, cell in enumerate(model._cells.tolist())}
+    out = []
+    for combo, rows in zip(
+        combos, task_groups(inverse.reshape(-1), len(combos)), strict=True
+    ):
+        cell = cell_of.get(tuple(combo.tolist()))
+        if cell is not None:
+            out.append((rows, model.coef_[cell], model.intercept_[cell]))
+            continue
+        W, b = np.array(model.coef_shared_), np.array(model.intercept_shared_)
+        for k, part, term in zip(
+            combo, model.coef_factors_, model.intercept_factors_, strict=True
+        ):
+            if k >= 0:
+                W, b = W + part[k], b + term[k]
+        out.append((rows, W, b))
+    return out

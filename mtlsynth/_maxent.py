@@ -14,9 +14,10 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from mtlsynth._factored import FACTOR_ATTRIBUTES, factor_models, is_factored
+from mtlsynth._maxent_factored import fit_factored
 from mtlsynth._maxent_objective import (
     _BatchRows,
-    _diagonal_scales,
     _Rows,
     _sort_rows,
     _unpack,
@@ -216,7 +217,7 @@ class _MaxEntBase(MultiTaskMixin, ClassifierMixin, BaseEstimator):
             (0 when converged).
         """
         m, kind = self._n_logits(), self._intercept_kind()
-        D = _diagonal_scales(rows, alpha_shared, alpha_task, m, kind)
+        D = rows.diagonal_scales(alpha_shared, alpha_task, m, kind)
         u0 = np.zeros_like(D) if theta0 is None else theta0 / D
         scale = 1.0 / rows.total
         n_threads = blas_thread_count()  # once: it costs ms
@@ -292,6 +293,11 @@ class _MaxEntBase(MultiTaskMixin, ClassifierMixin, BaseEstimator):
         """Logits of shape (n_samples, m); unseen tasks use the shared part."""
         check_is_fitted(self, "coef_")
         X = validate_data(self, X, reset=False, dtype=np.float64, accept_sparse="csr")
+        if hasattr(self, "_factors"):
+            Z = np.empty((X.shape[0], self.coef_shared_.shape[0]))
+            for rows, W, b in factor_models(self, tasks, X.shape[0]):
+                Z[rows] = X[rows] @ W.T + b
+            return Z
         codes = self._predict_codes(tasks, X.shape[0])
         n_tasks = len(self.tasks_)
         W = np.concatenate([self.coef_, self.coef_shared_[None]])
@@ -421,6 +427,18 @@ class MaxEntClassifier(_MaxEntBase):
     it, so that a large penalty on one block does not slow L-BFGS down; the
     stopping test still holds for every entry of the unscaled gradient.
 
+    Tasks may have several factors (a dialect and a speaker, say): ``tasks``
+    is then 2-D, one column per factor (or a DataFrame), and a cell ``c`` (a
+    combination of levels seen in training) has weights ``W_0 + sum_f
+    P_{f, l_f(c)}`` (+ ``I_c`` with ``alpha_interaction``) and its own
+    unpenalized intercept, the parts penalized by ``alpha_task`` (a float,
+    or a dict mapping every factor name to a float or to a dict of one
+    penalty per level). Any combination of seen levels predicts, recorded
+    or not: a new one with its levels' parts and the sum of its levels'
+    terms fitted to the cells' intercepts (``intercept_factors_``). One
+    evaluation costs that of the cells as tasks; ``shrink_intercepts``,
+    ``warm_start`` and ``fit_batches`` take one-factor tasks.
+
     Parameters
     ----------
     alpha_shared : float, default=1.0
@@ -430,6 +448,9 @@ class MaxEntClassifier(_MaxEntBase):
         dict maps every task label to its own penalty ``alpha_task_t``
         (``alpha_task sum_t ||V_t||^2`` above then reads ``sum_t
         alpha_task_t ||V_t||^2``).
+    alpha_interaction : float, default=None
+        With factored tasks: the penalty of every cell's own part ``I_c``;
+        None leaves the cells without one.
     fit_intercept : bool, default=True
         Fit intercepts per task.
     shrink_intercepts : bool, default=False
@@ -455,7 +476,9 @@ class MaxEntClassifier(_MaxEntBase):
         (nothing is merged on a collision).
     unseen_tasks : {"error", "shared"}, default="error"
         What prediction does with a task label not seen in training: raise,
-        or predict with ``coef_shared_`` and ``intercept_shared_``.
+        or predict with ``coef_shared_`` and ``intercept_shared_``. With
+        factors, an unseen level of one factor raises, or leaves out that
+        factor's part.
     warm_start : bool, default=False
         Start ``fit`` from the previous solution (tasks matched by label, a
         new task's part from zeros) when the classes and features are the
@@ -480,8 +503,19 @@ class MaxEntClassifier(_MaxEntBase):
         Intercept used with ``coef_shared_`` for unseen tasks: ``b_0`` with
         ``shrink_intercepts=True``, else the mean of the task intercepts
         weighted by each task's total sample weight.
-    tasks_ : ndarray of shape (n_tasks,)
-        Sorted task labels seen in training (``[0]`` if ``tasks=None``).
+    tasks_ : ndarray of shape (n_tasks,) or (n_cells, n_factors)
+        Sorted task labels seen in training (``[0]`` if ``tasks=None``);
+        with factors, the levels of every cell seen (the rows of ``coef_``).
+    factors_, levels_ : list
+        With factors: the factors' names, and every factor's sorted levels.
+    coef_factors_ : list of ndarray
+        With factors: every factor's parts ``P_{f, k}``, of shape
+        ``(n_levels_f, m, n_features)``.
+    coef_interaction_ : ndarray or None
+        With factors and ``alpha_interaction``: every cell's part ``I_c``.
+    intercept_factors_ : list of ndarray
+        With factors: every factor's intercept terms, added to
+        ``intercept_shared_`` for a cell not seen in training.
     n_iter_ : int
         Number of L-BFGS iterations run.
     n_features_in_ : int
@@ -521,6 +555,7 @@ class MaxEntClassifier(_MaxEntBase):
     _parameter_constraints: dict = {
         "alpha_shared": [Interval(Real, 0, None, closed="neither")],
         "alpha_task": [Interval(Real, 0, None, closed="neither"), dict],
+        "alpha_interaction": [Interval(Real, 0, None, closed="neither"), None],
         "fit_intercept": ["boolean"],
         "shrink_intercepts": ["boolean"],
         "class_weight": [dict, StrOptions({"balanced"}), None],
@@ -536,6 +571,7 @@ class MaxEntClassifier(_MaxEntBase):
         alpha_shared=1.0,
         alpha_task=1.0,
         *,
+        alpha_interaction=None,
         fit_intercept=True,
         shrink_intercepts=False,
         class_weight=None,
@@ -547,6 +583,7 @@ class MaxEntClassifier(_MaxEntBase):
     ):
         self.alpha_shared = alpha_shared
         self.alpha_task = alpha_task
+        self.alpha_interaction = alpha_interaction
         self.fit_intercept = fit_intercept
         self.shrink_intercepts = shrink_intercepts
         self.class_weight = class_weight
@@ -577,6 +614,11 @@ class MaxEntClassifier(_MaxEntBase):
         self : MaxEntClassifier
             The fitted model.
         """
+        for name in FACTOR_ATTRIBUTES:  # a refit drops an earlier fit's factors
+            self.__dict__.pop(name, None)
+        if is_factored(tasks):
+            self._warn_unconverged(fit_factored(self, X, y, tasks, sample_weight))
+            return self
         previous = self._previous_fit()
         X, y, labels, codes, weight = self._validate_fit_data(
             X, y, tasks, sample_weight, accept_sparse="csr"
@@ -656,16 +698,20 @@ class MaxEntClassifier(_MaxEntBase):
         """Keep a solve's result as the fitted model, warning if it did not
         converge."""
         self.n_iter_ = int(result.nit)
-        if result.status != 0:
-            warnings.warn(
-                _unconverged_message(result, self.max_iter),
-                ConvergenceWarning,
-                stacklevel=3,
-            )
+        self._warn_unconverged(result)
         self.tasks_ = labels
         n_features = self.n_features_in_
         self._set_coefficients(result.x, n_features, len(labels), rows.task_weight)
         return self
+
+    def _warn_unconverged(self, result) -> None:
+        """A ConvergenceWarning if L-BFGS stopped short of ``tol``."""
+        if result.status != 0:
+            warnings.warn(
+                _unconverged_message(result, self.max_iter),
+                ConvergenceWarning,
+                stacklevel=4,
+            )
 
     def _start_from(self, previous: tuple, labels: np.ndarray) -> np.ndarray | None:
         """The parameter vector of an earlier fit, laid out on ``labels``

@@ -214,6 +214,10 @@ class _Rows:
             self.task_squares[t] = _weighted_squares(Xt, row_weight[g])
         self.task_squares /= self.total
 
+    def diagonal_scales(self, alpha_shared, alpha_task, m, kind) -> np.ndarray:
+        """The solver's preconditioner (:func:`_diagonal_scales`)."""
+        return _diagonal_scales(self, alpha_shared, alpha_task, m, kind)
+
     def loss_grad(self, theta, alpha_shared, alpha_task, *, m, intercept, n_threads):
         """:func:`maxent_loss_grad` of these rows."""
         return maxent_loss_grad(
@@ -369,6 +373,8 @@ class _BatchRows:
         shape = (len(classes), len(labels))
         w = np.bincount(pair, weight, n_pairs).reshape(shape)
         return classes, labels, w, squares.reshape(*shape, d)
+
+    diagonal_scales = _Rows.diagonal_scales
 
     def loss_grad(self, theta, alpha_shared, alpha_task, *, m, intercept, n_threads):
         """:func:`maxent_loss_grad` of all batches' rows (``n_threads`` is

@@ -10,9 +10,11 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from mtlsynth._factored import (
+    FACTOR_ATTRIBUTES,
     Factors,
     additive_intercepts,
     cell_coefficients,
+    factor_models,
     factor_penalties,
     is_factored,
     solve_factored,
@@ -141,18 +143,6 @@ def shared_part(G, B, alpha_shared: float, alpha_task, task_weight=1.0) -> tuple
     M *= 0.5
     W0 = spd_solver(M)(rhs)
     return W0, solvers
-
-
-#: What a fit with factors sets beside the one-factor attributes.
-_FACTOR_ATTRIBUTES = (
-    "_factors",
-    "_cells",
-    "factors_",
-    "levels_",
-    "coef_factors_",
-    "coef_interaction_",
-    "intercept_factors_",
-)
 
 
 def _check_weights(weight: np.ndarray, labels: np.ndarray) -> None:
@@ -484,7 +474,7 @@ default=None
         """
         self._validate_params()
         _check_weights(statistics.weight, statistics.labels)
-        for name in _FACTOR_ATTRIBUTES:  # one factor now: no factors' parts
+        for name in FACTOR_ATTRIBUTES:  # one factor now: no factors' parts
             self.__dict__.pop(name, None)
         if not hasattr(self, "n_features_in_"):
             self.n_features_in_ = statistics.mean_x.shape[1]
@@ -543,49 +533,12 @@ default=None
         return self._predict_coded(X, codes, self.coef_, self.intercept_)
 
     def _predict_factors(self, X, tasks):
-        """:meth:`predict` with factored tasks: each combination of levels
-        with its cell's model, or the sum of its levels' parts."""
-        if tasks is None:
-            raise ValueError(
-                f"This model was fitted with the factors {self.factors_}: pass "
-                "tasks=... (one row of levels per sample) to predict."
-            )
-        codes = self._factors.lookup(tasks, X.shape[0])
-        if np.any(codes < 0) and self.unseen_tasks == "error":
-            columns = Factors.columns(tasks, X.shape[0])[1]
-            unseen = "; ".join(
-                f"{np.unique(column[codes[:, f] < 0])[:5].tolist()} of the factor "
-                f"{self.factors_[f]!r} (it knows {self.levels_[f][:10].tolist()})"
-                for f, column in enumerate(columns)
-                if np.any(codes[:, f] < 0)
-            )
-            raise ValueError(
-                f"Unknown level(s) {unseen}. Set unseen_tasks='shared' to leave "
-                "an unseen level's part out."
-            )
-        combos, inverse = np.unique(codes, axis=0, return_inverse=True)
-        cell_of = {tuple(cell): c for c, cell in enumerate(self._cells.tolist())}
+        """:meth:`predict` with factored tasks (see :func:`factor_models`)."""
         d = X.shape[1]
         out = np.empty((X.shape[0], np.size(self.intercept_shared_)))
-        for combo, rows in zip(
-            combos, task_groups(inverse.reshape(-1), len(combos)), strict=True
-        ):
-            W, b = self._combination(combo, cell_of.get(tuple(combo.tolist())))
+        for rows, W, b in factor_models(self, tasks, X.shape[0]):
             out[rows] = X[rows] @ W.reshape(-1, d).T + b
         return out[:, 0] if self._single_output else out
-
-    def _combination(self, levels: np.ndarray, cell: int | None) -> tuple:
-        """Coefficients and intercept of a combination of level codes: its
-        cell's, or the sum of its seen levels' parts and terms."""
-        if cell is not None:
-            return self.coef_[cell], self.intercept_[cell]
-        W, b = np.array(self.coef_shared_), np.array(self.intercept_shared_)
-        for k, part, term in zip(
-            levels, self.coef_factors_, self.intercept_factors_, strict=True
-        ):
-            if k >= 0:
-                W, b = W + part[k], b + term[k]
-        return W, b
 
     def _predict_coded(self, X, codes, coef, intercept):
         """Predict with per-task ``coef`` and ``intercept``; code -1 is shared."""

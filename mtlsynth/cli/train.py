@@ -107,10 +107,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "--voicing-frames",
         type=count,
         default=1_000_000,
-        help="the voicing model trains on every frame of a corpus of at most "
-        "this many, else on at most this many: a sample and the frames next "
-        "to a change of voicing (default 1000000; about 2.2 kB each with the default "
-        "features on the built-in corpus, in memory while it is fitted)",
+        help="most frames the voicing model holds in memory (default 1000000; "
+        "about 2.2 kB each with the default features on the built-in corpus); "
+        "of a larger corpus it fits on an even sample of half as many, then on "
+        "every frame, written to the temporary folder and read back at every "
+        "L-BFGS step",
     )
     train.add_argument(
         "--phone-set",
