@@ -44,6 +44,7 @@ from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from mtlsynth._factored import FACTOR_ATTRIBUTES, is_factored
 from mtlsynth._penalty_search import (
     SEARCH_CONSTRAINTS,
     best_pair,
@@ -55,6 +56,7 @@ from mtlsynth._penalty_search import (
     search_grids,
 )
 from mtlsynth._shared import SMALL_SOLVE_FLOPS, SharedLeastSquares
+from mtlsynth._shared_cv_factored import search_factored
 from mtlsynth._stats import TaskStatistics
 from mtlsynth._tasks import MultiTaskMixin
 from mtlsynth.utils.blas import blas_threads_for
@@ -331,6 +333,15 @@ class SharedLeastSquaresCV(MultiTaskMixin, RegressorMixin, BaseEstimator):
     :class:`SharedLeastSquares` on the training rows of every fold and
     scoring its predictions of the held-out rows.
 
+    With factored tasks (2-D, one column per factor: see
+    :class:`SharedLeastSquares`) the grid gives every factor the same
+    ``alpha_task`` and ``per_task=True`` then searches one per factor (the
+    factor with the fewest levels first); ``alpha_task_`` maps every factor
+    to its penalty, ``per_task_results_["task"]`` names the factors, and
+    each candidate is solved exactly from every fold's cell statistics (see
+    :mod:`mtlsynth._shared_cv_factored` for its cost). ``fit_statistics``
+    takes one-factor tasks.
+
     Parameters
     ----------
     alphas_shared : array-like of shape (n_alphas_shared,), default=None
@@ -486,8 +497,10 @@ default=None
             Training inputs.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Training targets.
-        tasks : array-like of shape (n_samples,), default=None
-            Task label (int or str) of each sample; ``None`` means one task.
+        tasks : array-like of shape (n_samples,) or (n_samples, n_factors), \
+default=None
+            Task label (int or str) of each sample; ``None`` means one task;
+            2-D (or a DataFrame): one level per factor.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative sample weights.
         groups : array-like of shape (n_samples,), default=None
@@ -499,6 +512,19 @@ default=None
         self : SharedLeastSquaresCV
             The fitted model.
         """
+        for name in (*FACTOR_ATTRIBUTES, "coef_task_"):  # an earlier fit's
+            self.__dict__.pop(name, None)
+        if is_factored(tasks):
+            return search_factored(
+                self,
+                X,
+                y,
+                tasks,
+                sample_weight,
+                groups,
+                lambda weight, q: _loss_factors(weight, q, self.scoring),
+                lambda full: _default_grid(full, self.fit_intercept),
+            )
         X, y, labels, codes, weight = self._validate_fit_data(
             X, y, tasks, sample_weight, multi_output=True, y_numeric=True
         )
@@ -659,9 +685,11 @@ default=None
             Predictions.
         """
         check_is_fitted(self, "coef_")
+        model = self.best_estimator_
+        if hasattr(model, "_factors"):
+            return model.predict(X, tasks)
         X = validate_data(self, X, reset=False, dtype=np.float64)
         codes = self._predict_codes(tasks, X.shape[0])
-        model = self.best_estimator_
         return model._predict_coded(X, codes, model.coef_, model.intercept_)
 
     def __sklearn_tags__(self):

@@ -253,3 +253,39 @@ def test_folds_keep_every_cell_in_training_and_routing_slices_factors():
         assert search.cv_results_["mean_test_score"][i] == pytest.approx(
             np.mean(scores), rel=1e-12
         )
+
+
+def test_a_cv_search_scores_every_candidate_as_refits_on_the_folds_would():
+    from mtlsynth import SharedLeastSquaresCV, TaskKFold
+
+    rng = np.random.default_rng(7)
+    recorded = [(a, s) for a in DIALECTS for s in SPEAKERS if (a, s) not in LEFT_OUT]
+    X, y, tasks = _speakers_in_dialects(recorded, 12, rng, _truth(rng))
+    weight = rng.uniform(0.5, 2.0, len(y))
+    cv = TaskKFold(n_splits=3)
+    folds = list(cv.split(X, tasks=tasks))
+    grid = np.array([0.1, 10.0])
+    search = SharedLeastSquaresCV(grid, grid, cv=cv).fit(X, y, tasks, weight)
+
+    def score(alpha_shared, alpha_task):
+        out = []
+        for train, test in folds:
+            model = SharedLeastSquares(alpha_shared, alpha_task)
+            model.fit(X[train], y[train], tasks[train], weight[train])
+            error = (model.predict(X[test], tasks[test]) - y[test]) ** 2
+            out.append(-np.average(error, weights=weight[test]))
+        return np.mean(out)
+
+    for params, mean in zip(
+        search.cv_results_["params"], search.cv_results_["mean_test_score"], strict=True
+    ):
+        assert mean == pytest.approx(score(**params), rel=1e-8)
+    chosen = search.alpha_task_
+    assert set(chosen) == {0, 1} and set(chosen.values()) <= set(grid)
+    assert search.best_score_ == pytest.approx(score(search.alpha_shared_, chosen))
+    assert search.best_score_ >= search.cv_results_["mean_test_score"].max()
+    assert set(search.per_task_results_["task"].tolist()) <= {0, 1}
+    refit = SharedLeastSquares(search.alpha_shared_, chosen).fit(X, y, tasks, weight)
+    new = np.array([["a", "f2"]] * 3, dtype=object)  # never recorded
+    np.testing.assert_allclose(search.predict(X[:3], new), refit.predict(X[:3], new))
+    assert search.levels_[1].tolist() == sorted(SPEAKERS)
