@@ -15,7 +15,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from mtlsynth._factored import FACTOR_ATTRIBUTES, factor_models, is_factored
-from mtlsynth._maxent_factored import fit_factored
+from mtlsynth._maxent_factored import factored_start, fit_factored
 from mtlsynth._maxent_objective import (
     _BatchRows,
     _Rows,
@@ -436,8 +436,9 @@ class MaxEntClassifier(_MaxEntBase):
     penalty per level). Any combination of seen levels predicts, recorded
     or not: a new one with its levels' parts and the sum of its levels'
     terms fitted to the cells' intercepts (``intercept_factors_``). One
-    evaluation costs that of the cells as tasks; ``shrink_intercepts``,
-    ``warm_start`` and ``fit_batches`` take one-factor tasks.
+    evaluation costs that of the cells as tasks; ``warm_start`` starts
+    from an earlier fit on the same cells; ``shrink_intercepts`` and
+    ``fit_batches`` take one-factor tasks.
 
     Parameters
     ----------
@@ -614,10 +615,12 @@ class MaxEntClassifier(_MaxEntBase):
         self : MaxEntClassifier
             The fitted model.
         """
+        start = factored_start(self) if self.warm_start else None
         for name in FACTOR_ATTRIBUTES:  # a refit drops an earlier fit's factors
             self.__dict__.pop(name, None)
         if is_factored(tasks):
-            self._warn_unconverged(fit_factored(self, X, y, tasks, sample_weight))
+            result = fit_factored(self, X, y, tasks, sample_weight, start)
+            self._warn_unconverged(result)
             return self
         previous = self._previous_fit()
         X, y, labels, codes, weight = self._validate_fit_data(

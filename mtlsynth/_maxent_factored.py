@@ -19,7 +19,7 @@ from mtlsynth._factored import Factors, additive_intercepts, factor_penalties
 from mtlsynth._maxent_objective import _Rows
 from mtlsynth.utils.validation import check_sample_weight
 
-__all__ = ["fit_factored"]
+__all__ = ["factored_start", "fit_factored"]
 
 
 class _FactoredRows:
@@ -125,7 +125,42 @@ class _FactoredRows:
         return value, np.concatenate(out)
 
 
-def fit_factored(model, X, y, tasks, sample_weight):
+def factored_start(model) -> tuple | None:
+    """What a warm start of a factored fit starts from: the cells, classes
+    and parameters of the model's earlier factored fit, or None."""
+    if not hasattr(model, "_factors"):
+        return None
+    parts = (model.coef_shared_, *model.coef_factors_)
+    if model.coef_interaction_ is not None:
+        parts += (model.coef_interaction_,)
+    levels = model._factors.levels
+    return (model.classes_, levels, model._cells, parts, model.intercept_)
+
+
+def _start_vector(start, model, factors, cells, kind) -> np.ndarray | None:
+    """The parameter vector of ``start`` (see :func:`factored_start`) where
+    its classes, levels, cells, features and parts are this fit's."""
+    if start is None:
+        return None
+    classes, levels, known, parts, b = start
+    same = (
+        np.array_equal(classes, model.classes_)
+        and len(levels) == len(factors.levels)
+        and all(
+            np.array_equal(a, c) for a, c in zip(levels, factors.levels, strict=True)
+        )
+        and np.array_equal(known, cells)
+        and parts[0].shape[1] == model.n_features_in_
+        and (len(parts) > 1 + len(levels)) == (model.alpha_interaction is not None)
+    )
+    if not same:
+        return None
+    return np.concatenate(
+        [p.ravel() for p in parts] + ([b.ravel()] if kind == "free" else [])
+    )
+
+
+def fit_factored(model, X, y, tasks, sample_weight, start=None):
     """:meth:`MaxEntClassifier.fit <mtlsynth.MaxEntClassifier.fit>` with
     factored tasks (2-D, one column per factor).
 
@@ -142,6 +177,9 @@ def fit_factored(model, X, y, tasks, sample_weight):
         Levels of every sample.
     sample_weight : array-like of shape (n_samples,) or None
         Non-negative weights.
+    start : tuple, optional
+        An earlier fit to start from (:func:`factored_start`), used where it
+        has this fit's cells, classes and features.
 
     Returns
     -------
@@ -151,10 +189,10 @@ def fit_factored(model, X, y, tasks, sample_weight):
         beside the attributes of a one-factor fit, ``tasks_``, ``coef_`` and
         ``intercept_`` per cell, and ``n_iter_``.
     """
-    if model.shrink_intercepts or model.warm_start:
+    if model.shrink_intercepts:
         raise ValueError(
-            "shrink_intercepts and warm_start take one-factor tasks; with factors "
-            "every cell has its own intercept and the fit starts from zeros"
+            "shrink_intercepts takes one-factor tasks; with factors every cell "
+            "has its own intercept"
         )
     X, y = validate_data(model, X, y, dtype=np.float64, accept_sparse="csr")
     weight = check_sample_weight(sample_weight, X.shape[0])
@@ -164,7 +202,8 @@ def fit_factored(model, X, y, tasks, sample_weight):
     factored = _FactoredRows(
         rows, cells, factor_penalties(model.alpha_task, factors), alpha
     )
-    result = model._solve(factored, model.alpha_shared, None)
+    theta0 = _start_vector(start, model, factors, cells, model._intercept_kind())
+    result = model._solve(factored, model.alpha_shared, None, theta0)
     m, kind = model._n_logits(), model._intercept_kind()
     W0, parts, own, b = factored.unpack(result.x, m, X.shape[1], kind)
     model.n_iter_ = int(result.nit)

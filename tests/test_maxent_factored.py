@@ -123,9 +123,8 @@ def test_unseen_levels_raise_or_leave_their_part_out():
 def test_what_factors_do_not_take_is_refused_and_one_factor_fits_reset():
     rng = np.random.default_rng(3)
     X, y, tasks = _voiced(RECORDED, 20, rng, _truth(rng))
-    for params in ({"shrink_intercepts": True}, {"warm_start": True}):
-        with pytest.raises(ValueError, match="one-factor tasks"):
-            MaxEntClassifier(**params).fit(X, y, tasks)
+    with pytest.raises(ValueError, match="one-factor tasks"):
+        MaxEntClassifier(shrink_intercepts=True).fit(X, y, tasks)
     model = MaxEntClassifier().fit(X, y, tasks)
     assert model.coef_.shape == (len(RECORDED), 1, X.shape[1])
     model.fit(X, y, tasks[:, 0])
@@ -157,3 +156,16 @@ def test_a_grid_search_routes_factored_tasks_to_the_folds():
         assert search.cv_results_["mean_test_score"][i] == pytest.approx(
             np.mean(scores), rel=1e-12
         )
+
+
+def test_a_warm_start_from_a_sample_reaches_the_same_factored_fit():
+    rng = np.random.default_rng(5)
+    X, y, tasks = _voiced(RECORDED, 60, rng, _truth(rng))
+    cold = MaxEntClassifier(0.5, 2.0, alpha_interaction=3.0, **TIGHT).fit(X, y, tasks)
+    warm = MaxEntClassifier(0.5, 2.0, alpha_interaction=3.0, warm_start=True, **TIGHT)
+    warm.fit(X[::4], y[::4], tasks[::4], np.full(len(y[::4]), 4.0))
+    first = warm.n_iter_
+    warm.fit(X, y, tasks)
+    np.testing.assert_allclose(warm.coef_, cold.coef_, atol=1e-6)
+    np.testing.assert_allclose(warm.intercept_, cold.intercept_, atol=1e-6)
+    assert warm.n_iter_ < cold.n_iter_ and first > 0
