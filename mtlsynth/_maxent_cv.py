@@ -21,8 +21,11 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import get_scorer, get_scorer_names, log_loss
 from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.validation import validate_data
 
+from mtlsynth._factored import FACTOR_ATTRIBUTES, Factors, is_factored
 from mtlsynth._maxent import MaxEntClassifier, _MaxEntBase
+from mtlsynth._maxent_factored import prepare_factored, store_factored
 from mtlsynth._penalty_search import (
     SEARCH_CONSTRAINTS,
     best_pair,
@@ -33,6 +36,7 @@ from mtlsynth._penalty_search import (
     path_results,
     search_grids,
 )
+from mtlsynth.utils.validation import check_sample_weight
 
 __all__ = [
     "MaxEntClassifierCV",
@@ -206,6 +210,37 @@ class _FoldPath:
         return scores, thetas
 
 
+class _FactoredFoldPath(_FoldPath):
+    """:class:`_FoldPath` with factored tasks (``data`` holds every row's
+    levels for ``tasks``): ``alpha_task`` is one penalty for every factor or
+    one per factor."""
+
+    def __init__(self, model, data, train, test, scoring, weighted):
+        X, y, tasks, weight, _ = data
+        self.classes = np.unique(y)
+        self.model, self.scoring = model, scoring
+        self.factors, _, self.rows = prepare_factored(
+            model, X[train], y[train], tasks[train], weight[train]
+        )
+        self.test = (X[test], y[test], tasks[test])
+        self.test_weight = weight[test] if weighted else None
+        self.theta = None
+        self.n_iter = self.n_unconverged = 0
+
+    def fit(self, alpha_shared, alpha_task, theta0):
+        """Solve from ``theta0``; return the solution and its test score."""
+        rows = self.rows
+        per_factor = np.broadcast_to(alpha_task, (len(rows.alphas),))
+        rows.alphas = [
+            np.full(len(a), v) for a, v in zip(rows.alphas, per_factor, strict=True)
+        ]
+        result = self.model._solve(rows, alpha_shared, None, theta0)
+        self.n_iter += result.nit
+        self.n_unconverged += result.status != 0
+        store_factored(self.model, self.factors, rows, result.x)
+        return result.x, self.score()
+
+
 class _PathSearch:
     """The per-task search's candidates, scored by warm-started refits of
     every fold (see :func:`~mtlsynth._penalty_search.coordinate_search`)."""
@@ -261,6 +296,12 @@ class MaxEntClassifierCV(_MaxEntBase):
     too. The scores equal those of fitting :class:`MaxEntClassifier` on the
     training rows of every fold and scoring the held-out rows, up to the
     solver's ``tol``.
+
+    With factored tasks (2-D, one column per factor: see
+    :class:`MaxEntClassifier`) the grid gives every factor the same
+    ``alpha_task`` and ``per_task=True`` searches one per factor (the
+    factor with the fewest levels first); ``alpha_task_`` maps every factor
+    to its penalty and ``per_task_results_["task"]`` names the factors.
 
     Parameters
     ----------
@@ -441,8 +482,10 @@ class MaxEntClassifierCV(_MaxEntBase):
             Training inputs; sparse ones are converted to CSR.
         y : array-like of shape (n_samples,)
             Class labels.
-        tasks : array-like of shape (n_samples,), default=None
-            Task label (int or str) of each sample; ``None`` means one task.
+        tasks : array-like of shape (n_samples,) or (n_samples, n_factors), \
+default=None
+            Task label (int or str) of each sample; ``None`` means one task;
+            2-D (or a DataFrame): one level per factor.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative sample weights.
         groups : array-like of shape (n_samples,), default=None
@@ -454,23 +497,30 @@ class MaxEntClassifierCV(_MaxEntBase):
         self : MaxEntClassifierCV
             The fitted model.
         """
-        X, y, labels, codes, weight = self._validate_fit_data(
-            X, y, tasks, sample_weight, accept_sparse="csr"
+        X, y, weight, codes, cell_labels, searched = self._fit_data(
+            X, y, tasks, sample_weight
         )
+        row_tasks = cell_labels[codes]
         self._encode_classes(y, weight)  # the model's checks of y, up front
-        splits = fold_indices(self.cv, X, y, labels[codes], groups)
-        n_tasks = len(labels)
+        splits = fold_indices(self.cv, X, y, row_tasks, groups)
+        n_cells = len(cell_labels)
         alphas_shared, alphas_task = search_grids(
             self,
             lambda: log_grid(
-                _gram_scale(X, codes, weight, n_tasks, self.fit_intercept),
+                _gram_scale(X, codes, weight, n_cells, self.fit_intercept),
                 GRID_DECADES,
                 GRID_SIZE,
             ),
         )
-        data = (X, y, codes, weight, labels)
+        data = (
+            X,
+            y,
+            row_tasks if cell_labels.ndim == 2 else codes,
+            weight,
+            cell_labels,
+        )
         folds = [
-            self._fold(data, train, test, k, sample_weight is not None)
+            self._fold(data, codes, train, test, k, sample_weight is not None)
             for k, (train, test) in enumerate(splits)
         ]
         parallel = Parallel(n_jobs=self.n_jobs, prefer="threads")
@@ -485,12 +535,9 @@ class MaxEntClassifierCV(_MaxEntBase):
             a0, a1, self.best_score_ = best_pair(self.cv_results_)
             alpha_task = a1
             if self.per_task:
+                grids, best = (alphas_shared, alphas_task), (a0, a1)
                 alpha_task = self._per_task_search(
-                    folds,
-                    (alphas_shared, alphas_task),
-                    (a0, a1),
-                    np.bincount(codes, weights=weight, minlength=n_tasks),
-                    parallel,
+                    folds, grids, best, searched, parallel
                 )
             else:
                 self.per_task_results_ = path_results([])
@@ -498,13 +545,31 @@ class MaxEntClassifierCV(_MaxEntBase):
         self.alphas_shared_, self.alphas_task_ = alphas_shared, alphas_task
         self.alpha_shared_, self.alpha_task_ = a0, alpha_task
         self.n_splits_ = len(folds)
-        self._refit(X, y, labels[codes], None if sample_weight is None else weight)
+        self._refit(X, y, row_tasks, None if sample_weight is None else weight)
         return self
 
-    def _fold(self, data, train, test, k, weighted) -> _FoldPath:
-        """Fold k's prepared rows, or a clear error if it lacks a task or
-        holds one class only."""
-        X, y, codes, weight, labels = data
+    def _fit_data(self, X, y, tasks, sample_weight) -> tuple:
+        """Validated ``X``, ``y``, weights, every row's cell (task, or
+        combination of levels) and the cells' labels, and the penalties the
+        per-task search visits: ``(labels, order)`` of the tasks, or with
+        factored tasks of the factors (the fewest levels first)."""
+        if not is_factored(tasks):
+            X, y, labels, codes, weight = self._validate_fit_data(
+                X, y, tasks, sample_weight, accept_sparse="csr"
+            )
+            order = np.argsort(np.bincount(codes, weights=weight), kind="stable")
+            return X, y, weight, codes, labels, (labels, order)
+        X, y = validate_data(self, X, y, dtype=np.float64, accept_sparse="csr")
+        weight = check_sample_weight(sample_weight, X.shape[0])
+        factors, cells, codes = Factors.encode(tasks, X.shape[0])
+        order = np.argsort([len(levels) for levels in factors.levels], kind="stable")
+        searched = (np.array(factors.names), order)
+        return X, y, weight, codes, factors.labels(cells), searched
+
+    def _fold(self, data, codes, train, test, k, weighted) -> _FoldPath:
+        """Fold k's prepared rows, or a clear error if it lacks a task (a
+        cell, with factors: ``codes``) or holds one class only."""
+        y, labels = data[1], data[4]
         missing = labels[np.bincount(codes[train], minlength=len(labels)) == 0]
         if len(missing):
             raise ValueError(
@@ -519,11 +584,13 @@ class MaxEntClassifierCV(_MaxEntBase):
                 f"The training rows of fold {k} hold only one class ({seen[0]!r}); "
                 "use fewer folds, or folds that shuffle the rows."
             )
-        return _FoldPath(self._model(), data, train, test, self.scoring, weighted)
+        path = _FoldPath if labels.ndim == 1 else _FactoredFoldPath
+        return path(self._model(), data, train, test, self.scoring, weighted)
 
-    def _per_task_search(self, folds, grids, best, task_weight, parallel) -> dict:
-        """Coordinate search over each task's ``alpha_task``, from the best
-        grid point ``best``; a dict of the chosen values."""
+    def _per_task_search(self, folds, grids, best, tasks, parallel) -> dict:
+        """Coordinate search over each task's ``alpha_task`` (each factor's,
+        with factors), from the best grid point ``best``, visiting the tasks
+        ``(labels, order)`` in that order; a dict of the chosen values."""
         alphas_task = grids[1]
         point = tuple(
             int(np.searchsorted(g, a)) for g, a in zip(grids, best, strict=True)
@@ -531,12 +598,12 @@ class MaxEntClassifierCV(_MaxEntBase):
         for fold in folds:
             fold.theta = fold.solutions[point]
             fold.solutions = {}
-        labels = folds[0].model.tasks_
+        labels, order = tasks
         alphas, self.best_score_, self.per_task_results_ = coordinate_search(
             _PathSearch(folds, best[0], parallel),
             np.full(len(labels), best[1]),
             alphas_task,
-            np.argsort(task_weight, kind="stable"),
+            order,
             labels,
             self.best_score_,
             self.max_passes,
@@ -559,6 +626,8 @@ class MaxEntClassifierCV(_MaxEntBase):
         model = self._model(self.alpha_shared_, self.alpha_task_)
         model.fit(X, y, tasks=tasks, sample_weight=sample_weight)
         self.best_estimator_ = model
+        for name in (*FACTOR_ATTRIBUTES, "coef_task_"):  # an earlier fit's
+            self.__dict__.pop(name, None)
         for name in (
             "classes_",
             "coef_",
@@ -568,5 +637,7 @@ class MaxEntClassifierCV(_MaxEntBase):
             "intercept_shared_",
             "tasks_",
             "n_iter_",
+            *FACTOR_ATTRIBUTES,
         ):
-            setattr(self, name, getattr(model, name))
+            if hasattr(model, name):
+                setattr(self, name, getattr(model, name))

@@ -19,7 +19,7 @@ from mtlsynth._factored import Factors, additive_intercepts, factor_penalties
 from mtlsynth._maxent_objective import _Rows
 from mtlsynth.utils.validation import check_sample_weight
 
-__all__ = ["factored_start", "fit_factored"]
+__all__ = ["factored_start", "fit_factored", "prepare_factored", "store_factored"]
 
 
 class _FactoredRows:
@@ -189,6 +189,34 @@ def fit_factored(model, X, y, tasks, sample_weight, start=None):
         beside the attributes of a one-factor fit, ``tasks_``, ``coef_`` and
         ``intercept_`` per cell, and ``n_iter_``.
     """
+    factors, cells, factored = prepare_factored(model, X, y, tasks, sample_weight)
+    theta0 = _start_vector(start, model, factors, cells, model._intercept_kind())
+    result = model._solve(factored, model.alpha_shared, None, theta0)
+    store_factored(model, factors, factored, result.x)
+    model.n_iter_ = int(result.nit)
+    return result
+
+
+def prepare_factored(model, X, y, tasks, sample_weight) -> tuple:
+    """Validate a factored fit's data and prepare its rows for the solver.
+
+    Parameters
+    ----------
+    model : MaxEntClassifier
+        The classifier (its ``classes_`` and ``n_features_in_`` are set).
+    X, y, tasks, sample_weight
+        As :func:`fit_factored` takes them.
+
+    Returns
+    -------
+    factors : Factors
+        The factors and their levels.
+    cells : ndarray of shape (n_cells, n_factors)
+        Level codes of every cell.
+    rows : _FactoredRows
+        The rows, penalized by the model's ``alpha_task`` (a fit at other
+        penalties sets ``rows.alphas``).
+    """
     if model.shrink_intercepts:
         raise ValueError(
             "shrink_intercepts takes one-factor tasks; with factors every cell "
@@ -198,22 +226,21 @@ def fit_factored(model, X, y, tasks, sample_weight, start=None):
     weight = check_sample_weight(sample_weight, X.shape[0])
     factors, cells, cell_of_sample = Factors.encode(tasks, X.shape[0])
     rows = model._prepare(X, y, cell_of_sample, len(cells), weight)
-    alpha = model.alpha_interaction
-    factored = _FactoredRows(
-        rows, cells, factor_penalties(model.alpha_task, factors), alpha
-    )
-    theta0 = _start_vector(start, model, factors, cells, model._intercept_kind())
-    result = model._solve(factored, model.alpha_shared, None, theta0)
+    alphas = factor_penalties(model.alpha_task, factors)
+    return factors, cells, _FactoredRows(rows, cells, alphas, model.alpha_interaction)
+
+
+def store_factored(model, factors, rows: _FactoredRows, theta) -> None:
+    """Set a model's fitted attributes from the solution ``theta`` on ``rows``."""
     m, kind = model._n_logits(), model._intercept_kind()
-    W0, parts, own, b = factored.unpack(result.x, m, X.shape[1], kind)
-    model.n_iter_ = int(result.nit)
+    cells = rows.cells
+    W0, parts, own, b = rows.unpack(theta, m, rows.rows.X.shape[1], kind)
     model._factors, model._cells = factors, cells
     model.factors_, model.levels_ = factors.names, factors.levels
     model.tasks_ = factors.labels(cells)
     model.coef_shared_, model.coef_factors_, model.coef_interaction_ = W0, parts, own
-    model.coef_ = W0 + factored.cell_parts(parts, own)
+    model.coef_ = W0 + rows.cell_parts(parts, own)
     model.intercept_ = b
     n_levels = [len(levels) for levels in factors.levels]
     terms = additive_intercepts(b, rows.task_weight, cells, n_levels)
     model.intercept_shared_, model.intercept_factors_ = terms[0], terms[1:]
-    return result

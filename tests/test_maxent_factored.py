@@ -169,3 +169,41 @@ def test_a_warm_start_from_a_sample_reaches_the_same_factored_fit():
     np.testing.assert_allclose(warm.coef_, cold.coef_, atol=1e-6)
     np.testing.assert_allclose(warm.intercept_, cold.intercept_, atol=1e-6)
     assert warm.n_iter_ < cold.n_iter_ and first > 0
+
+
+def test_a_cv_search_gives_every_factor_its_penalty_as_refits_would():
+    from sklearn.metrics import log_loss
+
+    from mtlsynth import MaxEntClassifierCV, TaskKFold
+
+    rng = np.random.default_rng(6)
+    X, y, tasks = _voiced(RECORDED, 30, rng, _truth(rng))
+    cv = TaskKFold(n_splits=3)
+    folds = list(cv.split(X, tasks=tasks))
+    grid = np.array([0.3, 30.0])
+    search = MaxEntClassifierCV(grid, grid, per_task=True, cv=cv, **TIGHT)
+    search.fit(X, y, tasks)
+
+    def score(alpha_shared, alpha_task):
+        out = []
+        for train, test in folds:
+            model = MaxEntClassifier(alpha_shared, alpha_task, **TIGHT)
+            model.fit(X[train], y[train], tasks[train])
+            out.append(-log_loss(y[test], model.predict_proba(X[test], tasks[test])))
+        return np.mean(out)
+
+    for params, mean in zip(
+        search.cv_results_["params"], search.cv_results_["mean_test_score"], strict=True
+    ):
+        assert mean == pytest.approx(score(**params), rel=1e-6)
+    chosen = search.alpha_task_
+    assert set(chosen) == {0, 1} and set(chosen.values()) <= set(grid)
+    assert search.best_score_ == pytest.approx(
+        score(search.alpha_shared_, chosen), rel=1e-6
+    )
+    assert search.levels_[1].tolist() == sorted(SPEAKERS)
+    new = np.array([["a", "f2"]] * 3, dtype=object)  # never recorded
+    refit = MaxEntClassifier(search.alpha_shared_, chosen, **TIGHT).fit(X, y, tasks)
+    np.testing.assert_allclose(
+        search.predict_proba(X[:3], new), refit.predict_proba(X[:3], new), atol=1e-6
+    )
