@@ -326,7 +326,11 @@ def _spill(chunk: tuple, folder: str) -> _Spilled:
     with os.fdopen(fd, "wb") as f:
         arrays = {f"part{k}": part for k, part in enumerate(parts)}
         np.savez(f, data=X.data, indices=X.indices, indptr=X.indptr, **arrays)
-    return _Spilled(Path(name), tuple(a[:0] for a in chunk), X.shape[0], X.nnz)
+    empty = (sparse.csr_matrix((0, X.shape[1]), dtype=X.dtype),) + tuple(
+        np.empty((0, *a.shape[1:]), a.dtype)
+        for a in parts  # a[:0] would pin a
+    )
+    return _Spilled(Path(name), empty, X.shape[0], X.nnz)
 
 
 def _read(chunk) -> tuple:
