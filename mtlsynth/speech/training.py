@@ -724,9 +724,10 @@ def collect_training_data(
             voiced = np.concatenate(voiced)
             take = np.flatnonzero(weight > 0)
             kept_targets = Y[take] if keep_targets else np.empty((take.size, 0))
-            kept = (X[take], kept_targets, voiced[take], tf[take], weight[take])
+            rows = X if take.size == X.shape[0] else X[take]  # all: no copy
+            kept = (rows, kept_targets, voiced[take], tf[take], weight[take])
             batch.frame_rows = [kept if folder is None else _spill(kept, folder.name)]
-            del X, Y  # the statistics need only the rows kept for them
+            del X, Y, rows, kept  # the statistics need only the rows kept for them
             data.acoustic = _add_rows(data.acoustic, Xa, Ya, ta, labels)
             del Xa, Ya, ta
         data = data.merge(batch)
