@@ -254,7 +254,7 @@ class TrainingData:
             thinned, offset = [], 0
             while self.frame_rows:
                 chunk = self.frame_rows.pop(0)
-                X, *parts, weight = chunk.read() if keep_files else _read(chunk)
+                X, *parts, weight = _read(chunk, keep_files)
                 keep = slice((-offset) % step, None, step)  # every step-th of all
                 offset += X.shape[0]
                 parts = (p[keep] for p in parts)
@@ -288,9 +288,7 @@ class TrainingData:
 def _voicing_batch(chunk, folders: tuple) -> tuple:
     """``(X, voiced, dialect, weight)`` of a chunk of frame rows, read from
     its file if spilled (``folders`` keeps that file's folder alive)."""
-    X, _, voiced, dialect, weight = (
-        chunk.read() if isinstance(chunk, _Spilled) else chunk
-    )
+    X, _, voiced, dialect, weight = _read(chunk, keep_file=True)
     return X, voiced.astype(np.int64), dialect, weight
 
 
@@ -333,9 +331,12 @@ def _spill(chunk: tuple, folder: str) -> _Spilled:
     return _Spilled(Path(name), empty, X.shape[0], X.nnz)
 
 
-def _read(chunk) -> tuple:
-    """A chunk of rows, read back (and its file removed) if it was spilled."""
-    return chunk.load() if isinstance(chunk, _Spilled) else chunk
+def _read(chunk, keep_file: bool = False) -> tuple:
+    """A chunk of rows, read back if it was spilled (its file removed unless
+    ``keep_file``)."""
+    if not isinstance(chunk, _Spilled):
+        return chunk
+    return chunk.read() if keep_file else chunk.load()
 
 
 def _shape(chunk) -> tuple[int, int, tuple]:
