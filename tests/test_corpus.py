@@ -1,11 +1,19 @@
 import os
+import shutil
 
 import numpy as np
 import pytest
 
 from mtlsynth.speech import CorpusError, read_wav, write_wav
 from mtlsynth.speech.audio import write_wav_stream
-from mtlsynth.speech.corpus import CachedFeatures, extract_features, read_corpus
+from mtlsynth.speech.corpus import (
+    CachedFeatures,
+    corpus_dialects,
+    extract_features,
+    read_corpus,
+    split_corpus,
+)
+from mtlsynth.speech.evaluation import named_utterances, utterance_names
 from mtlsynth.speech.labels import (
     Label,
     current_phone,
@@ -238,6 +246,42 @@ def test_read_corpus(tmp_path):
     assert [u.name for u in corpus.by_dialect("b")] == ["u0", "u1"]
     x, fs = corpus.utterances[0].load_wav()
     assert len(x) == corpus.utterances[0].n_samples and fs == FS
+
+
+def test_read_corpus_with_speaker_folders(tmp_path, capsys):
+    _make_corpus(tmp_path / "a", dialects=("s1", "s2"))  # a/s1/wav, a/s2/wav
+    _make_corpus(tmp_path / "b", dialects=("s1",))
+    corpus = read_corpus(tmp_path)
+    assert corpus.dialects == ("a", "b") and corpus.speakers == ("s1", "s2")
+    assert [(u.dialect, u.speaker, u.key) for u in corpus] == [
+        ("a", "s1", "s1/u0"),
+        ("a", "s1", "s1/u1"),
+        ("a", "s2", "s2/u0"),
+        ("a", "s2", "s2/u1"),
+        ("b", "s1", "s1/u0"),
+        ("b", "s1", "s1/u1"),
+    ]
+    assert corpus_dialects(tmp_path) == ["a", "b"]
+    # the cache keeps the speakers apart; the held-out records name them
+    extract_features(corpus, cache_dir=tmp_path / ".cache", f0_method="dio")
+    assert "analysing: 6/6" in capsys.readouterr().err
+    assert len(list((tmp_path / ".cache").rglob("a/s2/u1.npz"))) == 1
+    names = utterance_names(corpus)
+    assert names["a"] == ["s1/u0", "s1/u1", "s2/u0", "s2/u1"]
+    chosen, missing = named_utterances(corpus, {"a": ["s2/u0", "s3/u0"]})
+    assert [u.key for u in chosen] == ["s2/u0"] and missing == 1
+    # the split is by sentence: a held-out sentence is out for every speaker
+    train, test = split_corpus(corpus, test_size=1)
+    assert {u.name for u in test} == {"u1"} and len(test) == 3
+    # a dialect folder with both layouts is a problem, named
+    _make_corpus(tmp_path, dialects=("b",), n=1)
+    with pytest.raises(CorpusError, match="holds both wav/lab folders and speaker"):
+        read_corpus(tmp_path)
+    shutil.rmtree(tmp_path / "b" / "wav")
+    shutil.rmtree(tmp_path / "b" / "lab")
+    shutil.rmtree(tmp_path / "b" / "s1" / "wav")
+    with pytest.raises(CorpusError, match="speaker folder has no wav folder"):
+        read_corpus(tmp_path)
 
 
 def test_read_corpus_textgrid_instead_of_lab(tmp_path):

@@ -256,3 +256,41 @@ def test_cli_command(tmp_path, capsys):
     assert main(["corpus", "check", str(out)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("mtlsynth: error:") and "utt0001.lab:1:" in err
+
+
+def _median_f0(utt):
+    from mtlsynth.speech import vocoder
+
+    x, fs = read_wav(utt.wav_path)
+    f0 = vocoder.analyze(x, fs, f0_method="dio").f0
+    return float(np.median(f0[f0 > 0]))
+
+
+def test_speakers_are_voice_variants_in_every_dialect(tmp_path, capsys):
+    root = tmp_path / "c"
+    main(
+        ["corpus", "build", str(root), "--dialects", *DIALECTS]
+        + ["--speakers", "m3", "f3", "--utterances", "2"]
+    )
+    assert "4 dialects" not in capsys.readouterr().out
+    corpus = read_corpus(root)
+    assert corpus.dialects == tuple(sorted(DIALECTS))
+    assert corpus.speakers == ("f3", "m3")
+    assert len(corpus) == 8
+    assert {(u.dialect, u.speaker, u.key) for u in corpus if u.name == "utt0001"} == {
+        (d, s, f"{s}/utt0001") for d in DIALECTS for s in ("m3", "f3")
+    }
+    # the same phones for both speakers of a dialect; a higher voice for f3
+    by = {(u.dialect, u.speaker, u.name): u for u in corpus}
+    for d in DIALECTS:
+        male, female = by[d, "m3", "utt0001"], by[d, "f3", "utt0001"]
+        assert male.label.names == female.label.names
+        assert _median_f0(female) > 1.4 * _median_f0(male)
+    main(["corpus", "check", str(root)])
+    out = capsys.readouterr().out
+    assert "en-US:f3: 2 utterances" in out
+    assert "4 of 4 (dialect, speaker) cells recorded" in out
+    with pytest.raises(ValueError, match="unknown eSpeak NG voice variant 'zz'"):
+        build_corpus(tmp_path / "d", speakers=["zz"], n_utterances=1)
+    with pytest.raises(ValueError, match="more than once"):
+        build_corpus(tmp_path / "d", speakers=["m3", "m3"], n_utterances=1)

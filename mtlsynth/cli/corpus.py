@@ -18,8 +18,8 @@ def run_build(args: Any) -> int:
     Parameters
     ----------
     args : argparse.Namespace
-        Parsed options: ``out``, ``dialects``, ``utterances``, ``seed``,
-        ``jobs``.
+        Parsed options: ``out``, ``dialects``, ``speakers``, ``utterances``,
+        ``seed``, ``jobs``.
 
     Returns
     -------
@@ -29,14 +29,16 @@ def run_build(args: Any) -> int:
     root = build_corpus(
         args.out,
         dialects=args.dialects,
+        speakers=args.speakers,
         n_utterances=args.utterances,
         seed=args.seed,
         n_jobs=args.jobs,
     )
     corpus = read_corpus(root, dialects=args.dialects)
+    speakers = f" x {len(corpus.speakers)} speakers" if corpus.speakers else ""
     print(
-        f"{root}: {len(corpus)} utterances in {len(corpus.dialects)} dialects "
-        f"at {corpus.fs} Hz"
+        f"{root}: {len(corpus)} utterances in {len(corpus.dialects)} dialects"
+        f"{speakers} at {corpus.fs} Hz"
     )
     return 0
 
@@ -55,10 +57,19 @@ def run_check(args: Any) -> int:
         Exit status: 0, or 1 if phones are outside the phone set.
     """
     corpus = read_corpus(args.root)
-    for dialect in corpus.dialects:
-        utts = corpus.by_dialect(dialect)
+    cells: dict[str, list] = {}
+    for utt in corpus.utterances:
+        cell = utt.dialect if utt.speaker is None else f"{utt.dialect}:{utt.speaker}"
+        cells.setdefault(cell, []).append(utt)
+    for cell, utts in cells.items():
         seconds = sum(u.n_samples for u in utts) / corpus.fs
-        print(f"{dialect}: {len(utts)} utterances, {seconds:.1f} s")
+        print(f"{cell}: {len(utts)} utterances, {seconds:.1f} s")
+    if corpus.speakers:
+        print(
+            f"{len(corpus.speakers)} speakers in {len(corpus.dialects)} dialects: "
+            f"{len(cells)} of {len(corpus.speakers) * len(corpus.dialects)} "
+            "(dialect, speaker) cells recorded"
+        )
     report = corpus_phones(corpus, args.phone_set)
     print(report.summary())
     return 1 if report.unknown else 0
@@ -67,10 +78,10 @@ def run_check(args: Any) -> int:
 def add_parser(subparsers: Any) -> Any:
     """Register the ``corpus`` command on an argparse subparsers object.
 
-    Adds ``corpus build OUT [--dialects D ...] [--utterances N] [--seed S]
-    [--jobs J]`` and ``corpus check ROOT [--phone-set SET]``; each sets
-    ``func`` (taking the parsed arguments, returning an exit code) through
-    ``set_defaults``.
+    Adds ``corpus build OUT [--dialects D ...] [--speakers S ...]
+    [--utterances N] [--seed S] [--jobs J]`` and ``corpus check ROOT
+    [--phone-set SET]``; each sets ``func`` (taking the parsed arguments,
+    returning an exit code) through ``set_defaults``.
 
     Parameters
     ----------
@@ -99,6 +110,15 @@ def add_parser(subparsers: Any) -> Any:
         default=None,
         metavar="DIALECT",
         help=f"dialects to build (default: all of {', '.join(DIALECTS)})",
+    )
+    build.add_argument(
+        "--speakers",
+        nargs="+",
+        default=None,
+        metavar="VARIANT",
+        help="eSpeak NG voice variants (m1 ... m8, f1 ... f5, ...), each a "
+        "speaker of every dialect, in OUT/<dialect>/<speaker>/ (default: "
+        "each dialect's own voice)",
     )
     build.add_argument(
         "--utterances", type=count, default=200, help="utterances per dialect"

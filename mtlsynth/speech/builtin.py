@@ -23,16 +23,19 @@ __all__ = [
 
 
 def _synthesize_chunk(
-    out: Path, dialect: str, items: list[tuple[str, str]], seed: int, owner: int
+    out: Path, cell: tuple[str, str | None], items: list, seed: int, owner: int
 ) -> int:
     from mtlsynth.speech import frontend
 
     exit_with(owner)
 
+    dialect, speaker = cell
+    folder = _cell_folder(out, dialect, speaker)
+    key = dialect if speaker is None else f"{dialect}/{speaker}"
     for name, text in items:
-        audio, pron = frontend.synthesize_text(text, dialect=dialect)
+        audio, pron = frontend.synthesize_text(text, dialect=dialect, variant=speaker)
         # 1-LSB Gaussian dither gives digital silence a realistic noise floor
-        rng = np.random.default_rng([seed, zlib.crc32(f"{dialect}/{name}".encode())])
+        rng = np.random.default_rng([seed, zlib.crc32(f"{key}/{name}".encode())])
         noisy = audio.astype(np.float64) + rng.normal(size=len(audio))
         audio = np.clip(np.round(noisy), -32768, 32767).astype(np.int16)
         label = pron.label
@@ -47,17 +50,23 @@ def _synthesize_chunk(
             or abs(int(label.end_times[-1]) - duration_units) > 1
         ):
             raise RuntimeError(
-                f"eSpeak NG alignment of {dialect}/{name} does not tile the audio"
+                f"eSpeak NG alignment of {key}/{name} does not tile the audio"
             )
-        write_htk_label(out / dialect / "lab" / f"{name}.lab", label)
-        write_wav(out / dialect / "wav" / f"{name}.wav", audio, frontend.sample_rate())
+        write_htk_label(folder / "lab" / f"{name}.lab", label)
+        write_wav(folder / "wav" / f"{name}.wav", audio, frontend.sample_rate())
     return len(items)
+
+
+def _cell_folder(out: Path, dialect: str, speaker: str | None) -> Path:
+    """Folder of a dialect's (or one of its speakers') wav and lab folders."""
+    return out / dialect if speaker is None else out / dialect / speaker
 
 
 def build_corpus(
     out: str | os.PathLike,
     *,
     dialects: Sequence[str] | None = None,
+    speakers: Sequence[str] | None = None,
     n_utterances: int = 200,
     seed: int = 0,
     n_jobs: int = 1,
@@ -88,6 +97,12 @@ def build_corpus(
         en-US, en-US-nyc, en (British), en-GB-x-rp, en-GB-scotland,
         en-GB-x-gbclan (Lancaster), en-GB-x-gbcwmd (West Midlands), en-029
         (Caribbean). The names are the dialect folder names.
+    speakers : sequence of str, optional
+        eSpeak NG voice variants (:func:`~mtlsynth.speech.frontend.voice_variants`:
+        ``m1`` ... ``m8``, ``f1`` ... ``f5``, ...), each a speaker who speaks
+        every dialect into ``OUT/<dialect>/<speaker>/{wav,lab}``; default
+        none: every dialect's own voice into ``OUT/<dialect>/{wav,lab}``.
+        The dither of a speaker's files depends on the speaker's name too.
     n_utterances : int, default=200
         Utterances per dialect, named ``utt0001``, ``utt0002``, ...
     seed : int, default=0
@@ -107,7 +122,8 @@ def build_corpus(
     Raises
     ------
     ValueError
-        For an unknown dialect or a non-positive ``n_utterances``.
+        For an unknown dialect or speaker, a speaker named twice, or a
+        non-positive ``n_utterances``.
     CorpusError
         If ``out`` already holds a corpus built from other sentences.
     """
@@ -122,6 +138,10 @@ def build_corpus(
         raise ValueError(
             f"unknown dialect(s) {unknown}; choose from {list(frontend.DIALECTS)}"
         )
+    for speaker in speakers or []:
+        frontend._check_variant(speaker)
+    if speakers is not None and len(set(speakers)) != len(speakers):
+        raise ValueError(f"speakers are named more than once: {list(speakers)}")
     if int(n_utterances) != n_utterances or n_utterances < 1:
         raise ValueError(
             f"n_utterances must be a positive integer, got {n_utterances!r}"
@@ -144,21 +164,22 @@ def build_corpus(
     with atomic_open(prompts_path, "w") as f:
         f.writelines(f"{k} {prompts[k]}\n" for k in sorted(prompts))
 
-    todo: dict[str, list[tuple[str, str]]] = {}
-    for dialect in dialects:
+    todo: dict[tuple[str, str | None], list[tuple[str, str]]] = {}
+    for cell in [(d, s) for d in dialects for s in speakers or [None]]:
+        folder = _cell_folder(out, *cell)
         for name, text in zip(names, sentences, strict=True):
-            wav = out / dialect / "wav" / f"{name}.wav"
-            lab = out / dialect / "lab" / f"{name}.lab"
+            wav = folder / "wav" / f"{name}.wav"
+            lab = folder / "lab" / f"{name}.lab"
             if not (wav.is_file() and lab.is_file()):
-                todo.setdefault(dialect, []).append((name, text))
+                todo.setdefault(cell, []).append((name, text))
     total = sum(len(v) for v in todo.values())
     if total:
         chunk = 10
         jobs = [
             delayed(_synthesize_chunk)(
-                out, dialect, items[i : i + chunk], seed, os.getpid()
+                out, cell, items[i : i + chunk], seed, os.getpid()
             )
-            for dialect, items in todo.items()
+            for cell, items in todo.items()
             for i in range(0, len(items), chunk)
         ]
         bar = Progress(total, "synthesising", enabled=progress)

@@ -7,6 +7,16 @@ Corpus layout
     ROOT/<dialect>/wav/<utt>.wav        mono PCM or float wav
     ROOT/<dialect>/lab/<utt>.lab        HTK label (or <utt>.TextGrid)
 
+or, for a dialect recorded by several speakers, one folder per speaker::
+
+    ROOT/<dialect>/<speaker>/wav/<utt>.wav
+    ROOT/<dialect>/<speaker>/lab/<utt>.lab
+
+A dialect folder holds either ``wav`` and ``lab`` or speaker folders, not
+both. Speaker names are the folder names; the same speaker may appear in
+several dialects, and utterances of different speakers may share names (the
+same sentence), as in the built-in corpus built with speakers.
+
 Every wav needs a label: ``lab/<utt>.lab``, ``lab/<utt>.TextGrid`` or
 ``wav/<utt>.TextGrid`` (searched in that order), and every label a wav.
 Hidden files (``.name``) are not read; any other file in ``wav`` or ``lab``
@@ -95,6 +105,9 @@ class Utterance:
         The parsed label.
     n_samples : int
         Length of the audio in samples.
+    speaker : str, optional
+        Speaker name, the folder within the dialect's; None where the
+        dialect has no speaker folders.
     """
 
     dialect: str
@@ -103,6 +116,13 @@ class Utterance:
     label_path: Path
     label: Label = field(repr=False)
     n_samples: int
+    speaker: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The utterance's name within its dialect: ``<speaker>/<name>``, or
+        ``name`` where the dialect has no speaker folders."""
+        return self.name if self.speaker is None else f"{self.speaker}/{self.name}"
 
     def load_wav(self) -> tuple[np.ndarray, int]:
         """Read the audio.
@@ -134,6 +154,8 @@ class Corpus:
     ----------
     dialects : tuple of str
         Dialect names, sorted.
+    speakers : tuple of str
+        Speaker names, sorted; empty where no dialect has speaker folders.
     """
 
     root: Path
@@ -144,6 +166,11 @@ class Corpus:
     def dialects(self) -> tuple[str, ...]:
         """Dialect names, sorted."""
         return tuple(sorted({u.dialect for u in self.utterances}))
+
+    @property
+    def speakers(self) -> tuple[str, ...]:
+        """Speaker names, sorted."""
+        return tuple(sorted({u.speaker for u in self.utterances} - {None}))
 
     def __len__(self) -> int:
         return len(self.utterances)
@@ -201,32 +228,58 @@ def _visible(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
 
 
-def _dialect_dirs(
+def _has_audio_folders(folder: Path) -> bool:
+    return (folder / "wav").exists() or (folder / "lab").exists()
+
+
+def _speaker_dirs(ddir: Path) -> list[Path]:
+    """Speaker folders of a dialect folder: those with a ``wav`` or ``lab``."""
+    return [p for p in _visible(ddir) if p.is_dir() and _has_audio_folders(p)]
+
+
+def _utterance_dirs(
     root: Path, dialects: Sequence[str] | None, errors: list[str]
-) -> list[Path]:
-    """Dialect folders with a ``wav`` folder; the others go to ``errors``."""
+) -> list[tuple[Path, str | None]]:
+    """Folders with a ``wav`` folder, each with its speaker (None for a
+    dialect without speaker folders); the others go to ``errors``."""
     if dialects is not None:
         candidates = [root / d for d in dialects]
     else:
         candidates = [
             p
             for p in _visible(root)
-            if p.is_dir() and ((p / "wav").exists() or (p / "lab").exists())
+            if p.is_dir() and (_has_audio_folders(p) or _speaker_dirs(p))
         ]
     found = []
     for ddir in candidates:
-        wav_dir = ddir / "wav"
-        if wav_dir.is_dir():
-            found.append(ddir)
-        elif wav_dir.exists():
-            errors.append(f"{wav_dir}: not a folder; dialect {ddir.name} skipped")
-        else:
-            errors.append(f"{wav_dir}: dialect folder has no wav folder")
+        speakers = _speaker_dirs(ddir) if ddir.is_dir() else []
+        if speakers and _has_audio_folders(ddir):
+            errors.append(
+                f"{ddir}: holds both wav/lab folders and speaker folders "
+                f"({', '.join(p.name for p in speakers[:5])}); dialect skipped"
+            )
+            continue
+        for folder in speakers or [ddir]:
+            wav_dir = folder / "wav"
+            speaker = folder.name if speakers else None
+            if wav_dir.is_dir():
+                found.append((folder, speaker))
+            elif wav_dir.exists():
+                errors.append(
+                    f"{wav_dir}: not a folder; {_kind(speaker)} {folder.name} skipped"
+                )
+            else:
+                errors.append(f"{wav_dir}: {_kind(speaker)} folder has no wav folder")
     return found
 
 
+def _kind(speaker: str | None) -> str:
+    return "dialect" if speaker is None else "speaker"
+
+
 def corpus_dialects(root: str | os.PathLike) -> list[str]:
-    """Dialects of a corpus: its folders with a ``wav`` folder, without reading.
+    """Dialects of a corpus: its folders with a ``wav`` folder, or with
+    speaker folders that have one, without reading.
 
     Parameters
     ----------
@@ -238,16 +291,22 @@ def corpus_dialects(root: str | os.PathLike) -> list[str]:
     list of str
         The dialects, sorted; :func:`read_corpus` checks them.
     """
-    return [p.name for p in _dialect_dirs(Path(root), None, [])]
+    found = _utterance_dirs(Path(root), None, [])
+    return sorted(
+        {(folder if s is None else folder.parent).name for folder, s in found}
+    )
 
 
-def _dialect_files(
-    ddir: Path, errors: list[str], notes: list[str]
+def _folder_files(
+    ddir: Path, speaker: str | None, errors: list[str], notes: list[str]
 ) -> list[tuple[Path, Path]]:
-    """(wav, label) pairs of a dialect; every file left out is reported."""
+    """(wav, label) pairs of a dialect's (or speaker's) folder; every file
+    left out is reported."""
     wavs = [p for p in _visible(ddir / "wav") if p.suffix == ".wav"]
     if not wavs:
-        errors.append(f"{ddir / 'wav'}: no wav files; dialect {ddir.name} skipped")
+        errors.append(
+            f"{ddir / 'wav'}: no wav files; {_kind(speaker)} {ddir.name} skipped"
+        )
     pairs = [(wav, _find_label(wav)) for wav in wavs]
     for wav, lab in pairs:
         if lab is None:
@@ -269,7 +328,7 @@ def _dialect_files(
 
 
 def _read_utterance(
-    ddir: Path, wav: Path, lab: Path, frame_period: float
+    ddir: Path, speaker: str | None, wav: Path, lab: Path, frame_period: float
 ) -> tuple[Utterance, int]:
     """An utterance and its sample rate, if WORLD analysis accepts its audio."""
     x, fs = read_wav(wav)
@@ -280,7 +339,8 @@ def _read_utterance(
     label = read_label(lab)
     if len(label) == 0:
         raise CorpusError(f"{lab}: label file has no segments")
-    return Utterance(ddir.name, wav.stem, wav, lab, label, len(x)), fs
+    dialect = (ddir if speaker is None else ddir.parent).name
+    return Utterance(dialect, wav.stem, wav, lab, label, len(x), speaker), fs
 
 
 def _check_rate(wav: Path, fs: int, fs_ref: tuple[int, Path] | None) -> None:
@@ -331,7 +391,8 @@ def read_corpus(
     max_unlabelled: float = 0.5,
     frame_period: float = 5.0,
 ) -> Corpus:
-    """Read and check a corpus laid out as ``ROOT/<dialect>/{wav,lab}/``.
+    """Read and check a corpus laid out as ``ROOT/<dialect>/{wav,lab}/`` or
+    ``ROOT/<dialect>/<speaker>/{wav,lab}/``.
 
     Everything that training would reject is found here, before any
     analysis: every file is read, and the audio is checked as WORLD
@@ -343,7 +404,8 @@ def read_corpus(
         Corpus root folder.
     dialects : sequence of str, optional
         Dialects to read; default every folder with a ``wav`` or ``lab``
-        subfolder. Hidden files and folders (``.name``) are not read.
+        subfolder, or with speaker folders that have one. Hidden files and
+        folders (``.name``) are not read.
     tolerance : float, default=0.025
         How far (seconds) the last label may end after the audio.
     max_unlabelled : float, default=0.5
@@ -362,8 +424,9 @@ def read_corpus(
     ------
     CorpusError
         Listing every problem found, each on a line that names its file (and
-        line for labels): a dialect without a ``wav`` folder (or whose
-        ``wav`` is a file) or without wav files, a wav without a label or a
+        line for labels): a dialect (or speaker) without a ``wav`` folder
+        (or whose ``wav`` is a file) or without wav files, a dialect with
+        both ``wav``/``lab`` and speaker folders, a wav without a label or a
         label without a wav, an unreadable or truncated wav or label, a
         malformed label, audio that analysis rejects (empty, too short, all
         zero, NaN or infinite samples, a sample rate too low), a label
@@ -386,10 +449,10 @@ def read_corpus(
     notes: list[str] = []
     utterances: list[Utterance] = []
     fs_ref: tuple[int, Path] | None = None
-    for ddir in _dialect_dirs(root, dialects, errors):
-        for wav, lab in _dialect_files(ddir, errors, notes):
+    for ddir, speaker in _utterance_dirs(root, dialects, errors):
+        for wav, lab in _folder_files(ddir, speaker, errors, notes):
             try:
-                utt, fs = _read_utterance(ddir, wav, lab, frame_period)
+                utt, fs = _read_utterance(ddir, speaker, wav, lab, frame_period)
                 _check_rate(wav, fs, fs_ref)
                 note = _check_label_end(utt, fs, tolerance, max_unlabelled)
             except CorpusError as exc:
@@ -532,7 +595,8 @@ def extract_features(
         The corpus from :func:`read_corpus`.
     cache_dir : str or path-like, optional
         Cache folder; default ``<corpus root>/.features``. Features live in
-        ``<cache_dir>/<settings key>/<dialect>/<utt>.npz`` and are reused
+        ``<cache_dir>/<settings key>/<dialect>/<utt>.npz`` (or
+        ``.../<dialect>/<speaker>/<utt>.npz``) and are reused
         while the wav's size and modification time are unchanged; a cache
         file that cannot be read (truncated, corrupt) is analysed again.
     frame_period : float, default=5.0
@@ -583,7 +647,7 @@ def extract_features(
         with atomic_open(settings_file, "w") as f:
             json.dump(settings, f, indent=1, sort_keys=True)
 
-    paths = [folder / u.dialect / f"{u.name}.npz" for u in corpus.utterances]
+    paths = [folder / u.dialect / f"{u.key}.npz" for u in corpus.utterances]
     wavs = [u.wav_path for u in corpus.utterances]
     results: list[vocoder.VocoderFeatures | None] = []
     todo: list[int] = []
@@ -596,12 +660,7 @@ def extract_features(
         bar = Progress(len(todo), "analysing", enabled=progress)
         jobs = (
             delayed(_analyze_to_cache)(
-                corpus.utterances[i].wav_path,
-                folder
-                / corpus.utterances[i].dialect
-                / f"{corpus.utterances[i].name}.npz",
-                settings,
-                os.getpid(),
+                corpus.utterances[i].wav_path, paths[i], settings, os.getpid()
             )
             for i in todo
         )
@@ -612,8 +671,7 @@ def extract_features(
     if todo:
         for i in todo:
             utt = corpus.utterances[i]
-            path = folder / utt.dialect / f"{utt.name}.npz"
-            results[i] = _load_cached(path, _wav_stamp(utt.wav_path))
+            results[i] = _load_cached(paths[i], _wav_stamp(utt.wav_path))
             if results[i] is None:
                 raise CorpusError(f"{utt.wav_path}: wav changed during analysis")
     return results  # type: ignore[return-value]

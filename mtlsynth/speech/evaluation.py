@@ -151,11 +151,13 @@ def utterance_names(corpus: Corpus) -> dict[str, list[str]]:
     Returns
     -------
     dict of str to list of str
-        The sorted names of every dialect of the corpus, dialects sorted.
+        The sorted names of every dialect of the corpus, dialects sorted;
+        an utterance of a speaker folder is named ``<speaker>/<name>``
+        (:attr:`~mtlsynth.speech.corpus.Utterance.key`).
     """
     names: dict[str, list[str]] = {}
     for utt in corpus.utterances:
-        names.setdefault(utt.dialect, []).append(utt.name)
+        names.setdefault(utt.dialect, []).append(utt.key)
     return {dialect: sorted(names[dialect]) for dialect in sorted(names)}
 
 
@@ -182,8 +184,8 @@ def named_utterances(corpus: Corpus, names: dict[str, list[str]]) -> tuple[Corpu
         How many utterances that ``names`` lists the corpus does not have.
     """
     wanted = _pairs(names)
-    chosen = tuple(u for u in corpus.utterances if (u.dialect, u.name) in wanted)
-    n_missing = len(wanted - {(u.dialect, u.name) for u in chosen})
+    chosen = tuple(u for u in corpus.utterances if (u.dialect, u.key) in wanted)
+    n_missing = len(wanted - {(u.dialect, u.key) for u in chosen})
     return Corpus(corpus.root, corpus.fs, chosen), n_missing
 
 

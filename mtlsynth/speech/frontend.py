@@ -24,6 +24,7 @@ import os
 import threading
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -36,6 +37,7 @@ __all__ = [
     "sample_rate",
     "synthesize_text",
     "text_to_phoneme_string",
+    "voice_variants",
 ]
 
 #: Dialect (folder) names and the eSpeak NG voice that speaks each.
@@ -49,6 +51,34 @@ DIALECTS: dict[str, str] = {
     "en-GB-x-gbcwmd": "en-gb-x-gbcwmd",
     "en-029": "en-029",
 }
+
+
+def voice_variants() -> list[str]:
+    """Names of eSpeak NG's voice variants, the speakers it can render.
+
+    A variant changes a voice's pitch, formants and voice quality, not its
+    accent: ``m1`` ... ``m8`` and ``f1`` ... ``f5`` are the classic male
+    and female ones.
+
+    Returns
+    -------
+    list of str
+        The variants shipped with eSpeak NG's data, sorted.
+    """
+    import espeakng_loader
+
+    folder = Path(espeakng_loader.get_data_path()) / "voices" / "!v"
+    return sorted(p.name for p in folder.iterdir() if p.is_file())
+
+
+def _check_variant(variant: str | None) -> None:
+    """Raise for a variant eSpeak NG does not have (it would ignore it)."""
+    if variant is not None and variant not in voice_variants():
+        raise ValueError(
+            f"unknown eSpeak NG voice variant {variant!r}; choose from "
+            f"{voice_variants()}"
+        )
+
 
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _INITIALIZE_PHONEME_EVENTS = 0x0001
@@ -223,28 +253,28 @@ class _Engine:
             i += 1
         return 0
 
-    def set_voice(self, dialect: str) -> None:
+    def set_voice(self, dialect: str, variant: str | None = None) -> None:
         if dialect not in DIALECTS:
             raise ValueError(
                 f"unknown dialect {dialect!r}; choose from {sorted(DIALECTS)}"
             )
-        if self._voice == dialect:
+        voice = DIALECTS[dialect] + ("" if variant is None else f"+{variant}")
+        if self._voice == voice:
             return
-        voice = DIALECTS[dialect]
         if self.lib.espeak_SetVoiceByName(voice.encode()) != 0:
             raise RuntimeError(f"eSpeak NG has no voice {voice!r} for {dialect!r}")
         # the identifier is '<family>/<file>', e.g. 'gmw/en-US'
         current = (
             self.lib.espeak_GetCurrentVoice().contents.identifier or b""
         ).decode()
-        if current.split("/")[-1].lower() != voice:
+        if current.split("/")[-1].lower() != voice.lower():
             raise RuntimeError(f"eSpeak NG picked voice {current!r} for {voice!r}")
-        self._voice = dialect
+        self._voice = voice
 
-    def synthesize(self, text: str, dialect: str):  # noqa: ANN201
+    def synthesize(self, text: str, dialect: str, variant: str | None = None):  # noqa: ANN201
         with self.lock:
             self._fresh()
-            self.set_voice(dialect)
+            self.set_voice(dialect, variant)
             self._audio, self._events = [], []
             data = text.encode("utf-8")
             err = self.lib.espeak_Synth(
@@ -400,7 +430,7 @@ def _align(text: str, audio: np.ndarray, events: list, fs: int) -> Pronunciation
 
 
 def synthesize_text(
-    text: str, *, dialect: str = "en-US", pad: float = 0.1
+    text: str, *, dialect: str = "en-US", pad: float = 0.1, variant: str | None = None
 ) -> tuple[np.ndarray, Pronunciation]:
     """Speak text in a dialect and align its phones exactly.
 
@@ -413,6 +443,9 @@ def synthesize_text(
     pad : float, default=0.1
         Seconds of silence added before and after the speech (labelled
         ``pau`` with the pauses eSpeak leaves at the edges).
+    variant : str, optional
+        Voice variant, a speaker (see :func:`voice_variants`); default the
+        dialect's own voice.
 
     Returns
     -------
@@ -425,14 +458,15 @@ def synthesize_text(
     Raises
     ------
     ValueError
-        If the text is empty or the dialect unknown.
+        If the text is empty, or the dialect or variant unknown.
     """
     if not text or not text.strip():
         raise ValueError("text is empty")
     if not np.isfinite(pad) or pad < 0:
         raise ValueError(f"pad must be a non-negative number of seconds, got {pad!r}")
+    _check_variant(variant)
     eng = _engine()
-    audio, events = eng.synthesize(text, dialect)
+    audio, events = eng.synthesize(text, dialect, variant)
     if len(audio) == 0:
         raise ValueError(f"eSpeak NG produced no audio for {text!r}")
     n_pad = int(round(pad * eng.fs))

@@ -154,6 +154,8 @@ def relabel_corpus(
         OUT/<folder>/lab/<utt>.TextGrid    (or <utt>.lab)
         OUT/prompts.txt
 
+    (``OUT/<folder>/<speaker>/...`` for a dialect with speaker folders).
+
     Parameters
     ----------
     source : str or path-like
@@ -239,7 +241,7 @@ def relabel_corpus(
     for utt, phones, (word_index, _) in zip(
         corpus.utterances, names, words, strict=True
     ):
-        folder = out / folders[utt.dialect]
+        folder = out / folders[utt.dialect] / (utt.speaker or "")
         label = utt.label
         silence = np.array(
             [from_set.is_silence(from_set.split(p)[0]) for p in label.phones]
