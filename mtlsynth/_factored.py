@@ -22,8 +22,10 @@ __all__ = [
     "FACTOR_ATTRIBUTES",
     "Factors",
     "cell_coefficients",
+    "factor_columns",
     "factor_models",
     "is_factored",
+    "restore_factors",
     "solve_factored",
 ]
 
@@ -128,7 +130,9 @@ class Factors:
         return out
 
 
-def solve_factored(G, B, levels, alpha_shared: float, alphas, alpha_interaction=None):
+def solve_factored(
+    G, B, levels, alpha_shared: float, alphas, alpha_interaction=None, columns=None
+):
     """Minimize the factorized least squares objective from cell statistics.
 
     The objective, with ``W_c = W_0 + sum_f P_{f, l_f(c)} + I_c``::
@@ -165,6 +169,12 @@ def solve_factored(G, B, levels, alpha_shared: float, alphas, alpha_interaction=
         factor ``f``. Every level must have a cell.
     alpha_interaction : ndarray of shape (n_cells,), optional
         Penalty ``b_c`` of every cell's own part; None: no such part.
+    columns : sequence of (ndarray or None), optional
+        ``columns[f]``: the features (indices) factor ``f``'s parts act on,
+        their other coefficients held at zero; None (the default, or for a
+        factor) every feature. The factor eliminated is then the one with
+        the most levels times columns, and the kept blocks are as wide as
+        their columns: a factor of few columns costs little.
 
     Returns
     -------
@@ -179,12 +189,13 @@ def solve_factored(G, B, levels, alpha_shared: float, alphas, alpha_interaction=
     levels = np.asarray(levels, dtype=np.intp)
     alphas = [np.asarray(a, dtype=float) for a in alphas]
     d, q = B.shape[1:]
+    columns = [None] * len(alphas) if columns is None else list(columns)
     with blas_threads_for(d**3 / 3 + 2 * d**2 * (d + q)):
         if alpha_interaction is None:
-            W0, parts = _solve_parts(G, B, levels, alpha_shared, alphas)
+            W0, parts = _solve_parts(G, B, levels, alpha_shared, alphas, columns)
             return W0, parts, None
         solvers, G_cell, B_cell = _without_interaction(G, B, alpha_interaction)
-        W0, parts = _solve_parts(G_cell, B_cell, levels, alpha_shared, alphas)
+        W0, parts = _solve_parts(G_cell, B_cell, levels, alpha_shared, alphas, columns)
         del G_cell, B_cell
         W = cell_coefficients(W0, parts, levels)
         interaction = np.stack(
@@ -232,46 +243,51 @@ def _without_interaction(G, B, alpha_interaction):
     return solvers, G_cell, B_cell
 
 
-def _solve_parts(G, B, levels, alpha_shared, alphas):
+def _block(M, rows, cols):
+    """``M[rows][:, cols]``; None is every index, taken without a copy."""
+    M = M if rows is None else M[rows]
+    return M if cols is None else M[:, cols]
+
+
+def _solve_parts(G, B, levels, alpha_shared, alphas, columns):
     """``W_0`` and the factors' parts, by elimination of the largest factor."""
     n_cells, d, q = B.shape
     sizes = [len(a) for a in alphas]
-    gone = int(np.argmax(sizes))
+    widths = [d if c is None else len(c) for c in columns]
+    gone = int(np.argmax(np.multiply(sizes, widths)))
     kept = [f for f in range(len(sizes)) if f != gone]
     # the blocks kept: W_0, then every level of every other factor
-    offsets = dict(
-        zip(kept, 1 + np.cumsum([0] + [sizes[f] for f in kept]), strict=False)
-    )
-    m = 1 + sum(sizes[f] for f in kept)
+    cols = [None] + [columns[f] for f in kept for _ in range(sizes[f])]
+    penalty = [alpha_shared] + [a for f in kept for a in alphas[f]]
+    starts = np.cumsum([0, d] + [widths[f] for f in kept for _ in range(sizes[f])])
+    first = dict(zip(kept, 1 + np.cumsum([0] + [sizes[f] for f in kept]), strict=False))
     blocks = np.column_stack(
-        [np.zeros(n_cells, np.intp)] + [offsets[f] + levels[:, f] for f in kept]
+        [np.zeros(n_cells, np.intp)] + [first[f] + levels[:, f] for f in kept]
     )
-    H, r = np.zeros((m * d, m * d)), np.zeros((m * d, q))
+    span = [slice(a, b) for a, b in zip(starts[:-1], starts[1:], strict=True)]
+    H, r = np.zeros((starts[-1], starts[-1])), np.zeros((starts[-1], q))
     for c in range(n_cells):
         for i in blocks[c]:
-            r[i * d : (i + 1) * d] += B[c]
+            r[span[i]] += _block(B[c], cols[i], None)
             for j in blocks[c]:
-                H[i * d : (i + 1) * d, j * d : (j + 1) * d] += G[c]
-    diagonal = np.concatenate(
-        [np.full(d, float(alpha_shared))] + [np.repeat(alphas[f], d) for f in kept]
-    )
-    H.flat[:: m * d + 1] += diagonal
-    factors = []
+                H[span[i], span[j]] += _block(G[c], cols[i], cols[j])
+    H.flat[:: starts[-1] + 1] += np.repeat(penalty, np.diff(starts))
+    factors, eliminated = [], columns[gone]
     bar = Progress(sizes[gone], "eliminating levels")
     for k, a in enumerate(alphas[gone]):
         cells = np.flatnonzero(levels[:, gone] == k)
         if cells.size == 0:
             raise ValueError(f"level {k} of factor {gone} has no cell")
-        A, K = G[cells].sum(axis=0), np.zeros((d, m * d))
+        A = sum(_block(G[c], eliminated, eliminated) for c in cells)
+        K = np.zeros((widths[gone], starts[-1]))
         for c in cells:
             for i in blocks[c]:
-                K[:, i * d : (i + 1) * d] += G[c]
-        A.flat[:: d + 1] += a
+                K[:, span[i]] += _block(G[c], eliminated, cols[i])
+        A.flat[:: len(A) + 1] += a  # a new array: the sum of the cells' blocks
         L = linalg.cholesky(A, lower=True, check_finite=False)
         LK = linalg.solve_triangular(L, K, lower=True, check_finite=False)
-        Lb = linalg.solve_triangular(
-            L, B[cells].sum(axis=0), lower=True, check_finite=False
-        )
+        rhs = sum(_block(B[c], eliminated, None) for c in cells)
+        Lb = linalg.solve_triangular(L, rhs, lower=True, check_finite=False)
         H -= LK.T @ LK
         r -= LK.T @ Lb
         factors.append(L)
@@ -279,21 +295,92 @@ def _solve_parts(G, B, levels, alpha_shared, alphas):
         bar.update()
     H += H.T  # symmetric to rounding: made exactly so
     H *= 0.5
-    theta = spd_solver(H)(r).reshape(m, d, q)
+    theta = spd_solver(H)(r)
     del H, r
     parts = [None] * len(sizes)
     for f in kept:
-        parts[f] = theta[offsets[f] : offsets[f] + sizes[f]]
+        parts[f] = np.zeros((sizes[f], d, q))
+        for k in range(sizes[f]):
+            _embed(parts[f][k], columns[f], theta[span[first[f] + k]])
+    W0 = theta[span[0]]
     # each eliminated level given the rest: A_k^-1 (sum_c B_c - G_c W_c)
     rest = levels.copy()
     rest[:, gone] = -1
-    W = cell_coefficients(theta[0], parts, rest)
-    parts[gone] = np.empty((sizes[gone], d, q))
+    W = cell_coefficients(W0, parts, rest)
+    parts[gone] = np.zeros((sizes[gone], d, q))
     for k, L in enumerate(factors):
-        cells = levels[:, gone] == k
-        rhs = B[cells].sum(axis=0) - np.einsum("cij,cjq->iq", G[cells], W[cells])
-        parts[gone][k] = linalg.cho_solve((L, True), rhs, check_finite=False)
-    return theta[0], parts
+        cells = np.flatnonzero(levels[:, gone] == k)
+        rhs = sum(_block(B[c] - G[c] @ W[c], eliminated, None) for c in cells)
+        solved = linalg.cho_solve((L, True), rhs, check_finite=False)
+        _embed(parts[gone][k], eliminated, solved)
+    return W0, parts
+
+
+def _embed(out, columns, values) -> None:
+    """Write a part's rows for ``columns`` (None: every row) into ``out``."""
+    if columns is None:
+        out[:] = values
+    else:
+        out[columns] = values
+
+
+def factor_columns(factor_features, factors: Factors, n_features: int) -> list:
+    """Every factor's columns, from ``factor_features``.
+
+    Parameters
+    ----------
+    factor_features : dict or None
+        Maps a factor's name to the indices, or a boolean mask, of the
+        features its parts act on; None, or a factor not named: every one.
+    factors : Factors
+        The factors.
+    n_features : int
+        Number of features.
+
+    Returns
+    -------
+    list of (ndarray or None)
+        Sorted column indices of every factor, None for every column.
+    """
+    if factor_features is None:
+        return [None] * len(factors.names)
+    unknown = [key for key in factor_features if _factor_of(key, factors) is None]
+    if unknown:
+        raise ValueError(
+            f"factor_features names {unknown}, which are not factors; the "
+            f"factors are {factors.names}."
+        )
+    out = []
+    for name in factors.names:
+        columns = _keyed(factor_features, name)
+        if columns is not None:
+            columns = np.asarray(columns)
+            if columns.dtype == bool and columns.shape == (n_features,):
+                columns = np.flatnonzero(columns)
+            if columns.dtype.kind not in "iu" or columns.ndim != 1:
+                raise ValueError(
+                    f"factor_features[{name!r}] must be column indices or a "
+                    f"boolean mask of the {n_features} features."
+                )
+            columns = np.unique(columns)
+            if columns.size == 0 or columns[0] < 0 or columns[-1] >= n_features:
+                raise ValueError(
+                    f"factor_features[{name!r}] must name some of the "
+                    f"{n_features} features (0 to {n_features - 1})."
+                )
+        out.append(columns)
+    return out
+
+
+def _keyed(mapping: dict, name):
+    """A factor's entry of ``mapping``: keyed by its name, or by the name's
+    text (as JSON keeps a factor named by its position); None if neither."""
+    return mapping.get(name, mapping.get(str(name)))
+
+
+def _factor_of(key, factors: Factors):
+    """The factor ``key`` names (its name or the name's text), or None."""
+    return next((n for n in factors.names if key in (n, str(n))), None)
 
 
 def factor_penalties(alpha_task, factors: Factors) -> list[np.ndarray]:
@@ -303,8 +390,9 @@ def factor_penalties(alpha_task, factors: Factors) -> list[np.ndarray]:
     ----------
     alpha_task : float or dict
         One penalty for every level of every factor, or a dict mapping
-        every factor name to its penalty: a float, or a dict mapping every
-        level of the factor to its own.
+        every factor name (or its text, ``"0"`` for factor 0, as JSON keeps
+        it) to its penalty: a float, or a dict mapping every level of the
+        factor to its own.
     factors : Factors
         The factors and their levels.
 
@@ -315,7 +403,7 @@ def factor_penalties(alpha_task, factors: Factors) -> list[np.ndarray]:
     """
     if not isinstance(alpha_task, dict):
         return [np.full(len(levels), float(alpha_task)) for levels in factors.levels]
-    missing = [name for name in factors.names if name not in alpha_task]
+    missing = [name for name in factors.names if _keyed(alpha_task, name) is None]
     if missing:
         raise ValueError(
             f"alpha_task has no penalty for the factors {missing}; with factors it "
@@ -323,7 +411,7 @@ def factor_penalties(alpha_task, factors: Factors) -> list[np.ndarray]:
         )
     alphas = []
     for name, levels in zip(factors.names, factors.levels, strict=True):
-        value = alpha_task[name]
+        value = _keyed(alpha_task, name)
         if isinstance(value, dict):
             value = task_penalties(value, levels, f"alpha_task[{name!r}]")
         alphas.append(np.broadcast_to(np.asarray(value, dtype=float), len(levels)))
@@ -354,6 +442,37 @@ def additive_intercepts(intercepts, weight, cells, n_levels) -> list[np.ndarray]
     return [beta[0]] + [
         beta[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True)
     ]
+
+
+def restore_factors(model) -> None:
+    """Rebuild what a model fitted with factors keeps beside what a voice
+    file saves: the factors, every cell's level codes and ``coef_``.
+
+    Parameters
+    ----------
+    model : estimator
+        With ``factors_``, ``levels_``, ``tasks_`` (the levels of every
+        cell), ``coef_shared_``, ``coef_factors_`` and ``coef_interaction_``.
+
+    Raises
+    ------
+    ValueError
+        If the cells' levels are not among the factors' levels.
+    """
+    levels = [np.asarray(known) for known in model.levels_]
+    factors = Factors(model.factors_, levels)
+    tasks = np.asarray(model.tasks_)
+    if tasks.ndim != 2 or tasks.shape[1] != len(levels):
+        raise ValueError(f"tasks_ must have one column per factor ({len(levels)})")
+    cells = factors.lookup(tasks, len(tasks))
+    if np.any(cells < 0):
+        raise ValueError("tasks_ holds levels that levels_ lacks")
+    coef = np.asarray(model.coef_shared_)
+    for f, part in enumerate(model.coef_factors_):
+        coef = coef + np.asarray(part)[cells[:, f]]
+    if model.coef_interaction_ is not None:
+        coef = coef + model.coef_interaction_
+    model._factors, model._cells, model.coef_ = factors, cells, coef
 
 
 def factor_models(model, tasks, n_samples: int) -> list[tuple]:

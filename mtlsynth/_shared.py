@@ -14,6 +14,7 @@ from mtlsynth._factored import (
     Factors,
     additive_intercepts,
     cell_coefficients,
+    factor_columns,
     factor_models,
     factor_penalties,
     is_factored,
@@ -219,6 +220,13 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
     alpha_interaction : float, default=None
         With factored tasks (see below): the penalty of every cell's own
         part ``I_c``; None fits no such part.
+    factor_features : dict, default=None
+        With factored tasks: the features a factor's parts act on, a dict
+        mapping a factor's name to the indices (or a boolean mask) of its
+        columns; the parts' other coefficients are zero. A factor not named
+        acts on every feature. A speaker part on the few columns that a
+        speaker changes (the current phone, say) costs far less to fit
+        than one on every column, and needs less data.
     fit_intercept : bool, default=True
         Fit an unpenalized intercept per task (per cell with factors).
     unseen_tasks : {"error", "shared"}, default="error"
@@ -295,6 +303,7 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
         "alpha_task_refit": [dict, None],
         "task_weight": [dict, None],
         "alpha_interaction": [Interval(Real, 0, None, closed="neither"), None],
+        "factor_features": [dict, None],
         "fit_intercept": ["boolean"],
         "unseen_tasks": [StrOptions({"error", "shared"})],
     }
@@ -307,6 +316,7 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
         alpha_task_refit=None,
         task_weight=None,
         alpha_interaction=None,
+        factor_features=None,
         fit_intercept=True,
         unseen_tasks="error",
     ):
@@ -315,6 +325,7 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
         self.alpha_task_refit = alpha_task_refit
         self.task_weight = task_weight
         self.alpha_interaction = alpha_interaction
+        self.factor_features = factor_features
         self.fit_intercept = fit_intercept
         self.unseen_tasks = unseen_tasks
 
@@ -368,6 +379,11 @@ default=None
         stats = TaskStatistics.from_data(
             X, y.reshape(len(y), -1), np.arange(len(cells)), cell_of_sample, weight
         )
+        self._single_output = y.ndim == 1
+        return self._solve_factors(stats, factors, cells)
+
+    def _solve_factors(self, stats, factors, cells):
+        """Solve from the statistics of the cells whose levels ``cells`` codes."""
         _check_weights(stats.weight, factors.labels(cells))
         G, B = stats.gram(centered=self.fit_intercept)
         alpha_cell = self.alpha_interaction
@@ -378,6 +394,7 @@ default=None
             self.alpha_shared,
             factor_penalties(self.alpha_task, factors),
             None if alpha_cell is None else np.full(len(cells), float(alpha_cell)),
+            factor_columns(self.factor_features, factors, G.shape[1]),
         )
         del G, B
         W = cell_coefficients(W0, parts, cells) + (0.0 if own is None else own)
@@ -390,7 +407,7 @@ default=None
         else:
             b = np.zeros((len(cells), q))
             terms = [np.zeros(q)] + [np.zeros((len(v), q)) for v in factors.levels]
-        self._single_output, self._factors, self._cells = y.ndim == 1, factors, cells
+        self._factors, self._cells = factors, cells
         self.statistics_ = stats
         self.factors_, self.levels_ = factors.names, factors.levels
         self.tasks_ = factors.labels(cells)
@@ -465,7 +482,9 @@ default=None
         statistics : TaskStatistics
             Merged statistics of all training rows. ``n_features_in_`` must
             already be set (it is after ``fit`` or ``partial_fit``), or is set
-            here from the statistics.
+            here from the statistics. Labels of shape ``(n_cells, n_factors)``
+            make every task a cell of factored tasks (each row its levels, no
+            two rows the same), fitted as ``fit`` fits factors.
 
         Returns
         -------
@@ -473,13 +492,15 @@ default=None
             The fitted model.
         """
         self._validate_params()
-        _check_weights(statistics.weight, statistics.labels)
-        for name in FACTOR_ATTRIBUTES:  # one factor now: no factors' parts
-            self.__dict__.pop(name, None)
         if not hasattr(self, "n_features_in_"):
             self.n_features_in_ = statistics.mean_x.shape[1]
         if not hasattr(self, "_single_output"):
             self._single_output = statistics.mean_y.shape[1] == 1
+        if np.ndim(statistics.labels) == 2:
+            return self._statistics_of_cells(statistics)
+        _check_weights(statistics.weight, statistics.labels)
+        for name in FACTOR_ATTRIBUTES:  # one factor now: no factors' parts
+            self.__dict__.pop(name, None)
         self.statistics_ = statistics
         G, B = statistics.gram(centered=self.fit_intercept)
         refit = self.alpha_task_refit
@@ -508,6 +529,15 @@ default=None
         self.intercept_ = b[:, 0] if squeeze else b
         self.intercept_shared_ = float(b0[0]) if squeeze else b0
         return self
+
+    def _statistics_of_cells(self, statistics: TaskStatistics):
+        """:meth:`fit_statistics` of cells: labels of shape (n_cells, n_factors)."""
+        if self.alpha_task_refit is not None or self.task_weight is not None:
+            raise ValueError("alpha_task_refit and task_weight take one-factor tasks")
+        factors, cells, row_cell = Factors.encode(statistics.labels, statistics.n_tasks)
+        if len(cells) < statistics.n_tasks:
+            raise ValueError("the statistics' labels name a cell more than once")
+        return self._solve_factors(statistics, factors, cells[row_cell])
 
     def predict(self, X, tasks=None):
         """Predict with each sample's task model.

@@ -11,9 +11,10 @@ SPEAKERS = ("f1", "f2", "m1", "m2")
 LEFT_OUT = {("a", "f2"), ("c", "m1")}
 
 
-def _augmented_ridge(Xs, Ys, cells, a0, alphas, alpha_cell=None):
+def _augmented_ridge(Xs, Ys, cells, a0, alphas, alpha_cell=None, columns=None):
     """Ridge on inputs augmented with one copy of the rows per part, each
-    scaled by the inverse square root of its penalty; the parts back."""
+    scaled by the inverse square root of its penalty (a factor's copy
+    zero outside its ``columns``); the parts back."""
     sizes = [len(a) for a in alphas]
     n_parts = 1 + sum(sizes) + (0 if alpha_cell is None else len(cells))
     d = Xs[0].shape[1]
@@ -27,8 +28,11 @@ def _augmented_ridge(Xs, Ys, cells, a0, alphas, alpha_cell=None):
         blocks = [0] + [1 + sum(sizes[:f]) + k for f, k in enumerate(cells[c])]
         if alpha_cell is not None:
             blocks.append(1 + sum(sizes) + c)
-        for i in blocks:
-            Z[rows, i * d : (i + 1) * d] = x / np.sqrt(scale[i])
+        for f, i in enumerate(blocks):
+            kept = x.copy()
+            if columns is not None and 0 < f <= len(sizes):
+                kept[:, np.setdiff1d(np.arange(d), columns[f - 1])] = 0.0
+            Z[rows, i * d : (i + 1) * d] = kept / np.sqrt(scale[i])
         start += len(x)
     Y = np.vstack(Ys)
     beta = np.linalg.solve(Z.T @ Z + np.eye(Z.shape[1]), Z.T @ Y)
@@ -58,6 +62,30 @@ def test_block_elimination_equals_ridge_on_augmented_inputs(n_factors, interacti
     ref = _augmented_ridge(Xs, Ys, cells, 0.7, alphas, alpha_cell)
     got = np.concatenate([W0[None], *parts] + ([own] if interaction else []))
     np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-11)
+
+
+@pytest.mark.parametrize("interaction", [False, True])
+def test_parts_on_some_columns_equal_ridge_on_those_columns(interaction):
+    rng = np.random.default_rng(3)
+    d, q = 6, 2
+    cells = np.array([(a, b) for a in range(4) for b in range(3) if (a + b) % 4])
+    Xs = [rng.normal(size=(12, d)) for _ in cells]
+    Ys = [rng.normal(size=(12, q)) for _ in cells]
+    G = np.stack([x.T @ x for x in Xs])
+    B = np.stack([x.T @ y for x, y in zip(Xs, Ys, strict=True)])
+    alphas = [rng.uniform(0.5, 3.0, 4), rng.uniform(0.5, 3.0, 3)]
+    alpha_cell = rng.uniform(0.5, 3.0, len(cells)) if interaction else None
+    # the factor with most levels x columns is eliminated: either one here
+    for columns in ([None, np.array([0, 2])], [np.array([1, 4, 5]), None]):
+        W0, parts, own = solve_factored(
+            G, B, cells, 0.7, alphas, alpha_cell, columns=columns
+        )
+        full = [np.arange(d) if c is None else c for c in columns]
+        ref = _augmented_ridge(Xs, Ys, cells, 0.7, alphas, alpha_cell, full)
+        got = np.concatenate([W0[None], *parts] + ([own] if interaction else []))
+        np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-11)
+        for part, kept in zip(parts, full, strict=True):
+            assert not np.any(np.delete(part, kept, axis=1))
 
 
 def test_one_factor_is_the_shared_model():
@@ -289,3 +317,35 @@ def test_a_cv_search_scores_every_candidate_as_refits_on_the_folds_would():
     new = np.array([["a", "f2"]] * 3, dtype=object)  # never recorded
     np.testing.assert_allclose(search.predict(X[:3], new), refit.predict(X[:3], new))
     assert search.levels_[1].tolist() == sorted(SPEAKERS)
+
+
+def test_statistics_of_cells_fit_as_rows_with_factors():
+    from mtlsynth._stats import TaskStatistics
+
+    rng = np.random.default_rng(5)
+    truth = _truth(rng)
+    cells = [(d, s) for d in DIALECTS for s in SPEAKERS if (d, s) not in LEFT_OUT]
+    X, y, tasks = _speakers_in_dialects(cells, 30, rng, truth)
+    kw = {"alpha_shared": 0.5, "alpha_task": {0: 2.0, 1: 3.0}}
+    kw["factor_features"] = {1: [0, 2]}
+    rows = SharedLeastSquares(**kw).fit(X, y, tasks)
+    labels = np.array([f"{d}/{s}" for d, s in tasks])
+    names, codes = np.unique(labels, return_inverse=True)
+    stats = TaskStatistics.from_data(X, y[:, None], names, codes)
+    cells = np.array([name.split("/") for name in names], dtype=object)
+    stats = TaskStatistics(  # the cells in any order
+        **{k: v[::-1] for k, v in {**vars(stats), "labels": cells}.items()}
+    )
+    summed = SharedLeastSquares(**kw).fit_statistics(stats)
+    test = np.array([["a", "f2"], ["c", "m1"], ["b", "m2"]], dtype=object)
+    Xt = rng.normal(size=(3, X.shape[1]))
+    np.testing.assert_allclose(summed.predict(Xt, test), rows.predict(Xt, test))
+    assert not np.any(np.delete(summed.coef_factors_[1], [0, 2], axis=-1))
+    with pytest.raises(ValueError, match="not factors; the factors are"):
+        SharedLeastSquares(factor_features={"speaker": [0]}).fit(X, y, tasks)
+    with pytest.raises(ValueError, match="must name some of the"):
+        SharedLeastSquares(factor_features={1: [0, 99]}).fit(X, y, tasks)
+    twice = TaskStatistics(**{**vars(stats), "labels": cells[[0, 0, *range(2, 10)]]})
+    assert len(cells) == 10
+    with pytest.raises(ValueError, match="name a cell more than once"):
+        SharedLeastSquares().fit_statistics(twice)

@@ -410,9 +410,9 @@ def test_default_acoustic_model_pulls_a_small_dialect_harder(corpus_split, synth
     assert fitted.acoustic_model_.task_weight is None
 
 
-def _round_trip(model, path, seed):
-    """``model`` fitted on three tasks, and its copy read back from a voice
-    file at ``path``; after both, the fitted model's inputs and tasks."""
+def _round_trip(model, path, seed, speakers=False):
+    """``model`` fitted on three tasks (each with one of two speakers), and
+    its copy read back from a voice file at ``path``."""
     from mtlsynth.speech.voicefile import (
         dump_estimator,
         load_estimator,
@@ -423,7 +423,12 @@ def _round_trip(model, path, seed):
     rng = np.random.default_rng(seed)
     X, tasks = rng.normal(size=(90, 5)), np.repeat(["a", "b", "c"], 30)
     Y = X @ rng.normal(size=(5, 2)) + rng.normal(size=(90, 2))
+    if speakers:  # c spoken by s1 only: (c, s2) predicted from its parts
+        tasks = np.column_stack([tasks, np.where(np.arange(90) % 3, "s1", "s2")])
+        tasks[60:, 1] = "s1"
     model.fit(X, Y, tasks=tasks)
+    if speakers:
+        tasks[-1, 1] = "s2"
     arrays = {}
     write_voice(path, {"model": dump_estimator(model, "model/", arrays)}, arrays)
     meta, arrays = read_voice(path)
@@ -445,6 +450,41 @@ def test_voice_files_store_proximal_models_with_their_penalties(tmp_path):
     loaded = _round_trip(model, tmp_path / "v.npz", seed=0)
     np.testing.assert_array_equal(loaded.penalty.smooth.graph, graph)
     assert loaded.penalty.nonsmooth.alpha == 0.01 and loaded.solver.tol == 1e-8
+
+
+def test_voice_files_store_models_of_factored_tasks(tmp_path):
+    from mtlsynth import MaxEntClassifier, SharedLeastSquares
+
+    alpha = {0: 2.0, 1: {"s1": 1.0, "s2": 5.0}}
+    model = SharedLeastSquares(
+        0.5, alpha, alpha_interaction=3.0, factor_features={1: [0, 3]}
+    )
+    loaded = _round_trip(model, tmp_path / "v.npz", seed=2, speakers=True)
+    assert loaded.levels_[1].tolist() == ["s1", "s2"]
+    np.testing.assert_array_equal(loaded.coef_, model.coef_)
+    classifier = MaxEntClassifier(alpha_shared=0.5, alpha_task=1.0)
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(90, 4))
+    tasks = np.column_stack([np.repeat(["a", "b", "c"], 30), np.tile(["x", "y"], 45)])
+    y = (X[:, 0] + rng.normal(size=90) > 0).astype(int)
+    classifier.fit(X, y, tasks=tasks)
+    from mtlsynth.speech.voicefile import (
+        dump_estimator,
+        load_estimator,
+        read_voice,
+        write_voice,
+    )
+
+    arrays = {}
+    meta = {"model": dump_estimator(classifier, "m/", arrays)}
+    write_voice(tmp_path / "c.npz", meta, arrays)
+    meta, arrays = read_voice(tmp_path / "c.npz")
+    back = load_estimator(meta["model"], arrays)
+    np.testing.assert_allclose(  # coef_ rebuilt: summed in another order
+        back.predict_proba(X, tasks=tasks),
+        classifier.predict_proba(X, tasks=tasks),
+        rtol=1e-12,
+    )
 
 
 def test_voice_files_store_refit_task_parts(tmp_path):

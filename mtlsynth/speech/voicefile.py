@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from mtlsynth._factored import restore_factors
 from mtlsynth.speech._fields import (
     ANY,
     POSITIVE,
@@ -152,6 +153,13 @@ def _registry() -> dict[str, tuple[type, tuple[str, ...]]]:
     from mtlsynth._shared import SharedLeastSquares
 
     linear = ("coef_", "intercept_", "n_features_in_")
+    factored = (
+        "factors_",
+        "levels_",
+        "coef_factors_",
+        "coef_interaction_",
+        "intercept_factors_",
+    )
     return {
         "mtlsynth.SharedLeastSquares": (
             SharedLeastSquares,
@@ -164,6 +172,7 @@ def _registry() -> dict[str, tuple[type, tuple[str, ...]]]:
                 "tasks_",
                 "n_features_in_",
                 "_single_output",
+                *factored,
             ),
         ),
         "mtlsynth.MaxEntClassifier": (
@@ -178,6 +187,7 @@ def _registry() -> dict[str, tuple[type, tuple[str, ...]]]:
                 "tasks_",
                 "n_features_in_",
                 "n_iter_",
+                *factored,
             ),
         ),
         "mtlsynth.ProximalRegressor": (
@@ -204,7 +214,8 @@ def _registry() -> dict[str, tuple[type, tuple[str, ...]]]:
     }
 
 
-#: Classes whose ``coef_`` is ``coef_shared_ + coef_task_``: not stored, rebuilt.
+#: Classes whose ``coef_`` is ``coef_shared_ + coef_task_``, or the sum of
+#: the factors' parts: not stored, rebuilt.
 _SUMMED_COEF = ("mtlsynth.SharedLeastSquares", "mtlsynth.MaxEntClassifier")
 
 
@@ -317,17 +328,29 @@ def dump_estimator(estimator: Any, prefix: str, arrays: dict[str, np.ndarray]) -
         if not hasattr(estimator, name) or (name == "coef_" and key in _SUMMED_COEF):
             continue
         value = getattr(estimator, name)
-        if isinstance(value, np.ndarray):
-            if value.dtype.kind not in "biufU":
-                raise ValueError(
-                    f"cannot save {type(estimator).__name__}.{name} of dtype "
-                    f"{value.dtype}"
-                )
-            arrays[prefix + name] = value
+        what = f"{type(estimator).__name__}.{name}"
+        if isinstance(value, list) and all(isinstance(v, np.ndarray) for v in value):
+            stored = [f"{prefix}{name}/{i}" for i in range(len(value))]
+            for array_name, part in zip(stored, value, strict=True):
+                arrays[array_name] = _savable(part, what)
+            attrs[name] = {"arrays": stored}  # a factor's levels or parts each
+        elif isinstance(value, np.ndarray):
+            arrays[prefix + name] = _savable(value, what)
             attrs[name] = {"array": prefix + name}
         else:
             attrs[name] = {"value": _json_value(value, name)}
     return {"class": key, "params": params, "attributes": attrs}
+
+
+def _savable(value: np.ndarray, what: str) -> np.ndarray:
+    """An array as a voice file stores it: numbers, or labels as text."""
+    if value.dtype.kind == "O" and all(isinstance(v, str) for v in value.flat):
+        value = value.astype(str)  # the levels of factored tasks
+    if value.dtype.kind not in "biufU":
+        raise ValueError(
+            f"cannot save {what} of dtype {value.dtype}: only numbers or text"
+        )
+    return value
 
 
 def load_estimator(meta: Any, arrays: Any, field: str = "model") -> Any:
@@ -386,19 +409,32 @@ def load_estimator(meta: Any, arrays: Any, field: str = "model") -> Any:
         setattr(estimator, name, _attribute(name, spec, arrays, where))
     if cls_name in _SUMMED_COEF:
         try:
-            estimator.coef_ = estimator.coef_shared_ + estimator.coef_task_
-        except (AttributeError, TypeError, ValueError) as error:
+            if hasattr(estimator, "factors_"):
+                restore_factors(estimator)
+            else:
+                estimator.coef_ = estimator.coef_shared_ + estimator.coef_task_
+        except (AttributeError, TypeError, ValueError, IndexError) as error:
             raise FieldError(
                 f"{field}.attributes",
-                f"coef_shared_ and coef_task_ do not add up ({_one_line(error)})",
+                f"the shared and task parts do not add up ({_one_line(error)})",
             ) from None
     return estimator
 
 
 def _attribute(name: str, spec: Any, arrays: Any, field: str) -> Any:
-    """The value of a fitted attribute: a stored array or a JSON value."""
-    if not isinstance(spec, dict) or len(spec) != 1 or set(spec) - {"array", "value"}:
-        raise FieldError(field, 'must be {"array": name} or {"value": value}')
+    """The value of a fitted attribute: a stored array, a list of them or a
+    JSON value."""
+    if (
+        not isinstance(spec, dict)
+        or len(spec) != 1
+        or set(spec) - {"array", "arrays", "value"}
+    ):
+        raise FieldError(
+            field, 'must be {"array": name}, {"arrays": [names]} or {"value": value}'
+        )
+    if "arrays" in spec:
+        ListOf(Text(), max_len=1000).check(spec["arrays"], f"{field}.arrays")
+        return [_stored_array(arrays, key) for key in spec["arrays"]]
     if "value" in spec:
         _SCALARS.get(name, ANY).check(spec["value"], f"{field}.value")
         return spec["value"]
@@ -467,8 +503,20 @@ def _from_json(value: Any, field: str = "params") -> Any:
         return _build(parts[value["part"]], value["params"], f"{field}.params")
     if isinstance(value, dict):  # per-dialect penalties, class weights
         for key, item in value.items():
-            POSITIVE.check(item, f"{field}.{key}")
+            _check_entry(item, f"{field}.{key}")
     return value
+
+
+def _check_entry(item: Any, field: str) -> None:
+    """An entry of a dict hyper-parameter: a positive number, a dict of them
+    (a factor's penalty per level) or column indices (a factor's features)."""
+    if isinstance(item, dict):
+        for key, inner in item.items():
+            POSITIVE.check(inner, f"{field}.{key}")
+    elif isinstance(item, list):
+        ListOf(whole(0, 1e9)).check(item, field)
+    else:
+        POSITIVE.check(item, field)
 
 
 def _finite(value: Any, field: str) -> None:
