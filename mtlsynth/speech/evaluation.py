@@ -14,6 +14,7 @@ from mtlsynth.speech import metrics
 from mtlsynth.speech.corpus import Corpus
 from mtlsynth.speech.errors import CorpusWarning, PhoneSubstitutionWarning
 from mtlsynth.speech.phones import PhoneSequence
+from mtlsynth.speech.speakers import cell_name
 from mtlsynth.speech.training import _aligned_frames, _corpus_words
 from mtlsynth.utils.progress import Progress
 
@@ -33,7 +34,8 @@ METRICS = ("mcd_db", "f0_rmse_hz", "vuv_error_pct", "bap_db", "dur_rmse_ms")
 def evaluate_voice(
     voice: Any, corpus: Corpus, analyze: Callable[[Corpus], Sequence]
 ) -> dict[str, dict[str, float]]:
-    """Objective measures of a trained voice on utterances, per dialect.
+    """Objective measures of a trained voice on utterances, per dialect, or
+    per cell ``<dialect>/<speaker>`` of a corpus with speakers.
 
     Acoustics are predicted with the reference durations (from the labels)
     and compared frame by frame on non-silence frames; duration RMSE
@@ -54,8 +56,10 @@ def evaluate_voice(
     Returns
     -------
     dict of str to dict of str to float
-        For every dialect: ``mcd_db`` (c_0 excluded), ``f0_rmse_hz``,
-        ``vuv_error_pct``, ``bap_db`` and ``dur_rmse_ms``.
+        For every dialect (or cell): ``mcd_db`` (c_0 excluded),
+        ``f0_rmse_hz``, ``vuv_error_pct``, ``bap_db`` and ``dur_rmse_ms``.
+        A voice trained on speakers speaks each cell with its speaker; one
+        without (speakers pooled) with its dialect.
 
     Raises
     ------
@@ -105,16 +109,20 @@ def evaluate_voice(
 
 def _score(voice: Any, utt: Any, ref: Any, words: Any, fp: float, acc: dict) -> None:
     """Predict one utterance with its reference timing; keep what the
-    measures need in ``acc``, per dialect."""
+    measures need in ``acc``, per dialect (per cell ``<dialect>/<speaker>``
+    where the corpus has speakers)."""
     frames = _aligned_frames(utt.label, ref.n_frames, fp)
     n = int(frames.sum())
     seq = PhoneSequence(utt.label.phones, frames, *words)
-    pred = voice.predict_parameters(seq, dialect=utt.dialect, durations="label")
+    speakers = len(getattr(voice, "speakers_", ())) > 0  # else pooled, or none
+    who = {"dialect": utt.dialect, "speaker": utt.speaker if speakers else None}
+    pred = voice.predict_parameters(seq, **who, durations="label")
     phone_set = voice.features_.phone_set_
     speech = np.array(phone_set.is_speech(utt.label.phones), bool)
     mask = np.repeat(speech, frames)
-    dur_pred = voice.predict_durations(seq, dialect=utt.dialect) * fp
-    a = acc.setdefault(utt.dialect, {k: [] for k in ("ref", "pred", "m", "d")})
+    dur_pred = voice.predict_durations(seq, **who) * fp
+    cell = cell_name(utt.dialect, utt.speaker)
+    a = acc.setdefault(cell, {k: [] for k in ("ref", "pred", "m", "d")})
     a["ref"].append((ref.mcep[:n], ref.f0[:n], ref.bap[:n]))
     a["pred"].append((pred.mcep, pred.f0, pred.bap))
     a["m"].append(mask)

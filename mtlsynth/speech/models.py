@@ -12,6 +12,7 @@ from sklearn.utils.validation import has_fit_parameter
 
 from mtlsynth._maxent import MaxEntClassifier
 from mtlsynth._stats import TaskStatistics
+from mtlsynth.speech.speakers import split_cell
 
 __all__ = [
     "fit_frame_model",
@@ -191,6 +192,28 @@ def _linear_scores(model: Any, X: np.ndarray, dialect: str, strength: float):
     return X @ W.T + b
 
 
+def _factored_scores(model: Any, X: Any, cell: str, strength: float) -> np.ndarray:
+    """A model of dialect and speaker factors for one cell ``<dialect>/<speaker>``
+    (or a dialect alone): ``X (W_0 + s P_dialect + P_speaker)' + b`` with
+    intercept terms alike; at ``s = 1`` the model's own prediction (a cell
+    seen in training has its own intercept). An unseen level adds nothing."""
+    levels = np.array([[*split_cell(cell)]], dtype=object)
+    levels[0, 1] = levels[0, 1] or ""  # no speaker: no speaker's part
+    if strength == 1.0:
+        out = model.predict(X, tasks=np.repeat(levels, X.shape[0], axis=0))
+        return np.reshape(out, (X.shape[0], -1))
+    codes = model._factors.lookup(levels, 1)[0]
+    d = X.shape[1]
+    W = np.reshape(model.coef_shared_, (-1, d))
+    b = np.reshape(model.intercept_shared_, -1)
+    for f, k in enumerate(codes.tolist()):
+        if k >= 0:
+            scale = strength if f == 0 else 1.0
+            W = W + scale * np.reshape(model.coef_factors_[f][k], (-1, d))
+            b = b + scale * np.reshape(model.intercept_factors_[f][k], -1)
+    return np.asarray(X @ W.T) + b
+
+
 def predict_dialect(
     model: Any, X: np.ndarray, dialect: str, strength: float
 ) -> np.ndarray:
@@ -214,6 +237,8 @@ def predict_dialect(
     ndarray of shape (n_samples, n_outputs)
         Predictions.
     """
+    if hasattr(model, "_factors"):
+        return _factored_scores(model, model_rows(model, X), dialect, strength)
     if strength != 1.0 or (
         _has_shared_part(model) and not _knows_dialect(model, dialect)
     ):
@@ -319,7 +344,12 @@ def residual_sse(model: Any, stats: TaskStatistics) -> np.ndarray:
     """
     out = np.zeros(stats.mean_y.shape)
     for t, dialect in enumerate(np.asarray(stats.labels).tolist()):
-        W, b = _dialect_coefficients(model, dialect)
+        if hasattr(model, "_factors"):  # statistics of its cells, in order
+            q = np.size(model.intercept_[t])
+            W = np.reshape(model.coef_[t], (q, -1)).T
+            b = np.reshape(model.intercept_[t], -1)
+        else:
+            W, b = _dialect_coefficients(model, dialect)
         xx, xy = stats.xx[t], stats.xy[t]
         bias = stats.mean_y[t] - stats.mean_x[t] @ W - b
         out[t] = (

@@ -30,6 +30,7 @@ SETTINGS = (
     "postfilter",
     "normalize",
     "variance",
+    "tasks",
     "frame_period",
     "f0_method",
     "mcep_order",
@@ -91,6 +92,7 @@ def voice_contents(voice: Any) -> tuple[dict, dict[str, np.ndarray]]:
             "voiced_default": voice.voiced_default_,
         },
         "dialects": voice.dialects_.tolist(),
+        "speakers": np.asarray(getattr(voice, "speakers_", [])).tolist(),
         "models": {
             "duration": dump_estimator(voice.duration_model_, "duration/", arrays),
             "acoustic": dump_estimator(voice.acoustic_model_, "acoustic/", arrays),
@@ -185,6 +187,9 @@ def restore_voice(voice: Any, meta: dict, arrays: dict) -> None:
     voice.n_bap_ = int(sig["n_bap"])
     voice.voiced_default_ = float(sig["voiced_default"])
     voice.dialects_ = np.asarray(meta["dialects"], dtype=str)
+    voice.speakers_ = np.asarray(
+        meta.get("speakers", []), dtype=str
+    )  # older voices: none
     voice.target_mean_ = arrays["target_mean"]
     voice.target_std_ = arrays["target_std"]
     voice.variance_ = arrays["variance"]

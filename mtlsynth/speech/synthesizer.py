@@ -51,36 +51,34 @@ from mtlsynth.speech.audio import limit_peaks
 from mtlsynth.speech.corpus import Corpus, extract_features
 from mtlsynth.speech.evaluation import evaluate_voice, held_out_names, utterance_names
 from mtlsynth.speech.features import LinguisticFeatures
+from mtlsynth.speech.fitting import fit_voice
 from mtlsynth.speech.inputs import check_frontend, voice_sequence, voice_sequences
 from mtlsynth.speech.inventory import check_corpus_phones
 from mtlsynth.speech.models import (
-    fit_frame_model,
-    fit_model,
-    fit_voicing_model,
     predict_dialect,
-    residual_sse,
     voiced_probability,
 )
 from mtlsynth.speech.paramgen import DELTA_WINDOWS, mlpg
 from mtlsynth.speech.phones import PhoneSequence
 from mtlsynth.speech.phonesets import get_phone_set
 from mtlsynth.speech.saving import load_voice, voice_contents
+from mtlsynth.speech.speakers import (
+    TASKS,
+    split_cell,
+    voice_task,
+)
 from mtlsynth.speech.training import (
     TrainingData,
     _corpus_words,
     collect_training_data,
-    normalized_statistics,
-    target_normalization,
 )
 from mtlsynth.speech.tuning import (
     VALIDATION_SECONDS,
-    choose_penalties,
-    describe_choice,
     validation_utterances,
     voice_models,
 )
 from mtlsynth.speech.voicefile import write_voice
-from mtlsynth.utils.progress import Progress, reporting
+from mtlsynth.utils.progress import Progress
 
 __all__ = [
     "ACCENT_STRENGTH_RANGE",
@@ -155,6 +153,12 @@ class ParametricSynthesizer(BaseEstimator):
         dialect, or over all dialects.
     variance : {"dialect", "global"}, default="dialect"
         MLPG variances: residual variances of each dialect, or pooled.
+    tasks : {"factors", "cells", "dialects"}, default="factors"
+        The models' tasks where the corpus has speakers: dialect and speaker
+        as factors, so that any speaker speaks any dialect; every (dialect,
+        speaker) cell its own task; or the speakers of a dialect pooled
+        (see :mod:`mtlsynth.speech.speakers`). With factors, the targets
+        and variances are those of the whole corpus.
     frame_period : float, default=5.0
         Frame shift in milliseconds.
     f0_method : {"dio", "harvest"}, default="dio"
@@ -209,7 +213,10 @@ class ParametricSynthesizer(BaseEstimator):
         Fitted models (``voicing_model_`` is None if the training data had
         a single voicing class; ``voiced_default_`` is then used).
     dialects_ : ndarray of str
-        Dialects seen in training, sorted.
+        Tasks seen in training, sorted: the dialects, or the cells
+        ``<dialect>/<speaker>`` of a voice trained on speakers.
+    speakers_ : ndarray of str
+        Speakers seen in training, sorted; empty for a voice without.
     target_mean_, target_std_ : ndarray of shape (n_dialects + 1, n_targets)
         Normalization of the acoustic targets per dialect; the last row is
         global.
@@ -258,6 +265,7 @@ class ParametricSynthesizer(BaseEstimator):
         postfilter: float = 1.2,
         normalize: str = "dialect",
         variance: str = "dialect",
+        tasks: str = "factors",
         frame_period: float = 5.0,
         f0_method: str = "dio",
         mcep_order: int | None = None,
@@ -278,6 +286,7 @@ class ParametricSynthesizer(BaseEstimator):
         self.postfilter = postfilter
         self.normalize = normalize
         self.variance = variance
+        self.tasks = tasks
         self.frame_period = frame_period
         self.f0_method = f0_method
         self.mcep_order = mcep_order
@@ -303,6 +312,8 @@ class ParametricSynthesizer(BaseEstimator):
             raise ValueError(
                 f"variance must be 'dialect' or 'global', got {self.variance!r}"
             )
+        if self.tasks not in TASKS:
+            raise ValueError(f"tasks must be one of {TASKS}, got {self.tasks!r}")
         if not (np.isfinite(self.postfilter) and self.postfilter > 0):
             raise ValueError(f"postfilter must be positive, got {self.postfilter!r}")
         if int(self.chunk_utterances) < 1 or int(self.max_voicing_frames) < 2:
@@ -374,6 +385,7 @@ class ParametricSynthesizer(BaseEstimator):
             "duration_statistics": hasattr(dur, "fit_statistics"),
             "acoustic_statistics": hasattr(ac, "fit_statistics"),
             "words": words,  # both passes need them: the prompts transcribed once
+            "tasks": self.tasks,
         }
         data = self.collect(corpus, frames=False, **options)  # the phones first
         frames = partial(self.collect, corpus, phones=False, **options)
@@ -454,71 +466,13 @@ class ParametricSynthesizer(BaseEstimator):
         return self._fit_models(data, release=False)
 
     def _fit_models(self, data, release, frames=None, stream=False):
-        """Train every model; ``release`` drops ``data``'s statistics once used;
-        ``frames(features=...)`` collects the frames once durations are fitted;
-        ``stream`` as :func:`fit_voicing_model` takes it."""
+        """Train every model (:func:`~mtlsynth.speech.fitting.fit_voice`)."""
         self._check_params()
-        self.training_utterances_ = self.held_out_ = None
-        limit = int(self.max_voicing_frames)
-        with reporting(bool(self.progress)):  # the long fits show their progress
-            model, data = self._fit_each(data, release, frames)
-            self.voiced_default_, self.voicing_model_ = fit_voicing_model(
-                model, data, limit, stream=stream, say=self._say
-            )
-        return self
+        return fit_voice(self, data, release, frames, stream)
 
-    def _fit_each(self, data, release: bool, frames) -> tuple:
-        """Fit the duration and acoustic models; ``release`` drops each one's
-        statistics once used. Returns the voicing model to fit and its data."""
-        dur_model, ac_model, vo_model = voice_models(self)
-        for name, value in data.analysis.items():
-            setattr(self, name, value)
-        self.features_ = data.features
-        self.penalty_search_ = []
-        self._choose_penalties(data, "duration", dur_model)
-        self._say("fitting the duration model")
-        if data.duration is not None and hasattr(dur_model, "fit_statistics"):
-            self.duration_model_ = dur_model.fit_statistics(data.duration)
-        elif data.phones is not None:
-            Xp, yp, tp = data.phones
-            self.duration_model_ = fit_model(dur_model, Xp, yp, tp)
-        else:
-            raise ValueError("the duration model needs phone rows or statistics")
-        if release:  # the voice needs neither the statistics nor its model's copy
-            data.duration = None
-            vars(self.duration_model_).pop("statistics_", None)
-        if frames is not None:
-            data = data.merge(frames(features=data.features))
-        self.dialects_ = np.asarray(data.acoustic.labels, dtype=str)
-        self._choose_penalties(data, "acoustic", ac_model)
-        mean, std = target_normalization(data.acoustic, self.normalize)
-        self.target_mean_, self.target_std_ = mean, std
-        self._say("fitting the acoustic model")
-        if data.acoustic.mean_x.shape[1] and hasattr(ac_model, "fit_statistics"):
-            stats = normalized_statistics(data.acoustic, mean, std)
-            self.acoustic_model_ = ac_model.fit_statistics(stats)
-            sse, count = residual_sse(self.acoustic_model_, stats), stats.weight
-            del stats
-            if release:
-                data.acoustic = None
-                vars(self.acoustic_model_).pop("statistics_", None)
-        else:  # every frame, for a model without statistics
-            self.acoustic_model_, sse, count = fit_frame_model(
-                ac_model, data.frames, mean, std, self.dialects_
-            )
-        variance = np.vstack([sse / count[:, None], sse.sum(0) / count.sum()])
-        variance = np.maximum(variance, 1e-6)
-        if self.variance == "global":
-            variance[:] = variance[-1]
-        self.variance_ = variance
-        return vo_model, data
-
-    def _choose_penalties(self, data: TrainingData, name: str, model) -> None:
-        """Choose (``choose_penalties``), record and report one model's penalties."""
-        record = choose_penalties(data, self, name, model)
-        self.penalty_search_ += [] if record is None else [record]
-        if getattr(self, f"{name}_model") is None:  # a given model keeps its own
-            self._say(describe_choice(record, name))
+    def _factored(self) -> bool:
+        """Whether the models' tasks are dialect and speaker factors."""
+        return self.tasks == "factors" and len(getattr(self, "speakers_", ())) > 0
 
     def _say(self, message: str) -> None:
         if self.progress:
@@ -533,17 +487,9 @@ class ParametricSynthesizer(BaseEstimator):
                 "or load a voice"
             )
 
-    def _check_dialect(self, dialect: str) -> None:
-        from mtlsynth.speech import frontend
-
-        if not isinstance(dialect, str) or (
-            dialect not in self.dialects_.tolist() and dialect not in frontend.DIALECTS
-        ):
-            raise ValueError(
-                f"unknown dialect {dialect!r}; trained on "
-                f"{self.dialects_.tolist()}, eSpeak NG dialects "
-                f"{list(frontend.DIALECTS)}"
-            )
+    def _voicing_task(self, task: str) -> str:
+        """The voicing model's task: a factored voice's is the dialect."""
+        return split_cell(task)[0] if self._factored() else task
 
     def _sequence(self, utterance: Any, dialect: str, *, sentences: bool = False):
         """Phones of text (through the dialect's front end) or of phones, in
@@ -569,7 +515,12 @@ class ParametricSynthesizer(BaseEstimator):
         return s
 
     def predict_durations(
-        self, utterance: Any, *, dialect: str, accent_strength: float = 1.0
+        self,
+        utterance: Any,
+        *,
+        dialect: str,
+        speaker: str | None = None,
+        accent_strength: float = 1.0,
     ) -> np.ndarray:
         """Predicted duration of every phone, in frames (continuous).
 
@@ -579,6 +530,9 @@ class ParametricSynthesizer(BaseEstimator):
             Text (transcribed with eSpeak NG in the dialect) or phones.
         dialect : str
             Dialect to speak.
+        speaker : str, optional
+            Speaker of a voice trained on speakers (``speakers_``), in any
+            dialect; default none (a factored voice's dialect alone).
         accent_strength : float, default=1.0
             Interpolation between the shared model (0) and the dialect (1),
             in :data:`ACCENT_STRENGTH_RANGE`.
@@ -590,10 +544,10 @@ class ParametricSynthesizer(BaseEstimator):
             :data:`MAX_PHONE_SECONDS`.
         """
         self._check_fitted()
-        self._check_dialect(dialect)
+        task = voice_task(self, dialect, speaker)
         s = self._strength(accent_strength)
         seq = self._sequence(utterance, dialect)
-        return np.exp(self._log_durations(seq, dialect, s))
+        return np.exp(self._log_durations(seq, task, s))
 
     def _log_durations(self, seq: PhoneSequence, dialect: str, s: float):
         """Predicted log frames per phone, from 1 frame to the longest phone."""
@@ -635,6 +589,7 @@ class ParametricSynthesizer(BaseEstimator):
         utterance: Any,
         *,
         dialect: str,
+        speaker: str | None = None,
         accent_strength: float = 1.0,
         durations: Any = None,
         postfilter: bool = False,
@@ -648,10 +603,14 @@ class ParametricSynthesizer(BaseEstimator):
         dialect : str
             Dialect to speak: one seen in training, or an eSpeak NG dialect
             spoken with the shared models.
+        speaker : str, optional
+            Speaker of a voice trained on speakers, in any dialect (a
+            factored voice adds the speaker's part and the dialect's).
         accent_strength : float, default=1.0
             0 gives the shared accent, 1 the dialect, above 1 an exaggerated
             dialect, below 0 a move away from it (shared-parameter models
-            only, unless 1); in :data:`ACCENT_STRENGTH_RANGE`.
+            only, unless 1); in :data:`ACCENT_STRENGTH_RANGE`. It scales
+            the dialect's part alone, not the speaker's.
         durations : array-like of int or "label", optional
             Frames per phone; ``"label"`` takes them from a Label (reference
             timing); default predicted by the duration model.
@@ -666,7 +625,7 @@ class ParametricSynthesizer(BaseEstimator):
             range of the analysis).
         """
         self._check_fitted()
-        self._check_dialect(dialect)
+        task = voice_task(self, dialect, speaker)
         s = self._strength(accent_strength)
         seq = self._sequence(utterance, dialect)
         if isinstance(durations, str):
@@ -676,14 +635,14 @@ class ParametricSynthesizer(BaseEstimator):
                 )
             frames = seq.frames
         elif durations is None:
-            frames = _frames_from_durations(self._log_durations(seq, dialect, s))
+            frames = _frames_from_durations(self._log_durations(seq, task, s))
         else:
             frames = np.asarray(durations, dtype=np.int64).reshape(-1)
         X = self.features_.frame_features(seq, frames=frames, sparse_output=True)
         if X.shape[0] == 0:
             raise ValueError("the utterance has no frames")
-        mean, std, var = self._dialect_row(dialect, s)
-        Z = predict_dialect(self.acoustic_model_, X, dialect, s)
+        mean, std, var = self._dialect_row(task, s)
+        Z = predict_dialect(self.acoustic_model_, X, task, s)
         means = Z * std + mean
         static = _bounded(
             mlpg(means, var * std**2, DELTA_WINDOWS), *self._static_range()
@@ -695,7 +654,8 @@ class ParametricSynthesizer(BaseEstimator):
         if self.voicing_model_ is None:
             voiced = np.full(X.shape[0], self.voiced_default_ > 0.5)
         else:
-            voiced = voiced_probability(self.voicing_model_, X, dialect, s) > 0.5
+            vo, v_task = self.voicing_model_, self._voicing_task(task)
+            voiced = voiced_probability(vo, X, v_task, s) > 0.5
         if postfilter:
             mcep = vocoder.postfilter(
                 mcep, float(self.postfilter), alpha=self.alpha_, fft_size=self.fft_size_
@@ -716,6 +676,7 @@ class ParametricSynthesizer(BaseEstimator):
         text_or_label: Any,
         *,
         dialect: str,
+        speaker: str | None = None,
         accent_strength: float = 1.0,
         durations: Any = None,
     ) -> tuple[np.ndarray, int]:
@@ -730,6 +691,8 @@ class ParametricSynthesizer(BaseEstimator):
         dialect : str
             Dialect to speak: one seen in training, or an eSpeak NG dialect
             spoken with the shared models.
+        speaker : str, optional
+            As in :meth:`predict_parameters`.
         accent_strength : float, default=1.0
             0 gives the shared accent, 1 the dialect, above 1 an exaggerated
             dialect, below 0 a move away from it; in
@@ -749,18 +712,20 @@ class ParametricSynthesizer(BaseEstimator):
         fs : int
             Sample rate in Hz.
         """
+        voice = {"dialect": dialect, "speaker": speaker}
         if durations is None:
             pieces = self.synthesize_sentences(
-                text_or_label, dialect=dialect, accent_strength=accent_strength
+                text_or_label, **voice, accent_strength=accent_strength
             )
             return np.concatenate(list(pieces)), self.fs_
-        return self._wave(text_or_label, dialect, accent_strength, durations), self.fs_
+        return self._wave(text_or_label, voice, accent_strength, durations), self.fs_
 
-    def _wave(self, utterance, dialect, accent_strength, durations) -> np.ndarray:
-        """The waveform of one utterance, postfiltered and peak-limited."""
+    def _wave(self, utterance, voice: dict, accent_strength, durations) -> np.ndarray:
+        """The waveform of one utterance, postfiltered and peak-limited;
+        ``voice`` the dialect and speaker."""
         params = self.predict_parameters(
             utterance,
-            dialect=dialect,
+            **voice,
             accent_strength=accent_strength,
             durations=durations,
             postfilter=True,
@@ -768,7 +733,12 @@ class ParametricSynthesizer(BaseEstimator):
         return limit_peaks(vocoder.synthesize(params))
 
     def synthesize_sentences(
-        self, text_or_label: Any, *, dialect: str, accent_strength: float = 1.0
+        self,
+        text_or_label: Any,
+        *,
+        dialect: str,
+        speaker: str | None = None,
+        accent_strength: float = 1.0,
     ) -> Iterator[np.ndarray]:
         """Speak text one sentence at a time, for texts of any length.
 
@@ -785,6 +755,8 @@ class ParametricSynthesizer(BaseEstimator):
             Text, or phones (one utterance).
         dialect : str
             Dialect to speak.
+        speaker : str, optional
+            As in :meth:`predict_parameters`.
         accent_strength : float, default=1.0
             As in :meth:`synthesize`.
 
@@ -795,7 +767,8 @@ class ParametricSynthesizer(BaseEstimator):
             :meth:`synthesize` returns it.
         """
         self._check_fitted()
-        self._check_dialect(dialect)
+        voice = {"dialect": dialect, "speaker": speaker}
+        voice_task(self, dialect, speaker)
         self._strength(accent_strength)
         sequences = self._sequence(text_or_label, dialect, sentences=True)
 
@@ -803,7 +776,7 @@ class ParametricSynthesizer(BaseEstimator):
             many = self.progress and len(sequences) > 1
             bar = Progress(len(sequences), "sentences", enabled=many)
             for seq in sequences:
-                yield self._wave(seq, dialect, accent_strength, None)
+                yield self._wave(seq, voice, accent_strength, None)
                 bar.update()
 
         return waves()

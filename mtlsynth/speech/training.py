@@ -19,6 +19,7 @@ from mtlsynth.speech.features import LinguisticFeatures
 from mtlsynth.speech.labels import Label
 from mtlsynth.speech.paramgen import DELTA_WINDOWS, delta_features
 from mtlsynth.speech.phones import PhoneSequence
+from mtlsynth.speech.speakers import task_name
 from mtlsynth.utils.files import temporary_folder
 from mtlsynth.utils.progress import Progress
 
@@ -547,6 +548,7 @@ def collect_training_data(
     phones: bool = True,
     frames: bool = True,
     spill: bool | str | os.PathLike = False,
+    tasks: str = "dialects",
     progress: bool = False,
 ) -> TrainingData:
     """Summarize a corpus in one pass for training (see :class:`TrainingData`).
@@ -615,6 +617,11 @@ def collect_training_data(
         ``/tmp`` is, the rows would take memory there). Folders that killed
         jobs left there are removed first
         (:func:`~mtlsynth.utils.files.temporary_folder`).
+    tasks : {"dialects", "cells", "factors"}, default="dialects"
+        The task of every row, in a corpus with speakers
+        (:mod:`mtlsynth.speech.speakers`): its dialect, or its cell
+        ``<dialect>/<speaker>`` (both "cells" and "factors"); the frame rows
+        kept for the voicing model are labelled by cell for "cells" only.
     progress : bool, default=False
         Report progress on stderr.
 
@@ -656,7 +663,9 @@ def collect_training_data(
             where.mkdir(parents=True, exist_ok=True)
         folder = temporary_folder("mtlsynth-rows-", where)
     data = TrainingData(lf, analysis, spill_folders=() if folder is None else (folder,))
-    labels = np.unique([u.dialect for u in corpus.utterances])
+    task = [task_name(u, tasks) for u in corpus.utterances]
+    voicing_task = task if tasks == "cells" else [u.dialect for u in corpus.utterances]
+    labels = np.unique(task)
     chunk = int(chunk_utterances)
     stride = max(1, int(frame_stride))
     apart = np.zeros(len(seqs), bool) if validation is None else np.asarray(validation)
@@ -670,7 +679,7 @@ def collect_training_data(
     for start in range(0, len(seqs), chunk):
         idx = range(start, min(start + chunk, len(seqs)))
         batch = TrainingData(lf, analysis)
-        dialect = [corpus.utterances[i].dialect for i in idx]
+        dialect = [task[i] for i in idx]
         # what the validation rows need, only in chunks that hold some out
         speech = (
             [lf.phone_set_.is_speech(seqs[i].phones) for i in idx]
@@ -702,6 +711,7 @@ def collect_training_data(
             Y, voiced = zip(*(_targets(feats[i], seqs[i]) for i in idx), strict=True)
             n_frames = [len(v) for v in voiced]
             tf = np.repeat(dialect, n_frames)
+            tv = np.repeat([voicing_task[i] for i in idx], n_frames)
             Y = np.vstack(Y)
             held = acoustic_statistics & np.repeat(apart[idx], n_frames)
             (Xa, Ya, ta), (Xh, Yh, th) = _split_rows(
@@ -726,7 +736,7 @@ def collect_training_data(
             take = np.flatnonzero(weight > 0)
             kept_targets = Y[take] if keep_targets else np.empty((take.size, 0))
             rows = X if take.size == X.shape[0] else X[take]  # all: no copy
-            kept = (rows, kept_targets, voiced[take], tf[take], weight[take])
+            kept = (rows, kept_targets, voiced[take], tv[take], weight[take])
             batch.frame_rows = [kept if folder is None else _spill(kept, folder.name)]
             del X, Y, rows, kept  # the statistics need only the rows kept for them
             data.acoustic = _add_rows(data.acoustic, Xa, Ya, ta, labels)

@@ -658,6 +658,7 @@ def _voice_schema(version: int) -> Record:
                     "postfilter": Number(0, 4, open_low=True),
                     "normalize": modes,
                     "variance": modes,
+                    "tasks": Text(("factors", "cells", "dialects")),
                     "frame_period": Number(1, 50),
                     "f0_method": Text(("dio", "harvest")),
                     "mcep_order": Nullable(whole(0, 1024)),
@@ -670,9 +671,10 @@ def _voice_schema(version: int) -> Record:
                     "chunk_utterances": whole(1, 1e9),
                     "validation_fraction": Number(0, 1, open_high=True),
                 },
-                # older voices have no validation_fraction
+                # older voices have no validation_fraction, nor tasks
                 frozenset(
-                    {"validation_fraction"} | ({"frontend"} if version < 3 else set())
+                    {"validation_fraction", "tasks"}
+                    | ({"frontend"} if version < 3 else set())
                 ),
             ),
             "features": Record(
@@ -709,13 +711,16 @@ def _voice_schema(version: int) -> Record:
                 }
             ),
             "dialects": ListOf(Text(), 1, 10_000, unique=True),
+            "speakers": ListOf(Text(), 0, 10_000, unique=True),
             "models": Record({"duration": model, "acoustic": model, "voicing": model}),
             "utterances": Record({"trained": _NAMES, "held_out": _NAMES}),
             "penalty_search": ListOf(_SEARCH, max_len=2),
         },
         # formats 1 and 2 do not record the utterances trained on and held
         # out; voices of fixed penalties and older files have no search
-        frozenset({"penalty_search"} | ({"utterances"} if version < 3 else set())),
+        frozenset(
+            {"penalty_search", "speakers"} | ({"utterances"} if version < 3 else set())
+        ),
     )
 
 

@@ -1,0 +1,184 @@
+"""Voices of corpora whose dialects have speakers: dialect x speaker tasks.
+
+A corpus with speaker folders (:mod:`mtlsynth.speech.corpus`) gives every
+utterance a cell: its dialect and its speaker. A voice's ``tasks`` says
+what its models' tasks are:
+
+``"factors"`` (the default)
+    The cells, fitted as factors: the duration and acoustic models'
+    coefficients are ``W_0 + V_dialect + U_speaker`` (see
+    :class:`~mtlsynth.SharedLeastSquares`), so that a speaker speaks a
+    dialect it was never recorded in, with the speaker's part and the
+    dialect's. The speaker parts act on the columns of the current phone
+    (:func:`speaker_columns`: its identity and classes, and their course
+    through the phone), where a speaker's pitch, formants and voice quality
+    show, and which every speaker's few sentences cover; the dialect parts
+    on every column. The voicing model's tasks are the dialects, and the
+    targets are normalized over the whole corpus, so that a cell never
+    recorded needs nothing of its own.
+``"cells"``
+    One task per cell, as a corpus without speakers has one per dialect;
+    a cell never recorded is spoken with the shared part.
+``"dialects"``
+    The speakers of a dialect pooled.
+
+Inside a voice, a cell is named ``<dialect>/<speaker>`` (:func:`cell_name`):
+folder names hold no ``/``.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from mtlsynth._stats import TaskStatistics
+
+__all__ = [
+    "TASKS",
+    "cell_name",
+    "factored_statistics",
+    "speaker_columns",
+    "split_cell",
+    "task_name",
+    "use_factors",
+    "voice_task",
+]
+
+#: What a voice's tasks are in a corpus with speakers.
+TASKS = ("factors", "cells", "dialects")
+
+_CURRENT_PHONE = re.compile(r"(id|class)\[\+0\]=[^*]*(\*bump\d+)?|bump\d+|silence")
+
+
+def cell_name(dialect: str, speaker: str | None) -> str:
+    """A cell's name in a voice: ``<dialect>/<speaker>``, or the dialect.
+
+    Parameters
+    ----------
+    dialect : str
+        The dialect.
+    speaker : str or None
+        The speaker; None for a dialect without speakers.
+
+    Returns
+    -------
+    str
+        The name.
+    """
+    return dialect if speaker is None else f"{dialect}/{speaker}"
+
+
+def split_cell(name: str) -> tuple[str, str | None]:
+    """The dialect and speaker (None if none) of a cell's name."""
+    dialect, _, speaker = str(name).partition("/")
+    return dialect, speaker or None
+
+
+def task_name(utterance: Any, tasks: str) -> str:
+    """The task of an utterance: its cell, or its dialect for
+    ``tasks="dialects"``."""
+    if tasks == "dialects":
+        return utterance.dialect
+    return cell_name(utterance.dialect, utterance.speaker)
+
+
+def factored_statistics(stats: TaskStatistics) -> TaskStatistics:
+    """Statistics of cells labelled by their levels, ``(n_cells, 2)``: the
+    dialect and the speaker, as factored models fit them
+    (:meth:`~mtlsynth.SharedLeastSquares.fit_statistics`)."""
+    labels = np.array([split_cell(name) for name in stats.labels], dtype=object)
+    return replace(stats, labels=labels)
+
+
+def speaker_columns(features: Any, level: str) -> np.ndarray:
+    """The columns of linguistic features that describe the current phone.
+
+    Its identity and classes (``id[+0]=...``, ``class[+0]=...``), their
+    interactions with the position bumps (``...*bump1``), the bumps and the
+    silence flag: where a speaker's pitch, formants and voice quality show.
+
+    Parameters
+    ----------
+    features : LinguisticFeatures
+        Fitted features.
+    level : {"phone", "frame"}
+        Which of its features.
+
+    Returns
+    -------
+    ndarray of int
+        Their indices.
+    """
+    names = copy.copy(features).set_params(level=level).get_feature_names_out()
+    return np.flatnonzero([_CURRENT_PHONE.fullmatch(n) is not None for n in names])
+
+
+def use_factors(model: Any, speaker_features: np.ndarray) -> None:
+    """Set a voice's default model to fit dialect and speaker factors.
+
+    Both factors take the model's ``alpha_task`` (that of the largest cell
+    where it is one per cell, as
+    :func:`~mtlsynth.speech.tuning.choose_penalties` leaves it); the
+    speaker parts act on ``speaker_features``; no task weights or refits.
+
+    Parameters
+    ----------
+    model : SharedLeastSquares
+        The model, its penalties chosen.
+    speaker_features : ndarray of int
+        The columns of the speaker parts (:func:`speaker_columns`).
+    """
+    alpha = model.alpha_task
+    alpha = min(alpha.values()) if isinstance(alpha, dict) else float(alpha)
+    model.set_params(
+        alpha_task={0: alpha, 1: alpha},
+        task_weight=None,
+        alpha_task_refit=None,
+        factor_features={1: np.asarray(speaker_features).tolist()},
+    )
+
+
+def voice_task(voice: Any, dialect: str, speaker: str | None) -> str:
+    """The task a voice speaks a dialect and speaker with, both checked.
+
+    Parameters
+    ----------
+    voice : ParametricSynthesizer
+        A trained voice.
+    dialect : str
+        One of its dialects, or an eSpeak NG dialect (spoken with the
+        shared models).
+    speaker : str or None
+        One of its speakers (``speakers_``), or None for none.
+
+    Returns
+    -------
+    str
+        The dialect, or the cell ``<dialect>/<speaker>``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown dialect or speaker.
+    """
+    from mtlsynth.speech import frontend
+
+    dialects = sorted({split_cell(task)[0] for task in voice.dialects_.tolist()})
+    if not isinstance(dialect, str) or (
+        dialect not in dialects and dialect not in frontend.DIALECTS
+    ):
+        raise ValueError(
+            f"unknown dialect {dialect!r}; trained on {dialects}, eSpeak NG "
+            f"dialects {list(frontend.DIALECTS)}"
+        )
+    if speaker is None:
+        return dialect
+    speakers = np.asarray(getattr(voice, "speakers_", [])).tolist()
+    if speaker not in speakers:
+        known = f"it knows {speakers}" if speakers else "it has none"
+        raise ValueError(f"unknown speaker {speaker!r} for this voice; {known}")
+    return cell_name(dialect, speaker)
