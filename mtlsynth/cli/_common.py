@@ -79,17 +79,20 @@ def peak_memory() -> str:
 
 
 def table(results: dict[str, dict[str, float]]) -> str:
-    head = f"{'dialect':16s}" + "".join(f"{title:>13s}" for _, title in _COLUMNS)
+    w = max([16, *(len(name) + 1 for name in results)])
+    head = f"{'dialect':{w}s}" + "".join(f"{title:>13s}" for _, title in _COLUMNS)
     lines = [head]
     for dialect, values in results.items():
         lines.append(
-            f"{dialect:16s}" + "".join(f"{values[k]:13.2f}" for k, _ in _COLUMNS)
+            f"{dialect:{w}s}" + "".join(f"{values[k]:13.2f}" for k, _ in _COLUMNS)
         )
     if len(results) > 1:
         mean = {
             k: sum(v[k] for v in results.values()) / len(results) for k, _ in _COLUMNS
         }
-        lines.append(f"{'mean':16s}" + "".join(f"{mean[k]:13.2f}" for k, _ in _COLUMNS))
+        lines.append(
+            f"{'mean':{w}s}" + "".join(f"{mean[k]:13.2f}" for k, _ in _COLUMNS)
+        )
     return "\n".join(lines)
 
 

@@ -56,10 +56,23 @@ def run(args: argparse.Namespace) -> int:
     results = synth.evaluate(test)
     print(f"Measures on {len(test)} utterances (reference durations):")
     print(table(results))
+    untrained = _untrained_cells(synth, results)
+    if untrained:
+        print(f"Never trained on (left out): {', '.join(untrained)}")
     if args.json:
         with atomic_open(args.json, "w") as f:
             f.write(json.dumps(results, indent=1) + "\n")
     return 0
+
+
+def _untrained_cells(synth, results) -> list[str]:
+    """The cells ``<dialect>/<speaker>`` of ``results`` the voice was not
+    trained on, where it records its training utterances."""
+    trained = synth.training_utterances_
+    if trained is None:
+        return []
+    cells = {f"{d}/{n.split('/')[0]}" for d, names in trained.items() for n in names}
+    return [cell for cell in results if "/" in cell and cell not in cells]
 
 
 def _recorded_held_out(args, synth, corpus):

@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
     ----------
     args : argparse.Namespace
         Parsed options: ``text``, ``phones``, ``voice``, ``dialect``,
-        ``frontend``, ``accent_strength``, ``output``.
+        ``speaker``, ``frontend``, ``accent_strength``, ``output``.
 
     Returns
     -------
@@ -40,10 +40,14 @@ def run(args: argparse.Namespace) -> int:
         synth.frontend = args.frontend
     utterance = args.text if args.phones is None else args.phones.split()
     sentences = synth.synthesize_sentences(
-        utterance, dialect=args.dialect, accent_strength=args.accent_strength
+        utterance,
+        dialect=args.dialect,
+        speaker=args.speaker,
+        accent_strength=args.accent_strength,
     )
     n = write_wav_stream(args.output, sentences, synth.fs_)
-    print(f"Wrote {n / synth.fs_:.2f} s of {args.dialect} speech to {args.output}")
+    who = "" if args.speaker is None else f" by {args.speaker}"
+    print(f"Wrote {n / synth.fs_:.2f} s of {args.dialect} speech{who} to {args.output}")
     return 0
 
 
@@ -78,6 +82,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     say.add_argument("--voice", required=True, help="voice file")
     say.add_argument("--dialect", required=True, help="dialect to speak")
+    say.add_argument(
+        "--speaker",
+        default=None,
+        help="speaker of a voice trained on speakers, in any dialect (default "
+        "none: the dialect alone)",
+    )
     say.add_argument(
         "--accent-strength",
         type=float,

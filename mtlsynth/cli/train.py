@@ -30,8 +30,8 @@ def run(args: argparse.Namespace) -> int:
     ----------
     args : argparse.Namespace
         Parsed options: ``corpus``, ``output``, ``dialects``, ``holdout``,
-        ``f0_method``, ``voicing_frames``, ``phone_set``, ``frontend``,
-        ``jobs``.
+        ``tasks``, ``leave_out``, ``f0_method``, ``voicing_frames``,
+        ``phone_set``, ``frontend``, ``jobs``.
 
     Returns
     -------
@@ -53,8 +53,11 @@ def run(args: argparse.Namespace) -> int:
     if args.holdout > 0:
         corpus, test = split_corpus(corpus, test_size=args.holdout)
         log(f"holding out {len(test)} utterances")
+    if args.leave_out:
+        corpus = _without_cells(corpus, args.leave_out)
     start = time.perf_counter()
     synth = ParametricSynthesizer(
+        tasks=args.tasks,
         f0_method=args.f0_method,
         max_voicing_frames=args.voicing_frames,
         features=LinguisticFeatures(phone_set=args.phone_set),
@@ -64,13 +67,37 @@ def run(args: argparse.Namespace) -> int:
     )
     synth.fit(corpus, held_out=test)
     synth.save(args.output)
+    who = f" x {len(corpus.speakers)} speakers" if corpus.speakers else ""
     print(
-        f"Trained on {len(corpus)} utterances of {len(synth.dialects_)} "
-        f"dialect{'s' * (len(synth.dialects_) != 1)} "
+        f"Trained on {len(corpus)} utterances of {len(corpus.dialects)} "
+        f"dialect{'s' * (len(corpus.dialects) != 1)}{who} "
         f"in {time.perf_counter() - start:.0f} s; saved {args.output}"
     )
     log(peak_memory())
     return 0
+
+
+def _without_cells(corpus, cells: list[tuple[str, str]]):
+    """The corpus without the utterances of the (dialect, speaker) cells."""
+    from mtlsynth.speech.corpus import Corpus
+
+    recorded = {(u.dialect, u.speaker) for u in corpus}
+    unknown = [f"{d}:{s}" for d, s in cells if (d, s) not in recorded]
+    if unknown:
+        raise ValueError(
+            f"--leave-out names cells the corpus does not have: {', '.join(unknown)}"
+        )
+    kept = tuple(u for u in corpus if (u.dialect, u.speaker) not in set(cells))
+    log(f"leaving out {len(corpus) - len(kept)} utterances of {len(cells)} cells")
+    return Corpus(corpus.root, corpus.fs, kept)
+
+
+def _cell(text: str) -> tuple[str, str]:
+    """A ``DIALECT:SPEAKER`` option."""
+    dialect, sep, speaker = text.partition(":")
+    if not (sep and dialect and speaker):
+        raise argparse.ArgumentTypeError(f"expected DIALECT:SPEAKER, got {text!r}")
+    return dialect, speaker
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -87,7 +114,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         The command's parser.
     """
     train = subparsers.add_parser("train", help="train a voice on a corpus")
-    train.add_argument("corpus", help="corpus folder (ROOT/<dialect>/{wav,lab})")
+    train.add_argument(
+        "corpus",
+        help="corpus folder (ROOT/<dialect>/{wav,lab} or "
+        "ROOT/<dialect>/<speaker>/{wav,lab})",
+    )
     train.add_argument("-o", "--output", required=True, help="voice file to write")
     train.add_argument("--dialects", nargs="+", default=None, help="dialects to use")
     train.add_argument(
@@ -96,6 +127,24 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         default=0.1,
         help="fraction or number of sentences held out, recorded in the voice "
         "for evaluate (default 0.1; 0 trains on everything)",
+    )
+    train.add_argument(
+        "--tasks",
+        choices=("factors", "cells", "dialects"),
+        default="factors",
+        help="where the corpus has speakers (ROOT/<dialect>/<speaker>/): "
+        "dialect and speaker as factors, so any speaker speaks any dialect "
+        "(default); each (dialect, speaker) cell its own task; or speakers "
+        "pooled",
+    )
+    train.add_argument(
+        "--leave-out",
+        nargs="+",
+        type=_cell,
+        default=[],
+        metavar="DIALECT:SPEAKER",
+        help="leave these cells out of training (their held-out sentences stay "
+        "held out, for evaluate)",
     )
     train.add_argument(
         "--f0-method",
