@@ -98,8 +98,9 @@ def build_corpus(
         en-GB-x-gbclan (Lancaster), en-GB-x-gbcwmd (West Midlands), en-029
         (Caribbean). The names are the dialect folder names.
     speakers : sequence of str, optional
-        eSpeak NG voice variants (:func:`~mtlsynth.speech.frontend.voice_variants`:
-        ``m1`` ... ``m8``, ``f1`` ... ``f5``, ...), each a speaker who speaks
+        Voice variants of eSpeak NG
+        (:func:`~mtlsynth.speech.frontend.voice_variants`: ``m1`` ... ``m8``,
+        ``f1`` ... ``f5``, ...), each a speaker who speaks
         every dialect into ``OUT/<dialect>/<speaker>/{wav,lab}``; default
         none: every dialect's own voice into ``OUT/<dialect>/{wav,lab}``.
         The dither of a speaker's files depends on the speaker's name too.

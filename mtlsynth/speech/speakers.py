@@ -73,23 +73,59 @@ def cell_name(dialect: str, speaker: str | None) -> str:
 
 
 def split_cell(name: str) -> tuple[str, str | None]:
-    """The dialect and speaker (None if none) of a cell's name."""
+    """The dialect and speaker of a cell's name.
+
+    Parameters
+    ----------
+    name : str
+        ``<dialect>/<speaker>``, or a dialect.
+
+    Returns
+    -------
+    dialect : str
+        The dialect.
+    speaker : str or None
+        The speaker; None for a dialect's name.
+    """
     dialect, _, speaker = str(name).partition("/")
     return dialect, speaker or None
 
 
 def task_name(utterance: Any, tasks: str) -> str:
-    """The task of an utterance: its cell, or its dialect for
-    ``tasks="dialects"``."""
+    """The task of an utterance in a voice.
+
+    Parameters
+    ----------
+    utterance : Utterance
+        The utterance.
+    tasks : {"factors", "cells", "dialects"}
+        The voice's ``tasks``.
+
+    Returns
+    -------
+    str
+        Its cell (:func:`cell_name`), or its dialect for ``"dialects"``.
+    """
     if tasks == "dialects":
         return utterance.dialect
     return cell_name(utterance.dialect, utterance.speaker)
 
 
 def factored_statistics(stats: TaskStatistics) -> TaskStatistics:
-    """Statistics of cells labelled by their levels, ``(n_cells, 2)``: the
-    dialect and the speaker, as factored models fit them
-    (:meth:`~mtlsynth.SharedLeastSquares.fit_statistics`)."""
+    """Statistics of cells labelled by their levels.
+
+    Parameters
+    ----------
+    stats : TaskStatistics
+        Statistics whose tasks are cells named ``<dialect>/<speaker>``.
+
+    Returns
+    -------
+    TaskStatistics
+        The same, labelled ``(n_cells, 2)``: the dialect and the speaker of
+        every cell, as factored models fit them
+        (:meth:`~mtlsynth.SharedLeastSquares.fit_statistics`).
+    """
     labels = np.array([split_cell(name) for name in stats.labels], dtype=object)
     return replace(stats, labels=labels)
 

@@ -444,7 +444,9 @@ def choose_penalties(
     """Set the penalties of one of a voice's default models from ``data``.
 
     The model's ``alpha_shared`` and ``alpha_task`` are set (in place) to the
-    pair the search of this module chooses on its validation rows; with no
+    pair the search of this module chooses on its validation rows (for a
+    voice of dialect and speaker factors, on its cells as tasks, without
+    the refit of their own parts); with no
     validation rows, they keep their fixed values. Its validation rows are
     then added to its statistics (:meth:`TrainingData.absorb_validation`),
     and every dialect's ``alpha_task`` and ``task_weight`` are scaled by its
@@ -480,7 +482,8 @@ def choose_penalties(
     problem = scoring_problem(data, name, voice.normalize) if default else None
     if problem is not None:
         record, shared = _search(*problem[:2], model, name, problem[2])
-        record.update(_task_parts(*problem, record, shared))
+        if not voice._factored():  # factors fit no task's own refit
+            record.update(_task_parts(*problem, record, shared))
         del problem
         model.set_params(
             alpha_shared=record["alpha_shared"], alpha_task=record["alpha_task"]
@@ -490,7 +493,7 @@ def choose_penalties(
     if default and stats is not None and isinstance(model.alpha_task, float):
         penalties, weights = size_scaled_penalties(model.alpha_task, stats)
         model.set_params(alpha_task=penalties, task_weight=weights)
-        if record is not None and np.any(record["task_multiplier"] != 1):
+        if record is not None and np.any(record.get("task_multiplier", 1) != 1):
             chosen = zip(record["dialects"], record["task_multiplier"], strict=True)
             refit = {k: float(m * penalties[k]) for k, m in chosen}
             model.set_params(alpha_task_refit=refit)

@@ -1,0 +1,150 @@
+"""Voices of corpora with speakers: dialect x speaker tasks."""
+
+import json
+
+import numpy as np
+import pytest
+
+from mtlsynth.cli import main
+from mtlsynth.speech import (
+    LinguisticFeatures,
+    ParametricSynthesizer,
+    build_corpus,
+    read_corpus,
+    split_corpus,
+    vocoder,
+)
+from mtlsynth.speech.corpus import Corpus
+
+DIALECTS = ["en-US", "en-GB-scotland"]
+LEFT_OUT = ("en-GB-scotland", "f3")
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("speakers")
+    build_corpus(
+        root, dialects=DIALECTS, speakers=["m3", "f3"], n_utterances=7, progress=False
+    )
+    return root
+
+
+@pytest.fixture(scope="module")
+def split(root):
+    train, test = split_corpus(read_corpus(root), test_size=1)
+    kept = tuple(u for u in train if (u.dialect, u.speaker) != LEFT_OUT)
+    return Corpus(train.root, train.fs, kept), test
+
+
+def _voice(split, tasks):
+    train, test = split
+    features = LinguisticFeatures(diphone_min_count=3)
+    voice = ParametricSynthesizer(
+        features=features, tasks=tasks, validation_fraction=0, progress=False
+    )
+    return voice.fit(train, held_out=test)
+
+
+@pytest.fixture(scope="module")
+def factored(split):
+    return _voice(split, "factors")
+
+
+def _median_f0(features):
+    f0 = features.f0
+    return float(np.median(f0[f0 > 0]))
+
+
+def _held_out(split, dialect, speaker):
+    (utt,) = [u for u in split[1] if (u.dialect, u.speaker) == (dialect, speaker)]
+    x, fs = utt.load_wav()
+    return utt, _median_f0(vocoder.analyze(x, fs, f0_method="dio"))
+
+
+def test_a_speaker_speaks_a_dialect_never_recorded(factored, split):
+    assert factored.speakers_.tolist() == ["f3", "m3"]
+    assert factored.dialects_.tolist() == [
+        "en-GB-scotland/m3",
+        "en-US/f3",
+        "en-US/m3",
+    ]
+    utt, reference = _held_out(split, *LEFT_OUT)
+    f0 = {
+        s: _median_f0(
+            factored.predict_parameters(
+                utt.label, dialect=LEFT_OUT[0], speaker=s, durations="label"
+            )
+        )
+        for s in ("f3", "m3")
+    }
+    assert f0["f3"] > 1.3 * f0["m3"]
+    assert abs(f0["f3"] / reference - 1) < 0.15
+
+
+def test_accent_strength_scales_the_dialect_part_alone(factored, split):
+    label = _held_out(split, "en-US", "m3")[0].label
+    kw = {"speaker": "f3", "accent_strength": 0.0, "durations": "label"}
+    shared = [factored.predict_parameters(label, dialect=d, **kw) for d in DIALECTS]
+    np.testing.assert_allclose(shared[0].mcep, shared[1].mcep, atol=1e-10)
+    np.testing.assert_array_equal(shared[0].vuv, shared[1].vuv)
+    full = [
+        factored.predict_parameters(label, dialect=d, speaker="f3", durations="label")
+        for d in DIALECTS
+    ]
+    assert np.abs(full[0].mcep - full[1].mcep).max() > 0.01
+    with pytest.raises(ValueError, match="unknown speaker 'm9'.*knows"):
+        factored.predict_durations(label, dialect="en-US", speaker="m9")
+
+
+def test_evaluation_is_per_cell_and_marks_cells_never_trained_on(
+    factored, split, root, tmp_path, capsys
+):
+    path = tmp_path / "voice.npz"
+    factored.save(path)
+    loaded = ParametricSynthesizer.load(path)
+    assert loaded.speakers_.tolist() == ["f3", "m3"] and loaded.tasks == "factors"
+    label = split[1].utterances[0].label
+    a, b = (
+        v.predict_parameters(label, dialect="en-GB-scotland", speaker="f3")
+        for v in (factored, loaded)
+    )
+    np.testing.assert_array_equal(a.mcep, b.mcep)
+    main(["evaluate", str(root), "--voice", str(path), "--json", str(tmp_path / "m")])
+    out = capsys.readouterr().out
+    assert "Never trained on (left out): en-GB-scotland/f3" in out
+    scores = json.loads((tmp_path / "m").read_text())
+    assert sorted(scores) == sorted(f"{d}/{s}" for d in DIALECTS for s in ("f3", "m3"))
+    wav = tmp_path / "f3.wav"
+    main(
+        ["say", "Good morning.", "--voice", str(path)]
+        + ["--dialect", "en-US"]
+        + ["--speaker", "f3", "-o", str(wav)]
+    )
+    assert "by f3" in capsys.readouterr().out and wav.is_file()
+
+
+def test_factors_speak_a_cell_never_recorded_better_than_cells(factored, split):
+    cells = _voice(split, "cells")
+    assert cells.dialects_.tolist() == factored.dialects_.tolist()
+    utt, reference = _held_out(split, *LEFT_OUT)
+    errors = {}
+    for name, voice in (("factors", factored), ("cells", cells)):
+        pred = voice.predict_parameters(
+            utt.label, dialect=LEFT_OUT[0], speaker=LEFT_OUT[1], durations="label"
+        )
+        errors[name] = abs(np.log(_median_f0(pred) / reference))
+    assert errors["factors"] < errors["cells"]
+
+
+def test_pooled_speakers_and_bad_cells(split, root, tmp_path, capsys):
+    pooled = _voice(split, "dialects")
+    assert pooled.dialects_.tolist() == sorted(DIALECTS)
+    assert pooled.speakers_.tolist() == []
+    with pytest.raises(ValueError, match="it has none"):
+        pooled.predict_durations("Hi.", dialect="en-US", speaker="f3")
+    out = str(tmp_path / "v.npz")
+    assert main(["train", str(root), "-o", out, "--leave-out", "en-US:f9"]) == 1
+    assert "does not have: en-US:f9" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train", str(root), "-o", out, "--leave-out", "en"])
+    assert "expected DIALECT:SPEAKER" in capsys.readouterr().err
