@@ -37,7 +37,7 @@ recorded = sorted({f"{u.dialect}/{u.speaker}" for u in corpus})
 print(f"corpus: {len(corpus)} utterances; recorded cells {recorded}")
 
 # %%
-voice = ParametricSynthesizer(validation_fraction=0, progress=False).fit(corpus)
+voice = ParametricSynthesizer(progress=False).fit(corpus)
 print(f"speakers {voice.speakers_.tolist()}, tasks {voice.tasks}")
 
 # %%

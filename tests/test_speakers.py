@@ -39,9 +39,7 @@ def split(root):
 def _voice(split, tasks):
     train, test = split
     features = LinguisticFeatures(diphone_min_count=3)
-    voice = ParametricSynthesizer(
-        features=features, tasks=tasks, validation_fraction=0, progress=False
-    )
+    voice = ParametricSynthesizer(features=features, tasks=tasks, progress=False)
     return voice.fit(train, held_out=test)
 
 
