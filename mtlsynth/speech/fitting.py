@@ -76,6 +76,7 @@ def _fit_each(voice, data, release: bool, frames) -> tuple:
     if data.duration is not None and hasattr(dur_model, "fit_statistics"):
         stats = factored_statistics(data.duration) if factored else data.duration
         voice.duration_model_ = dur_model.fit_statistics(stats)
+        del stats  # else held while the frames are collected
     elif data.phones is not None:
         Xp, yp, tp = data.phones
         voice.duration_model_ = fit_model(dur_model, Xp, yp, tp)
