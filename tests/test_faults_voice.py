@@ -142,7 +142,7 @@ _VALUES = {
 }
 
 
-_NULLABLE = {"mcep_order", "mcep_alpha", "phone_table"}
+_NULLABLE = {"mcep_order", "mcep_alpha", "phone_table", "max_diphones"}
 
 
 def _typed_leaves(meta):
