@@ -482,7 +482,8 @@ def choose_penalties(
     problem = scoring_problem(data, name, voice.normalize) if default else None
     if problem is not None:
         record, shared = _search(*problem[:2], model, name, problem[2])
-        if not voice._factored():  # factors fit no task's own refit
+        factored = getattr(voice, "_factored", lambda: False)()
+        if not factored:  # factors fit no task's own refit
             record.update(_task_parts(*problem, record, shared))
         del problem
         model.set_params(
