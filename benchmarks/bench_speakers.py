@@ -35,9 +35,10 @@ from pathlib import Path
 
 import numpy as np
 
-from mtlsynth.speech import ParametricSynthesizer, build_corpus, metrics, read_corpus
+from mtlsynth.speech import ParametricSynthesizer, build_corpus, read_corpus
 from mtlsynth.speech.corpus import Corpus
-from mtlsynth.speech.evaluation import _score, named_utterances
+from mtlsynth.speech.evaluation import _measures, _score, named_utterances
+from mtlsynth.speech.speakers import cell_name
 from mtlsynth.speech.training import _corpus_words
 from mtlsynth.utils.files import atomic_open
 
@@ -52,7 +53,7 @@ def left_out_cells(dialects, speakers):
 def train(corpus_root, out, name, tasks, leave_out):
     path = out / f"{name}.npz"
     if not path.exists():
-        cells = [f"{d}:{s}" for d, s in leave_out]
+        cells = [cell_name(d, s) for d, s in leave_out]
         command = [sys.executable, "-m", "mtlsynth.cli", "train", str(corpus_root)]
         command += ["-o", str(path), "--tasks", tasks]
         command += ["--leave-out", *cells] if cells else []
@@ -73,10 +74,8 @@ def spoken_as(voice, corpus, utts, who):
             as_cell = replace(utt, dialect=who[0], speaker=who[1])
             _score(voice, as_cell, ref, w, float(voice.frame_period), acc)
     (a,) = acc.values()
-    ref_mc, ref_f0 = (np.concatenate(x) for x in list(zip(*a["ref"], strict=True))[:2])
-    pr_mc, pr_f0 = (np.concatenate(x) for x in list(zip(*a["pred"], strict=True))[:2])
-    mask = np.concatenate(a["m"])
-    mcd = metrics.mel_cepstral_distortion(ref_mc, pr_mc, mask=mask)
+    ref_f0, pr_f0 = (np.concatenate([f0 for _, f0, _ in a[k]]) for k in ("ref", "pred"))
+    mcd = _measures(a)["mcd_db"]
     return mcd, float(np.median(pr_f0[pr_f0 > 0])), float(np.median(ref_f0[ref_f0 > 0]))
 
 
@@ -99,7 +98,7 @@ def main():
     rows = []
     for d, s in cells:
         utts = [u for u in test if (u.dialect, u.speaker) == (d, s)]
-        row = {"cell": f"{d}/{s}"}
+        row = {"cell": cell_name(d, s)}
         for name, voice in voices.items():
             row[name], row[f"{name}_f0"], row["reference_f0"] = spoken_as(
                 voice, corpus, utts, (d, s)

@@ -288,7 +288,7 @@ def test_speakers_are_voice_variants_in_every_dialect(tmp_path, capsys):
         assert _median_f0(female) > 1.4 * _median_f0(male)
     main(["corpus", "check", str(root)])
     out = capsys.readouterr().out
-    assert "en-US:f3: 2 utterances" in out
+    assert "en-US/f3: 2 utterances" in out
     assert "4 of 4 (dialect, speaker) cells recorded" in out
     with pytest.raises(ValueError, match="unknown eSpeak NG voice variant 'zz'"):
         build_corpus(tmp_path / "d", speakers=["zz"], n_utterances=1)

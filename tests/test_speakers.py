@@ -141,8 +141,10 @@ def test_pooled_speakers_and_bad_cells(split, root, tmp_path, capsys):
     with pytest.raises(ValueError, match="it has none"):
         pooled.predict_durations("Hi.", dialect="en-US", speaker="f3")
     out = str(tmp_path / "v.npz")
-    assert main(["train", str(root), "-o", out, "--leave-out", "en-US:f9"]) == 1
-    assert "does not have: en-US:f9" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        main(["train", str(root), "-o", out, "--leave-out", "en"])
-    assert "expected DIALECT:SPEAKER" in capsys.readouterr().err
+    for cell in ("en-US/f9", "en-US:f9"):
+        assert main(["train", str(root), "-o", out, "--leave-out", cell]) == 1
+        assert "does not have: en-US/f9" in capsys.readouterr().err
+    for bad in ("en", "en/f3/x"):
+        with pytest.raises(SystemExit):
+            main(["train", str(root), "-o", out, "--leave-out", bad])
+        assert "expected DIALECT/SPEAKER" in capsys.readouterr().err

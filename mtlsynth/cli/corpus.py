@@ -8,6 +8,7 @@ from mtlsynth.cli._common import count, jobs, phone_set
 from mtlsynth.speech.builtin import build_corpus
 from mtlsynth.speech.corpus import read_corpus
 from mtlsynth.speech.inventory import corpus_phones
+from mtlsynth.speech.speakers import cell_name
 
 __all__ = ["add_parser", "run_build", "run_check"]
 
@@ -59,7 +60,7 @@ def run_check(args: Any) -> int:
     corpus = read_corpus(args.root)
     cells: dict[str, list] = {}
     for utt in corpus.utterances:
-        cell = utt.dialect if utt.speaker is None else f"{utt.dialect}:{utt.speaker}"
+        cell = cell_name(utt.dialect, utt.speaker)
         cells.setdefault(cell, []).append(utt)
     for cell, utts in cells.items():
         seconds = sum(u.n_samples for u in utts) / corpus.fs

@@ -68,11 +68,14 @@ def run(args: argparse.Namespace) -> int:
 def _untrained_cells(synth, results) -> list[str]:
     """The cells ``<dialect>/<speaker>`` of ``results`` the voice was not
     trained on, where it records its training utterances."""
+    from mtlsynth.speech.speakers import cell_name, split_cell
+
     trained = synth.training_utterances_
     if trained is None:
         return []
-    cells = {f"{d}/{n.split('/')[0]}" for d, names in trained.items() for n in names}
-    return [cell for cell in results if "/" in cell and cell not in cells]
+    speakers = {(d, n.partition("/")[0]) for d, names in trained.items() for n in names}
+    cells = {cell_name(d, s) for d, s in speakers}
+    return [c for c in results if split_cell(c)[1] is not None and c not in cells]
 
 
 def _recorded_held_out(args, synth, corpus):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import time
 
 from mtlsynth.cli._common import (
@@ -80,9 +81,10 @@ def run(args: argparse.Namespace) -> int:
 def _without_cells(corpus, cells: list[tuple[str, str]]):
     """The corpus without the utterances of the (dialect, speaker) cells."""
     from mtlsynth.speech.corpus import Corpus
+    from mtlsynth.speech.speakers import cell_name
 
     recorded = {(u.dialect, u.speaker) for u in corpus}
-    unknown = [f"{d}:{s}" for d, s in cells if (d, s) not in recorded]
+    unknown = [cell_name(d, s) for d, s in cells if (d, s) not in recorded]
     if unknown:
         raise ValueError(
             f"--leave-out names cells the corpus does not have: {', '.join(unknown)}"
@@ -93,11 +95,12 @@ def _without_cells(corpus, cells: list[tuple[str, str]]):
 
 
 def _cell(text: str) -> tuple[str, str]:
-    """A ``DIALECT:SPEAKER`` option."""
-    dialect, sep, speaker = text.partition(":")
-    if not (sep and dialect and speaker):
-        raise argparse.ArgumentTypeError(f"expected DIALECT:SPEAKER, got {text!r}")
-    return dialect, speaker
+    """A ``DIALECT/SPEAKER`` option, as the cell's folder in the corpus and
+    as voices name it; ``DIALECT:SPEAKER`` is taken too."""
+    parts = re.split("[/:]", text)
+    if len(parts) != 2 or not all(parts):
+        raise argparse.ArgumentTypeError(f"expected DIALECT/SPEAKER, got {text!r}")
+    return parts[0], parts[1]
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -142,9 +145,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         nargs="+",
         type=_cell,
         default=[],
-        metavar="DIALECT:SPEAKER",
-        help="leave these cells out of training (their held-out sentences stay "
-        "held out, for evaluate)",
+        metavar="DIALECT/SPEAKER",
+        help="leave these cells out of training, named as their folders in the "
+        "corpus (DIALECT:SPEAKER is taken too); their held-out sentences stay "
+        "held out, for evaluate",
     )
     train.add_argument(
         "--f0-method",

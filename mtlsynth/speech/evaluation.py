@@ -89,22 +89,22 @@ def evaluate_voice(
         for utt, ref, w in zip(corpus.utterances, feats, words, strict=True):
             _score(voice, utt, ref, w, fp, acc)
             bar.update()
-    out = {}
-    for dialect, a in sorted(acc.items()):
-        ref_mc, ref_f0, ref_bap = (
-            np.concatenate(x) for x in zip(*a["ref"], strict=True)
-        )
-        pr_mc, pr_f0, pr_bap = (np.concatenate(x) for x in zip(*a["pred"], strict=True))
-        mask = np.concatenate(a["m"])
-        d_ref, d_pred = (np.concatenate(x) for x in zip(*a["d"], strict=True))
-        out[dialect] = {
-            "mcd_db": metrics.mel_cepstral_distortion(ref_mc, pr_mc, mask=mask),
-            "f0_rmse_hz": metrics.f0_rmse(ref_f0, pr_f0, mask=mask),
-            "vuv_error_pct": metrics.vuv_error(ref_f0, pr_f0, mask=mask),
-            "bap_db": metrics.bap_distortion(ref_bap, pr_bap, mask=mask),
-            "dur_rmse_ms": metrics.duration_rmse(d_ref, d_pred),
-        }
-    return out
+    return {cell: _measures(a) for cell, a in sorted(acc.items())}
+
+
+def _measures(a: dict) -> dict[str, float]:
+    """The measures of one cell from what :func:`_score` kept of it."""
+    ref_mc, ref_f0, ref_bap = (np.concatenate(x) for x in zip(*a["ref"], strict=True))
+    pr_mc, pr_f0, pr_bap = (np.concatenate(x) for x in zip(*a["pred"], strict=True))
+    mask = np.concatenate(a["m"])
+    d_ref, d_pred = (np.concatenate(x) for x in zip(*a["d"], strict=True))
+    return {
+        "mcd_db": metrics.mel_cepstral_distortion(ref_mc, pr_mc, mask=mask),
+        "f0_rmse_hz": metrics.f0_rmse(ref_f0, pr_f0, mask=mask),
+        "vuv_error_pct": metrics.vuv_error(ref_f0, pr_f0, mask=mask),
+        "bap_db": metrics.bap_distortion(ref_bap, pr_bap, mask=mask),
+        "dur_rmse_ms": metrics.duration_rmse(d_ref, d_pred),
+    }
 
 
 def _score(voice: Any, utt: Any, ref: Any, words: Any, fp: float, acc: dict) -> None:

@@ -116,7 +116,9 @@ def _fit_each(voice, data, release: bool, frames) -> tuple:
 
 def _choose_penalties(voice, data: TrainingData, name: str, model) -> None:
     """Choose (``choose_penalties``), record and report one model's penalties."""
-    record = choose_penalties(data, voice, name, model)
+    record = choose_penalties(
+        data, voice, name, model, refit_tasks=not voice._factored()
+    )
     voice.penalty_search_ += [] if record is None else [record]
     if voice._factored() and getattr(voice, f"{name}_model") is None:
         level = "phone" if name == "duration" else "frame"

@@ -439,20 +439,19 @@ def scoring_problem(data: TrainingData, name: str, normalize: str) -> tuple | No
 
 
 def choose_penalties(
-    data: TrainingData, voice: Any, name: str, model: Any
+    data: TrainingData, voice: Any, name: str, model: Any, refit_tasks: bool = True
 ) -> dict | None:
     """Set the penalties of one of a voice's default models from ``data``.
 
     The model's ``alpha_shared`` and ``alpha_task`` are set (in place) to the
     pair the search of this module chooses on its validation rows (for a
-    voice of dialect and speaker factors, on its cells as tasks, without
-    the refit of their own parts); with no
+    voice of dialect and speaker factors, on its cells as tasks); with no
     validation rows, they keep their fixed values. Its validation rows are
     then added to its statistics (:meth:`TrainingData.absorb_validation`),
     and every dialect's ``alpha_task`` and ``task_weight`` are scaled by its
-    size (:func:`~mtlsynth.speech.training.size_scaled_penalties`). Every
-    dialect whose validation rows ask for it gets its own part's penalty,
-    refit given the shared part (``alpha_task_refit``, its multiplier of
+    size (:func:`~mtlsynth.speech.training.size_scaled_penalties`). With
+    ``refit_tasks``, every dialect whose validation rows ask for it gets its
+    own part's penalty, refit given the shared part (``alpha_task_refit``, its multiplier of
     the scaled penalty chosen by :func:`_task_parts`). A model the voice
     was given keeps its penalties; its rows are absorbed all the same.
 
@@ -466,6 +465,9 @@ def choose_penalties(
         Which model.
     model : estimator
         The model, from :func:`voice_models`.
+    refit_tasks : bool, default=True
+        Whether to refit the dialects' own parts (:func:`_task_parts`);
+        False for a voice of dialect and speaker factors, which fit none.
 
     Returns
     -------
@@ -482,8 +484,7 @@ def choose_penalties(
     problem = scoring_problem(data, name, voice.normalize) if default else None
     if problem is not None:
         record, shared = _search(*problem[:2], model, name, problem[2])
-        factored = getattr(voice, "_factored", lambda: False)()
-        if not factored:  # factors fit no task's own refit
+        if refit_tasks:
             record.update(_task_parts(*problem, record, shared))
         del problem
         model.set_params(
