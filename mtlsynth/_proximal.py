@@ -23,6 +23,7 @@ from mtlsynth._solvers import FISTA
 from mtlsynth._stats import task_groups
 from mtlsynth._tasks import MultiTaskMixin
 from mtlsynth.penalties import L21, Decomposed
+from mtlsynth.utils.validation import check_one_factor
 
 __all__ = [
     "ProximalClassifier",
@@ -489,6 +490,7 @@ class ProximalRegressor(_ProximalRegressorBase, BaseEstimator):
             The fitted model.
         """
         self._validate_params()
+        check_one_factor(statistics, self)
         if not hasattr(self, "n_features_in_"):
             self.n_features_in_ = statistics.mean_x.shape[1]
         previous = (

@@ -18,6 +18,7 @@ from mtlsynth._stats import TaskStatistics, task_groups
 from mtlsynth._tasks import MultiTaskMixin
 from mtlsynth.utils.blas import blas_threads_for
 from mtlsynth.utils.linalg import spd_solver
+from mtlsynth.utils.validation import check_one_factor
 
 __all__ = [
     "TaskRelationRegressor",
@@ -408,6 +409,7 @@ default="learn"
             The fitted model.
         """
         self._validate_params()
+        check_one_factor(statistics, self)
         if not hasattr(self, "n_features_in_"):
             self.n_features_in_ = statistics.mean_x.shape[1]
         return self._solve(statistics, statistics.mean_y.shape[1] == 1)

@@ -349,3 +349,27 @@ def test_statistics_of_cells_fit_as_rows_with_factors():
     assert len(cells) == 10
     with pytest.raises(ValueError, match="name a cell more than once"):
         SharedLeastSquares().fit_statistics(twice)
+
+
+@pytest.mark.parametrize("name", ["ProximalRegressor", "TaskRelationRegressor"])
+def test_models_of_one_factor_refuse_statistics_of_factors(name):
+    import mtlsynth
+    from mtlsynth._stats import TaskStatistics
+
+    rng = np.random.default_rng(6)
+    X, y = rng.normal(size=(40, 3)), rng.normal(size=(40, 1))
+    codes = np.arange(40) % 4
+    cells = np.array([["a", "f"], ["a", "m"], ["b", "f"], ["b", "m"]], dtype=object)
+    stats = TaskStatistics.from_data(X, y, cells, codes)
+    message = rf"{name} fits tasks of one factor.*shape \(4, 2\)"
+    with pytest.raises(ValueError, match=message):
+        getattr(mtlsynth, name)().fit_statistics(stats)
+    flat = TaskStatistics(
+        **{**vars(stats), "labels": np.array(["a/f", "a/m", "b/f", "b/m"])}
+    )
+    assert getattr(mtlsynth, name)().fit_statistics(flat).tasks_.tolist() == [
+        "a/f",
+        "a/m",
+        "b/f",
+        "b/m",
+    ]

@@ -5,7 +5,9 @@ import json
 import numpy as np
 import pytest
 
+from mtlsynth import ProximalRegressor
 from mtlsynth.cli import main
+from mtlsynth.penalties import L2
 from mtlsynth.speech import (
     LinguisticFeatures,
     ParametricSynthesizer,
@@ -36,10 +38,12 @@ def split(root):
     return Corpus(train.root, train.fs, kept), test
 
 
-def _voice(split, tasks):
+def _voice(split, tasks, **models):
     train, test = split
     features = LinguisticFeatures(diphone_min_count=3)
-    voice = ParametricSynthesizer(features=features, tasks=tasks, progress=False)
+    voice = ParametricSynthesizer(
+        features=features, tasks=tasks, progress=False, **models
+    )
     return voice.fit(train, held_out=test)
 
 
@@ -148,3 +152,13 @@ def test_pooled_speakers_and_bad_cells(split, root, tmp_path, capsys):
         with pytest.raises(SystemExit):
             main(["train", str(root), "-o", out, "--leave-out", bad])
         assert "expected DIALECT/SPEAKER" in capsys.readouterr().err
+
+
+def test_a_model_without_factors_fits_the_cells(split):
+    voice = _voice(split, "factors", duration_model=ProximalRegressor(L2(1.0)))
+    assert voice.duration_model_.tasks_.tolist() == voice.dialects_.tolist()
+    assert sorted(voice.acoustic_model_.alpha_task) == [0, 1]  # factors
+    durations = voice.predict_durations("Hi.", dialect="en-US", speaker="f3")
+    assert np.all(np.isfinite(durations)) and np.all(durations > 0)
+    with pytest.raises(ValueError, match="Unknown task.*'en-GB-scotland/f3'"):
+        voice.predict_durations("Hi.", dialect=LEFT_OUT[0], speaker=LEFT_OUT[1])

@@ -12,6 +12,7 @@ from mtlsynth.speech.models import (
 )
 from mtlsynth.speech.speakers import (
     factored_statistics,
+    fits_factors,
     speaker_columns,
     split_cell,
     use_factors,
@@ -74,7 +75,7 @@ def _fit_each(voice, data, release: bool, frames) -> tuple:
     _choose_penalties(voice, data, "duration", dur_model)
     voice._say("fitting the duration model")
     if data.duration is not None and hasattr(dur_model, "fit_statistics"):
-        stats = factored_statistics(data.duration) if factored else data.duration
+        stats = _model_statistics(data.duration, dur_model, factored)
         voice.duration_model_ = dur_model.fit_statistics(stats)
         del stats  # else held while the frames are collected
     elif data.phones is not None:
@@ -95,7 +96,7 @@ def _fit_each(voice, data, release: bool, frames) -> tuple:
     voice._say("fitting the acoustic model")
     if data.acoustic.mean_x.shape[1] and hasattr(ac_model, "fit_statistics"):
         stats = normalized_statistics(data.acoustic, mean, std)
-        stats = factored_statistics(stats) if factored else stats
+        stats = _model_statistics(stats, ac_model, factored)
         voice.acoustic_model_ = ac_model.fit_statistics(stats)
         sse, count = residual_sse(voice.acoustic_model_, stats), stats.weight
         del stats
@@ -112,6 +113,12 @@ def _fit_each(voice, data, release: bool, frames) -> tuple:
         variance[:] = variance[-1]
     voice.variance_ = variance
     return vo_model, data
+
+
+def _model_statistics(stats, model, factored: bool):
+    """``stats`` labelled by dialect and speaker for a voice of factors and a
+    model that fits them (:func:`fits_factors`); else labelled by cell."""
+    return factored_statistics(stats) if factored and fits_factors(model) else stats
 
 
 def _choose_penalties(voice, data: TrainingData, name: str, model) -> None:

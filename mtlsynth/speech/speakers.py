@@ -24,6 +24,12 @@ what its models' tasks are:
 ``"dialects"``
     The speakers of a dialect pooled.
 
+A model given to a voice of factors fits them if it can
+(:func:`fits_factors`: :class:`~mtlsynth.SharedLeastSquares`, with its own
+penalties); another model fits the cells as its tasks, as with ``"cells"``,
+and refuses a cell never recorded unless it has a shared part to speak it
+with.
+
 Inside a voice, a cell is named ``<dialect>/<speaker>`` (:func:`cell_name`):
 folder names hold no ``/``.
 """
@@ -43,6 +49,7 @@ __all__ = [
     "TASKS",
     "cell_name",
     "factored_statistics",
+    "fits_factors",
     "speaker_columns",
     "split_cell",
     "task_name",
@@ -130,6 +137,24 @@ def factored_statistics(stats: TaskStatistics) -> TaskStatistics:
     """
     labels = np.array([split_cell(name) for name in stats.labels], dtype=object)
     return replace(stats, labels=labels)
+
+
+def fits_factors(model: Any) -> bool:
+    """Whether a model fits dialect and speaker factors from statistics.
+
+    Parameters
+    ----------
+    model : estimator
+        A duration or acoustic model.
+
+    Returns
+    -------
+    bool
+        True for a model whose ``fit_statistics`` takes statistics labelled
+        by several factors (:class:`~mtlsynth.SharedLeastSquares`); another
+        fits the cells as its tasks.
+    """
+    return hasattr(model, "fit_statistics") and "factor_features" in model.get_params()
 
 
 def speaker_columns(features: Any, level: str) -> np.ndarray:

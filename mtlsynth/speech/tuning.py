@@ -451,9 +451,10 @@ def choose_penalties(
     and every dialect's ``alpha_task`` and ``task_weight`` are scaled by its
     size (:func:`~mtlsynth.speech.training.size_scaled_penalties`). With
     ``refit_tasks``, every dialect whose validation rows ask for it gets its
-    own part's penalty, refit given the shared part (``alpha_task_refit``, its multiplier of
-    the scaled penalty chosen by :func:`_task_parts`). A model the voice
-    was given keeps its penalties; its rows are absorbed all the same.
+    own part's penalty, refit given the shared part (``alpha_task_refit``,
+    its multiplier of the scaled penalty chosen by :func:`_task_parts`). A
+    model the voice was given keeps its penalties; its rows are absorbed all
+    the same.
 
     Parameters
     ----------

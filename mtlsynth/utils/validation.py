@@ -6,10 +6,35 @@ import numpy as np
 
 __all__ = [
     "SINGLE_TASK",
+    "check_one_factor",
 ]
 
 SINGLE_TASK = 0
 """The label given to every sample when ``tasks=None``."""
+
+
+def check_one_factor(statistics, estimator) -> None:
+    """Refuse statistics whose tasks have several factors.
+
+    Parameters
+    ----------
+    statistics : TaskStatistics
+        Statistics to fit.
+    estimator : estimator
+        The estimator, named in the error.
+
+    Raises
+    ------
+    ValueError
+        If ``statistics.labels`` is not 1-D (one label per task).
+    """
+    shape = np.shape(statistics.labels)
+    if len(shape) != 1:
+        raise ValueError(
+            f"{type(estimator).__name__} fits tasks of one factor (one label per "
+            f"task); got task labels of shape {shape}, a column per factor. "
+            "SharedLeastSquares fits several factors."
+        )
 
 
 def _as_task_array(tasks, n_samples: int) -> np.ndarray:
