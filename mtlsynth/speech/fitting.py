@@ -72,7 +72,7 @@ def _fit_each(voice, data, release: bool, frames) -> tuple:
     speakers = {split_cell(task)[1] for task in labels} - {None}
     voice.speakers_ = np.asarray(sorted(speakers), dtype=str)
     factored = voice._factored()
-    _choose_penalties(voice, data, "duration", dur_model)
+    _choose_penalties(voice, data, "duration", dur_model, factored)
     voice._say("fitting the duration model")
     if data.duration is not None and hasattr(dur_model, "fit_statistics"):
         stats = _model_statistics(data.duration, dur_model, factored)
@@ -89,7 +89,7 @@ def _fit_each(voice, data, release: bool, frames) -> tuple:
     if frames is not None:
         data = data.merge(frames(features=data.features))
     voice.dialects_ = np.asarray(data.acoustic.labels, dtype=str)
-    _choose_penalties(voice, data, "acoustic", ac_model)
+    _choose_penalties(voice, data, "acoustic", ac_model, factored)
     normalize = "global" if factored else voice.normalize
     mean, std = target_normalization(data.acoustic, normalize)
     voice.target_mean_, voice.target_std_ = mean, std
@@ -121,14 +121,14 @@ def _model_statistics(stats, model, factored: bool):
     return factored_statistics(stats) if factored and fits_factors(model) else stats
 
 
-def _choose_penalties(voice, data: TrainingData, name: str, model) -> None:
+def _choose_penalties(
+    voice, data: TrainingData, name: str, model, factored: bool
+) -> None:
     """Choose (``choose_penalties``), record and report one model's penalties."""
-    record = choose_penalties(
-        data, voice, name, model, refit_tasks=not voice._factored()
-    )
+    record = choose_penalties(data, voice, name, model, refit_tasks=not factored)
     voice.penalty_search_ += [] if record is None else [record]
-    if voice._factored() and getattr(voice, f"{name}_model") is None:
-        level = "phone" if name == "duration" else "frame"
-        use_factors(model, speaker_columns(voice.features_, level))
     if getattr(voice, f"{name}_model") is None:  # a given model keeps its own
+        if factored:
+            level = "phone" if name == "duration" else "frame"
+            use_factors(model, speaker_columns(voice.features_, level))
         voice._say(describe_choice(record, name))
