@@ -3,6 +3,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ from voices import older_format
 
 from mtlsynth import __version__
 from mtlsynth.cli import main
+from mtlsynth.cli.say import only_dialect
 from mtlsynth.speech import (
     ParametricSynthesizer,
     build_corpus,
@@ -284,3 +286,14 @@ def test_a_voice_of_another_phone_set_speaks_text_and_phones(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main([*train, "-o", str(plain), "--frontend", "slt=klingon"])
     assert "unknown text front end 'klingon'" in capsys.readouterr().err
+
+
+def test_say_without_a_dialect_speaks_the_only_one_or_names_them(
+    held_out_voice, tmp_path, capsys
+):
+    voice, _ = held_out_voice
+    args = ["say", "Hi.", "--voice", str(voice), "-o", str(tmp_path / "x.wav")]
+    assert main(args) == 1
+    assert "2 dialects (en-GB-scotland, en-US): choose one" in capsys.readouterr().err
+    assert not (tmp_path / "x.wav").exists()
+    assert only_dialect(SimpleNamespace(dialects_=np.array(["kal"]))) == "kal"

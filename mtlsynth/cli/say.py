@@ -8,7 +8,7 @@ from mtlsynth.cli._common import frontends
 from mtlsynth.speech.synthesizer import ACCENT_STRENGTH_RANGE
 from mtlsynth.utils.files import check_output_path
 
-__all__ = ["add_parser", "run"]
+__all__ = ["add_parser", "only_dialect", "run"]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,16 +39,45 @@ def run(args: argparse.Namespace) -> int:
     if args.frontend is not None:
         synth.frontend = args.frontend
     utterance = args.text if args.phones is None else args.phones.split()
+    dialect = args.dialect if args.dialect is not None else only_dialect(synth)
     sentences = synth.synthesize_sentences(
         utterance,
-        dialect=args.dialect,
+        dialect=dialect,
         speaker=args.speaker,
         accent_strength=args.accent_strength,
     )
     n = write_wav_stream(args.output, sentences, synth.fs_)
     who = "" if args.speaker is None else f" by {args.speaker}"
-    print(f"Wrote {n / synth.fs_:.2f} s of {args.dialect} speech{who} to {args.output}")
+    print(f"Wrote {n / synth.fs_:.2f} s of {dialect} speech{who} to {args.output}")
     return 0
+
+
+def only_dialect(voice) -> str:
+    """The dialect of a voice trained on one, for ``say`` without
+    ``--dialect``.
+
+    Parameters
+    ----------
+    voice : ParametricSynthesizer
+        A fitted voice.
+
+    Returns
+    -------
+    str
+        Its only dialect.
+
+    Raises
+    ------
+    ValueError
+        If the voice has several dialects: they are named.
+    """
+    dialects = [str(d) for d in voice.dialects_]
+    if len(dialects) != 1:
+        raise ValueError(
+            f"the voice speaks {len(dialects)} dialects ({', '.join(dialects)}): "
+            "choose one with --dialect"
+        )
+    return dialects[0]
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -81,7 +110,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "voice's (en-US, or DIALECT=ESPEAK pairs)",
     )
     say.add_argument("--voice", required=True, help="voice file")
-    say.add_argument("--dialect", required=True, help="dialect to speak")
+    say.add_argument(
+        "--dialect",
+        default=None,
+        help="dialect to speak (default: the voice's only dialect, if it has one)",
+    )
     say.add_argument(
         "--speaker",
         default=None,
