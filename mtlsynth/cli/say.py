@@ -69,9 +69,12 @@ def only_dialect(voice) -> str:
     Raises
     ------
     ValueError
-        If the voice has several dialects: they are named.
+        If the voice has several dialects: they are named. (A voice of
+        speakers in one dialect has one.)
     """
-    dialects = [str(d) for d in voice.dialects_]
+    from mtlsynth.speech.speakers import voice_dialects
+
+    dialects = voice_dialects(voice)
     if len(dialects) != 1:
         raise ValueError(
             f"the voice speaks {len(dialects)} dialects ({', '.join(dialects)}): "

@@ -54,6 +54,7 @@ __all__ = [
     "split_cell",
     "task_name",
     "use_factors",
+    "voice_dialects",
     "voice_task",
 ]
 
@@ -206,6 +207,23 @@ def use_factors(model: Any, speaker_features: np.ndarray) -> None:
     )
 
 
+def voice_dialects(voice: Any) -> list[str]:
+    """The dialects a voice was trained on, sorted (a voice of cells names
+    each dialect once).
+
+    Parameters
+    ----------
+    voice : ParametricSynthesizer
+        A trained voice.
+
+    Returns
+    -------
+    list of str
+        Its dialects.
+    """
+    return sorted({split_cell(task)[0] for task in voice.dialects_.tolist()})
+
+
 def voice_task(voice: Any, dialect: str, speaker: str | None) -> str:
     """The task a voice speaks a dialect and speaker with, both checked.
 
@@ -231,7 +249,7 @@ def voice_task(voice: Any, dialect: str, speaker: str | None) -> str:
     """
     from mtlsynth.speech import frontend
 
-    dialects = sorted({split_cell(task)[0] for task in voice.dialects_.tolist()})
+    dialects = voice_dialects(voice)
     if not isinstance(dialect, str) or (
         dialect not in dialects and dialect not in frontend.DIALECTS
     ):
