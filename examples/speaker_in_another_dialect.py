@@ -4,9 +4,9 @@ A corpus of two dialects with speakers: US English spoken by a male and a
 female eSpeak NG voice variant (``m3``, ``f3``), Scottish English by the
 male one only. A voice whose tasks are dialect and speaker factors
 (``tasks="factors"``, the default for a corpus with speakers) learns
-``W_0 + V_dialect + U_speaker``: the female speaker's part comes from her
-US recordings, the Scottish part from the male speaker's, and together they
-speak a cell nobody recorded.
+``(W_0 + V_dialect) A_speaker + U_speaker``: the female speaker's map and
+part come from her US recordings, the Scottish part from the male
+speaker's, and together they speak a cell nobody recorded.
 """
 
 # %%

@@ -25,8 +25,11 @@ __all__ = [
     "factor_columns",
     "factor_models",
     "is_factored",
+    "level_model",
     "restore_factors",
     "solve_factored",
+    "solve_transforms",
+    "transform_factor",
 ]
 
 
@@ -38,6 +41,7 @@ FACTOR_ATTRIBUTES = (
     "levels_",
     "coef_factors_",
     "coef_interaction_",
+    "coef_transform_",
     "intercept_factors_",
 )
 
@@ -204,7 +208,7 @@ def solve_factored(
         return W0, parts, interaction
 
 
-def cell_coefficients(W0, parts, levels) -> np.ndarray:
+def cell_coefficients(W0, parts, levels, transform=None) -> np.ndarray:
     """``W_0 + sum_f P_{f, l_f(c)}`` of every cell; a negative level code
     (an unseen level) adds nothing.
 
@@ -216,18 +220,112 @@ def cell_coefficients(W0, parts, levels) -> np.ndarray:
         ``parts[f]`` of shape ``(n_levels_f, d, q)``.
     levels : ndarray of shape (n_cells, n_factors)
         Level codes of every cell, -1 for a level without a part.
+    transform : tuple, optional
+        ``(f, A)``: factor ``f``'s levels map the sum of the other parts
+        through ``A[k]`` of shape ``(q, q)`` before adding their own
+        (:func:`solve_transforms`).
 
     Returns
     -------
     W : ndarray of shape (n_cells, d, q)
         Every cell's coefficients.
     """
+    moved = None if transform is None else transform[0]
     W = np.repeat(W0[None], len(levels), axis=0)
     for f, part in enumerate(parts):
         seen = levels[:, f] >= 0
-        if np.any(seen):
+        if f != moved and np.any(seen):
             W[seen] += part[levels[seen, f]]
+    if moved is not None:
+        seen = levels[:, moved] >= 0
+        codes = levels[seen, moved]
+        W[seen] = W[seen] @ transform[1][codes] + parts[moved][codes]
     return W
+
+
+def solve_transforms(
+    stats, cells, shared, parts, factor, alpha_transform, alphas, columns, intercept
+):
+    """Refit one factor's parts with a transform of the other parts' outputs.
+
+    Given the shared part and the other factors' parts (``M_c``, ``m_c``:
+    every cell's coefficients and intercept without factor ``f``), every
+    level ``k`` of factor ``f`` minimizes over its cells::
+
+        sum_c ||Y_c - (X_c M_c + m_c) A_k - X_c P_k - e_k||^2
+            + beta ||A_k - I||^2 + a_{f, k} ||P_k||^2
+
+    a ``q x q`` map ``A_k`` of the outputs, as a speaker's transform of an
+    average speaker's spectra (the mean transforms of speaker-adaptive
+    training), beside its own part ``P_k`` and an unpenalized intercept
+    ``e_k``. The fit is exact, from the cells' statistics: ``n d^2 q`` flops
+    for ``n`` cells, and a system of ``q + width + 1`` unknowns per level.
+
+    Parameters
+    ----------
+    stats : TaskStatistics
+        Statistics of every cell (centred, with their means).
+    cells : ndarray of shape (n_cells, n_factors)
+        Level codes of every cell.
+    shared : tuple of ndarray
+        ``(W_0 of shape (d, q), b_0 of shape (q,))``.
+    parts : list of tuple
+        Every factor's ``(parts (n_levels, d, q), intercept terms (n_levels,
+        q))``; factor ``f``'s are not read.
+    factor : int
+        The factor ``f`` whose levels transform.
+    alpha_transform : float
+        Penalty ``beta`` of ``A_k``'s distance from the identity.
+    alphas : ndarray of shape (n_levels_f,)
+        Penalty ``a_{f, k}`` of every level's own part.
+    columns : ndarray or None
+        The features the parts act on; None: every one.
+    intercept : bool
+        Fit ``e_k``; else it is zero.
+
+    Returns
+    -------
+    A : ndarray of shape (n_levels_f, q, q)
+        Every level's transform.
+    P : ndarray of shape (n_levels_f, d, q)
+        Every level's part.
+    e : ndarray of shape (n_levels_f, q)
+        Every level's intercept.
+    """
+    (W0, b0), q = shared, shared[0].shape[1]
+    cols = np.arange(len(W0)) if columns is None else np.asarray(columns)
+    size = q + len(cols) + 1
+    scatter = np.zeros((len(alphas), size, size))
+    cross = np.zeros((len(alphas), size, q))
+    for c, levels in enumerate(cells):
+        M, m = W0.copy(), b0.copy()
+        for g, (P, e) in enumerate(parts):
+            if g != factor:
+                M, m = M + P[levels[g]], m + e[levels[g]]
+        xxM = stats.xx[c] @ M
+        k = levels[factor]
+        mean = np.r_[stats.mean_x[c] @ M + m, stats.mean_x[c, cols], 1.0]
+        scatter[k, :q, :q] += M.T @ xxM
+        scatter[k, q:-1, :q] += xxM[cols]
+        scatter[k, q:-1, q:-1] += stats.xx[c][np.ix_(cols, cols)]
+        scatter[k] += stats.weight[c] * np.outer(mean, mean)
+        cross[k, :q] += M.T @ stats.xy[c]
+        cross[k, q:-1] += stats.xy[c][cols]
+        cross[k] += stats.weight[c] * np.outer(mean, stats.mean_y[c])
+    A = np.empty((len(alphas), q, q))
+    P = np.zeros((len(alphas), len(W0), q))
+    e = np.zeros((len(alphas), q))
+    kept = size if intercept else size - 1
+    for k, alpha in enumerate(alphas):
+        H = np.tril(scatter[k]) + np.tril(scatter[k], -1).T  # the lower half summed
+        H.flat[:: size + 1] += np.r_[
+            np.full(q, alpha_transform), np.full(len(cols), alpha), 0.0
+        ]
+        cross[k, :q] += alpha_transform * np.eye(q)
+        solution = spd_solver(H[:kept, :kept])(cross[k, :kept])
+        A[k], P[k, cols] = solution[:q], solution[q : q + len(cols)]
+        e[k] = solution[-1] if intercept else 0.0
+    return A, P, e
 
 
 def _without_interaction(G, B, alpha_interaction):
@@ -467,9 +565,8 @@ def restore_factors(model) -> None:
     cells = factors.lookup(tasks, len(tasks))
     if np.any(cells < 0):
         raise ValueError("tasks_ holds levels that levels_ lacks")
-    coef = np.asarray(model.coef_shared_)
-    for f, part in enumerate(model.coef_factors_):
-        coef = coef + np.asarray(part)[cells[:, f]]
+    model._factors = factors
+    coef = np.stack([level_model(model, codes)[0] for codes in cells])
     if model.coef_interaction_ is not None:
         coef = coef + model.coef_interaction_
     model._factors, model._cells, model.coef_ = factors, cells, coef
@@ -529,11 +626,55 @@ def factor_models(model, tasks, n_samples: int) -> list[tuple]:
         if cell is not None:
             out.append((rows, model.coef_[cell], model.intercept_[cell]))
             continue
-        W, b = np.array(model.coef_shared_), np.array(model.intercept_shared_)
-        for k, part, term in zip(
-            combo, model.coef_factors_, model.intercept_factors_, strict=True
-        ):
-            if k >= 0:
-                W, b = W + part[k], b + term[k]
-        out.append((rows, W, b))
+        out.append((rows, *level_model(model, combo)))
     return out
+
+
+def transform_factor(model) -> int | None:
+    """The factor whose levels transform the other parts' outputs (a model
+    fitted with ``factor_transform``), or None."""
+    if getattr(model, "coef_transform_", None) is None:
+        return None
+    (name,) = model.factor_transform
+    return model._factors.names.index(_factor_of(name, model._factors))
+
+
+def level_model(model, codes, scales=None) -> tuple:
+    """The coefficients and intercept, in the model's layout, of one
+    combination of levels from the model's parts.
+
+    Parameters
+    ----------
+    model : estimator
+        Fitted with factored tasks (see :func:`factor_models`).
+    codes : sequence of int
+        Level code of every factor; a negative one adds no part.
+    scales : sequence of float, optional
+        Multiplier of every factor's part and intercept term (an accent's
+        strength, say); default 1.
+
+    Returns
+    -------
+    coef : ndarray
+        ``W_0 + sum_f s_f P_{f, k_f}``, the transformed factor's level
+        (``coef_transform_``) mapping the rest before adding its part.
+    intercept : float or ndarray
+        The intercept terms alike.
+    """
+    moved = transform_factor(model)
+    scales = np.ones(len(codes)) if scales is None else scales
+    W, b = np.array(model.coef_shared_), np.array(model.intercept_shared_)
+    parts = zip(
+        codes, scales, model.coef_factors_, model.intercept_factors_, strict=True
+    )
+    for f, (k, scale, part, term) in enumerate(parts):
+        if k >= 0 and f != moved:
+            W, b = W + scale * part[k], b + scale * term[k]
+    if moved is not None and codes[moved] >= 0:
+        k, scale = codes[moved], scales[moved]
+        A = model.coef_transform_[k]
+        W = (A.T @ np.reshape(W, (len(A), -1))).reshape(W.shape)
+        b = (np.reshape(b, -1) @ A).reshape(np.shape(b))
+        W = W + scale * model.coef_factors_[moved][k]
+        b = b + scale * model.intercept_factors_[moved][k]
+    return W, b

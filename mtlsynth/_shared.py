@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from mtlsynth._factored import (
     FACTOR_ATTRIBUTES,
     Factors,
+    _factor_of,
     additive_intercepts,
     cell_coefficients,
     factor_columns,
@@ -19,6 +20,7 @@ from mtlsynth._factored import (
     factor_penalties,
     is_factored,
     solve_factored,
+    solve_transforms,
 )
 from mtlsynth._stats import TaskStatistics, task_groups
 from mtlsynth._tasks import MultiTaskMixin
@@ -227,6 +229,18 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
         acts on every feature. A speaker part on the few columns that a
         speaker changes (the current phone, say) costs far less to fit
         than one on every column, and needs less data.
+    factor_transform : dict, default=None
+        With factored tasks: one factor whose levels also transform what the
+        other parts predict, ``{name: penalty}``. Level ``k`` of factor
+        ``f`` then has a ``q x q`` map ``A_k`` of the outputs beside its
+        part: ``W_c = (W_0 + sum_{g != f} P_{g, l_g(c)}) A_k + P_{f, k}``,
+        as a speaker's transform of an average voice (the mean transforms
+        of speaker-adaptive training), which follows a speaker into a
+        dialect never recorded where an additive part cannot. The additive
+        fit comes first; every level's ``A_k``, part and intercept term are
+        then refitted given the other parts, ``||A_k - I||^2`` penalized by
+        the value (:func:`~mtlsynth._factored.solve_transforms`). Not with
+        ``alpha_interaction``. None: no transform.
     fit_intercept : bool, default=True
         Fit an unpenalized intercept per task (per cell with factors).
     unseen_tasks : {"error", "shared"}, default="error"
@@ -261,6 +275,9 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
         ``(n_levels_f, n_features)`` or ``(n_levels_f, n_targets, n_features)``.
     coef_interaction_ : ndarray or None
         With factors and ``alpha_interaction``: every cell's part ``I_c``.
+    coef_transform_ : ndarray of shape (n_levels_f, n_targets, n_targets)
+        With ``factor_transform``: every level's map ``A_k`` (the other
+        parts' prediction ``y`` becomes ``y @ A_k``).
     intercept_factors_ : list of ndarray
         With factors: every factor's intercept terms, added to
         ``intercept_shared_`` for a cell not seen in training.
@@ -304,6 +321,7 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
         "task_weight": [dict, None],
         "alpha_interaction": [Interval(Real, 0, None, closed="neither"), None],
         "factor_features": [dict, None],
+        "factor_transform": [dict, None],
         "fit_intercept": ["boolean"],
         "unseen_tasks": [StrOptions({"error", "shared"})],
     }
@@ -317,6 +335,7 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
         task_weight=None,
         alpha_interaction=None,
         factor_features=None,
+        factor_transform=None,
         fit_intercept=True,
         unseen_tasks="error",
     ):
@@ -326,6 +345,7 @@ class SharedLeastSquares(MultiTaskMixin, RegressorMixin, BaseEstimator):
         self.task_weight = task_weight
         self.alpha_interaction = alpha_interaction
         self.factor_features = factor_features
+        self.factor_transform = factor_transform
         self.fit_intercept = fit_intercept
         self.unseen_tasks = unseen_tasks
 
@@ -385,28 +405,40 @@ default=None
     def _solve_factors(self, stats, factors, cells):
         """Solve from the statistics of the cells whose levels ``cells`` codes."""
         _check_weights(stats.weight, factors.labels(cells))
+        transform = self._transform(factors)
         G, B = stats.gram(centered=self.fit_intercept)
         alpha_cell = self.alpha_interaction
+        alphas = factor_penalties(self.alpha_task, factors)
+        columns = factor_columns(self.factor_features, factors, G.shape[1])
         W0, parts, own = solve_factored(
             G,
             B,
             cells,
             self.alpha_shared,
-            factor_penalties(self.alpha_task, factors),
+            alphas,
             None if alpha_cell is None else np.full(len(cells), float(alpha_cell)),
-            factor_columns(self.factor_features, factors, G.shape[1]),
+            columns,
         )
         del G, B
         W = cell_coefficients(W0, parts, cells) + (0.0 if own is None else own)
-        q = W0.shape[1]
-        if self.fit_intercept:
-            b = stats.mean_y - np.einsum("cd,cdq->cq", stats.mean_x, W)
-            terms = additive_intercepts(
-                b, stats.weight, cells, [len(v) for v in factors.levels]
+        b, terms = self._cell_intercepts(stats, factors, cells, W)
+        self.__dict__.pop("coef_transform_", None)
+        if transform is not None:
+            f, beta = transform
+            A, parts[f], terms[f + 1] = solve_transforms(
+                stats,
+                cells,
+                (W0, terms[0]),
+                list(zip(parts, terms[1:], strict=True)),
+                f,
+                beta,
+                alphas[f],
+                columns[f],
+                self.fit_intercept,
             )
-        else:
-            b = np.zeros((len(cells), q))
-            terms = [np.zeros(q)] + [np.zeros((len(v), q)) for v in factors.levels]
+            W = cell_coefficients(W0, parts, cells, (f, A))
+            b = self._cell_intercepts(stats, factors, cells, W)[0]
+            self.coef_transform_ = A
         self._factors, self._cells = factors, cells
         self.statistics_ = stats
         self.factors_, self.levels_ = factors.names, factors.levels
@@ -420,6 +452,39 @@ default=None
             t[:, 0] if self._single_output else t for t in terms[1:]
         ]
         return self
+
+    def _cell_intercepts(self, stats, factors, cells, W) -> tuple:
+        """Every cell's intercept given its coefficients ``W``, and the
+        intercept terms of the shared part and every level fitted to them
+        (:func:`~mtlsynth._factored.additive_intercepts`); zeros without
+        ``fit_intercept``."""
+        q = W.shape[2]
+        if not self.fit_intercept:
+            terms = [np.zeros(q)] + [np.zeros((len(v), q)) for v in factors.levels]
+            return np.zeros((len(cells), q)), terms
+        b = stats.mean_y - np.einsum("cd,cdq->cq", stats.mean_x, W)
+        return b, additive_intercepts(
+            b, stats.weight, cells, [len(v) for v in factors.levels]
+        )
+
+    def _transform(self, factors) -> tuple | None:
+        """``(factor index, penalty)`` of ``factor_transform``, checked."""
+        if self.factor_transform is None:
+            return None
+        names = [_factor_of(key, factors) for key in self.factor_transform]
+        if len(names) != 1 or names[0] is None:
+            raise ValueError(
+                f"factor_transform must name one factor of {factors.names}; got "
+                f"{list(self.factor_transform)}."
+            )
+        if self.alpha_interaction is not None:
+            raise ValueError("factor_transform does not take alpha_interaction")
+        (penalty,) = self.factor_transform.values()
+        if not (isinstance(penalty, Real) and np.isfinite(penalty) and penalty > 0):
+            raise ValueError(
+                f"factor_transform's penalty must be a positive number; got {penalty!r}"
+            )
+        return factors.names.index(names[0]), float(penalty)
 
     def _layout(self, W: np.ndarray) -> np.ndarray:
         """Coefficients ``(..., d, q)`` in scikit-learn's layout."""

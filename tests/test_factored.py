@@ -1,10 +1,14 @@
+import json
+
 import numpy as np
 import pytest
 from scipy import sparse
+from sklearn.base import clone
 
 from mtlsynth import SharedLeastSquares
-from mtlsynth._factored import solve_factored
+from mtlsynth._factored import level_model, solve_factored
 from mtlsynth._shared import solve_shared
+from mtlsynth.speech.voicefile import dump_estimator, load_estimator
 
 DIALECTS = ("a", "b", "c")
 SPEAKERS = ("f1", "f2", "m1", "m2")
@@ -373,3 +377,122 @@ def test_models_of_one_factor_refuse_statistics_of_factors(name):
         "b/f",
         "b/m",
     ]
+
+
+def _transformed_cells(cells, n, rng, d=5, q=3):
+    """Rows of cells whose speaker maps its dialect's outputs (known truth):
+    ``y = (x (W_0 + V_a) + b_a) A_s + x U_s + e_s``, noise 0.05; and a
+    function of the same truth for any list of cells."""
+    W0, b0 = rng.normal(size=(d, q)), rng.normal(size=q)
+    V = {a: 0.7 * rng.normal(size=(d, q)) for a in DIALECTS}
+    A = {s: np.eye(q) + 0.4 * rng.normal(size=(q, q)) for s in SPEAKERS}
+    U = {s: 0.3 * rng.normal(size=(d, q)) for s in SPEAKERS}
+    e = {s: rng.normal(size=q) for s in SPEAKERS + DIALECTS}
+
+    def rows(cells, n):
+        X = rng.normal(size=(n * len(cells), d))
+        y = np.vstack(
+            [
+                ((x @ (W0 + V[a]) + b0 + e[a]) @ A[s] + x @ U[s] + e[s])
+                for x, (a, s) in zip(np.split(X, len(cells)), cells, strict=True)
+            ]
+        )
+        tasks = np.array([c for c in cells for _ in range(n)], dtype=object)
+        return X, y, tasks
+
+    X, y, tasks = rows(cells, n)
+    return X, y + 0.05 * rng.normal(size=y.shape), tasks, rows
+
+
+def test_a_factor_s_transform_speaks_cells_never_recorded():
+    rng = np.random.default_rng(7)
+    recorded = [(a, s) for a in DIALECTS for s in SPEAKERS if (a, s) not in LEFT_OUT]
+    X, y, tasks, rows = _transformed_cells(recorded, 150, rng)
+    X_new, y_new, tasks_new = rows(sorted(LEFT_OUT), 300)
+    additive = SharedLeastSquares(alpha_shared=1e-3, alpha_task=0.1).fit(X, y, tasks)
+    model = clone(additive).set_params(factor_transform={1: 0.1}).fit(X, y, tasks)
+    assert model.coef_transform_.shape == (len(SPEAKERS), 3, 3)
+    mse = np.mean((model.predict(X_new, tasks_new) - y_new) ** 2)
+    mse_additive = np.mean((additive.predict(X_new, tasks_new) - y_new) ** 2)
+    assert mse < 0.5 * mse_additive
+    # the recorded cells are fitted closer too
+    fit = np.mean((model.predict(X, tasks) - y) ** 2)
+    assert fit < np.mean((additive.predict(X, tasks) - y) ** 2)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_a_factor_s_transform_minimizes_its_objective_given_the_other_parts(
+    fit_intercept,
+):
+    rng = np.random.default_rng(8)
+    X, y, tasks, _ = _transformed_cells(
+        [(a, s) for a in DIALECTS for s in SPEAKERS], 40, rng
+    )
+    beta, alpha, columns = 3.0, {"f1": 0.5, "f2": 1, "m1": 2, "m2": 4}, [0, 2, 3]
+    model = SharedLeastSquares(
+        alpha_shared=0.01,
+        alpha_task={0: 0.2, 1: alpha},
+        factor_features={1: columns},
+        factor_transform={1: beta},
+        fit_intercept=fit_intercept,
+    ).fit(X, y, tasks)
+    for k, speaker in enumerate(model.levels_[1]):
+        mine = tasks[:, 1] == speaker
+        dialect = np.searchsorted(model.levels_[0], tasks[mine, 0])
+        Z = np.einsum("nd,nqd->nq", X[mine], model.coef_factors_[0][dialect])
+        Z += X[mine] @ model.coef_shared_.T + model.intercept_shared_
+        Z += model.intercept_factors_[0][dialect]
+        A, P = model.coef_transform_[k], model.coef_factors_[1][k].T
+        residual = y[mine] - Z @ A - X[mine] @ P - model.intercept_factors_[1][k]
+        gradients = [
+            Z.T @ residual - beta * (A - np.eye(3)),
+            X[mine][:, columns].T @ residual - alpha[speaker] * P[columns],
+        ] + ([residual.sum(0)] if fit_intercept else [])
+        scale = np.abs(Z.T @ y[mine]).max()
+        for gradient in gradients:
+            assert np.abs(gradient).max() < 1e-9 * scale
+        assert not np.any(np.delete(P, columns, axis=0))
+
+
+def test_a_factor_s_transform_predicts_as_its_parts_say_and_is_saved():
+    rng = np.random.default_rng(9)
+    recorded = [(a, s) for a in DIALECTS for s in SPEAKERS if (a, s) not in LEFT_OUT]
+    X, y, tasks, rows = _transformed_cells(recorded, 30, rng)
+    for target in (y, y[:, 0]):  # several outputs and one
+        model = SharedLeastSquares(
+            alpha_task=0.5, factor_transform={1: 1.0}, unseen_tasks="shared"
+        ).fit(X, target, tasks)
+        for cell, codes in zip(model.coef_, model._cells, strict=True):
+            np.testing.assert_allclose(level_model(model, codes)[0], cell)
+        X_new, _, tasks_new = rows(sorted(LEFT_OUT), 4)
+        X_new = np.vstack([X_new, rng.normal(size=(4, X.shape[1]))])
+        tasks_new = np.vstack([tasks_new, [["a", "new"]] * 4])
+        arrays = {}
+        meta = json.loads(json.dumps(dump_estimator(model, "m/", arrays)))
+        loaded = load_estimator(meta, arrays)
+        np.testing.assert_allclose(
+            loaded.predict(X_new, tasks_new), model.predict(X_new, tasks_new)
+        )
+        np.testing.assert_array_equal(loaded.coef_, model.coef_)
+    # an unseen speaker has no transform: the dialect's parts alone
+    plain = model.predict(X_new[-4:], tasks_new[-4:])
+    W, b = level_model(model, [0, -1])
+    np.testing.assert_allclose(plain, X_new[-4:] @ W + b)
+
+
+def test_factor_transform_is_checked():
+    rng = np.random.default_rng(10)
+    X, y, tasks, _ = _transformed_cells(
+        [(a, s) for a in DIALECTS for s in SPEAKERS], 10, rng
+    )
+    for bad, message in [
+        ({"speaker": 1.0}, "must name one factor"),
+        ({0: 1.0, 1: 1.0}, "must name one factor"),
+        ({1: -1.0}, "must be a positive number"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            SharedLeastSquares(factor_transform=bad).fit(X, y, tasks)
+    with pytest.raises(ValueError, match="does not take alpha_interaction"):
+        SharedLeastSquares(factor_transform={1: 1.0}, alpha_interaction=1.0).fit(
+            X, y, tasks
+        )

@@ -10,6 +10,7 @@ from scipy import sparse
 from sklearn.utils import get_tags
 from sklearn.utils.validation import has_fit_parameter
 
+from mtlsynth._factored import level_model
 from mtlsynth._maxent import MaxEntClassifier
 from mtlsynth._stats import TaskStatistics
 from mtlsynth.speech.speakers import split_cell
@@ -195,23 +196,19 @@ def _linear_scores(model: Any, X: np.ndarray, dialect: str, strength: float):
 def _factored_scores(model: Any, X: Any, cell: str, strength: float) -> np.ndarray:
     """A model of dialect and speaker factors for one cell ``<dialect>/<speaker>``
     (or a dialect alone): ``X (W_0 + s P_dialect + P_speaker)' + b`` with
-    intercept terms alike; at ``s = 1`` the model's own prediction (a cell
-    seen in training has its own intercept). An unseen level adds nothing."""
+    intercept terms alike (a speaker's transform, if the model has them, maps
+    ``W_0 + s P_dialect``: :func:`~mtlsynth._factored.level_model`); at
+    ``s = 1`` the model's own prediction (a cell seen in training has its own
+    intercept). An unseen level adds nothing."""
     levels = np.array([[*split_cell(cell)]], dtype=object)
     levels[0, 1] = levels[0, 1] or ""  # no speaker: no speaker's part
     if strength == 1.0:
         out = model.predict(X, tasks=np.repeat(levels, X.shape[0], axis=0))
         return np.reshape(out, (X.shape[0], -1))
     codes = model._factors.lookup(levels, 1)[0]
-    d = X.shape[1]
-    W = np.reshape(model.coef_shared_, (-1, d))
-    b = np.reshape(model.intercept_shared_, -1)
-    for f, k in enumerate(codes.tolist()):
-        if k >= 0:
-            scale = strength if f == 0 else 1.0
-            W = W + scale * np.reshape(model.coef_factors_[f][k], (-1, d))
-            b = b + scale * np.reshape(model.intercept_factors_[f][k], -1)
-    return np.asarray(X @ W.T) + b
+    scales = [strength] + [1.0] * (len(codes) - 1)
+    W, b = level_model(model, codes.tolist(), scales)
+    return np.asarray(X @ np.reshape(W, (-1, X.shape[1])).T) + np.reshape(b, -1)
 
 
 def predict_dialect(

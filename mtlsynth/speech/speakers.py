@@ -9,7 +9,11 @@ what its models' tasks are:
     coefficients are ``W_0 + V_dialect + U_speaker`` (see
     :class:`~mtlsynth.SharedLeastSquares`), so that a speaker speaks a
     dialect it was never recorded in, with the speaker's part and the
-    dialect's. The speaker parts act on the columns of the current phone
+    dialect's. Every speaker also maps the outputs of the shared and
+    dialect parts through a matrix of its own (``factor_transform``: a
+    speaker's transform of an average voice's spectra and pitch, which an
+    additive part cannot carry into a dialect the speaker was never
+    recorded in). The speaker parts act on the columns of the current phone
     and its neighbours (:func:`speaker_columns`: their identities and
     classes, and their course through the phone), where a speaker's pitch,
     formants and voice quality show (1,312 of the 4,475 columns on the
@@ -187,8 +191,10 @@ def use_factors(model: Any, speaker_features: np.ndarray) -> None:
 
     Both factors take the model's ``alpha_task`` (that of the largest cell
     where it is one per cell, as
-    :func:`~mtlsynth.speech.tuning.choose_penalties` leaves it); the
-    speaker parts act on ``speaker_features``; no task weights or refits.
+    :func:`~mtlsynth.speech.tuning.choose_penalties` leaves it), and so
+    does every speaker's transform of the outputs (``factor_transform``);
+    the speaker parts act on ``speaker_features``; no task weights or
+    refits.
 
     Parameters
     ----------
@@ -204,6 +210,7 @@ def use_factors(model: Any, speaker_features: np.ndarray) -> None:
         task_weight=None,
         alpha_task_refit=None,
         factor_features={1: np.asarray(speaker_features).tolist()},
+        factor_transform={1: alpha},
     )
 
 

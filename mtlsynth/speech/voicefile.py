@@ -173,6 +173,7 @@ def _registry() -> dict[str, tuple[type, tuple[str, ...]]]:
                 "n_features_in_",
                 "_single_output",
                 *factored,
+                "coef_transform_",
             ),
         ),
         "mtlsynth.MaxEntClassifier": (
