@@ -70,6 +70,11 @@ def test_a_speaker_speaks_a_dialect_never_recorded(factored, split):
         "en-US/f3",
         "en-US/m3",
     ]
+    # every speaker maps the acoustic model's outputs; durations are additive
+    n_outputs = factored.acoustic_model_.coef_.shape[-2]  # (cells, q, d)
+    maps = factored.acoustic_model_.coef_transform_
+    assert maps.shape == (2, n_outputs, n_outputs)
+    assert getattr(factored.duration_model_, "coef_transform_", None) is None
     utt, reference = _held_out(split, *LEFT_OUT)
     f0 = {
         s: _median_f0(

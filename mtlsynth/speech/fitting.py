@@ -130,5 +130,6 @@ def _choose_penalties(
     if getattr(voice, f"{name}_model") is None:  # a given model keeps its own
         if factored:
             level = "phone" if name == "duration" else "frame"
-            use_factors(model, speaker_columns(voice.features_, level))
+            columns = speaker_columns(voice.features_, level)
+            use_factors(model, columns, transform=name == "acoustic")
         voice._say(describe_choice(record, name))

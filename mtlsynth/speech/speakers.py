@@ -9,13 +9,16 @@ what its models' tasks are:
     coefficients are ``W_0 + V_dialect + U_speaker`` (see
     :class:`~mtlsynth.SharedLeastSquares`), so that a speaker speaks a
     dialect it was never recorded in, with the speaker's part and the
-    dialect's. Every speaker also maps the outputs of the shared and
-    dialect parts through a matrix of its own (``factor_transform``: a
-    speaker's transform of an average voice's spectra and pitch, which an
-    additive part cannot carry into a dialect the speaker was never
-    recorded in). The speaker parts act on the columns of the current phone
-    and its neighbours (:func:`speaker_columns`: their identities and
-    classes, and their course through the phone), where a speaker's pitch,
+    dialect's. In the acoustic model every speaker also maps the outputs
+    of the shared and dialect parts through a matrix of its own
+    (``factor_transform``: a speaker's transform of an average voice's
+    spectra and pitch, which an additive part cannot carry into a dialect
+    the speaker was never recorded in). The duration model has none: its
+    one output's map would be a speaker's scale of the shared and dialect
+    parts, which mostly undoes their chosen shrinkage. The speaker parts
+    act on the columns of the current phone and its neighbours
+    (:func:`speaker_columns`: their identities and classes, and their
+    course through the phone), where a speaker's pitch,
     formants and voice quality show (1,312 of the 4,475 columns on the
     built-in corpus, so that the fit costs far less than with parts on
     every column); the dialect parts act on every column. The voicing
@@ -186,15 +189,15 @@ def speaker_columns(features: Any, level: str) -> np.ndarray:
     return np.flatnonzero([_TRIPHONE.fullmatch(n) is not None for n in names])
 
 
-def use_factors(model: Any, speaker_features: np.ndarray) -> None:
+def use_factors(model: Any, speaker_features: np.ndarray, transform: bool) -> None:
     """Set a voice's default model to fit dialect and speaker factors.
 
     Both factors take the model's ``alpha_task`` (that of the largest cell
     where it is one per cell, as
     :func:`~mtlsynth.speech.tuning.choose_penalties` leaves it), and so
-    does every speaker's transform of the outputs (``factor_transform``);
-    the speaker parts act on ``speaker_features``; no task weights or
-    refits.
+    does every speaker's transform of the outputs (``factor_transform``)
+    where there is one; the speaker parts act on ``speaker_features``; no
+    task weights or refits.
 
     Parameters
     ----------
@@ -202,6 +205,9 @@ def use_factors(model: Any, speaker_features: np.ndarray) -> None:
         The model, its penalties chosen.
     speaker_features : ndarray of int
         The columns of the speaker parts (:func:`speaker_columns`).
+    transform : bool
+        Whether every speaker maps the outputs of the shared and dialect
+        parts (the acoustic model: yes; the duration model: no).
     """
     alpha = model.alpha_task
     alpha = min(alpha.values()) if isinstance(alpha, dict) else float(alpha)
@@ -210,7 +216,7 @@ def use_factors(model: Any, speaker_features: np.ndarray) -> None:
         task_weight=None,
         alpha_task_refit=None,
         factor_features={1: np.asarray(speaker_features).tolist()},
-        factor_transform={1: alpha},
+        factor_transform={1: alpha} if transform else None,
     )
 
 
