@@ -17,6 +17,7 @@ from mtlsynth.speech import (
     vocoder,
 )
 from mtlsynth.speech.corpus import Corpus
+from mtlsynth.speech.speakers import TRANSFORM_PENALTY
 
 DIALECTS = ["en-US", "en-GB-scotland"]
 LEFT_OUT = ("en-GB-scotland", "f3")
@@ -74,6 +75,7 @@ def test_a_speaker_speaks_a_dialect_never_recorded(factored, split):
     n_outputs = factored.acoustic_model_.coef_.shape[-2]  # (cells, q, d)
     maps = factored.acoustic_model_.coef_transform_
     assert maps.shape == (2, n_outputs, n_outputs)
+    assert factored.acoustic_model_.factor_transform == {1: TRANSFORM_PENALTY}
     assert getattr(factored.duration_model_, "coef_transform_", None) is None
     utt, reference = _held_out(split, *LEFT_OUT)
     f0 = {

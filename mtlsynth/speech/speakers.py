@@ -13,7 +13,8 @@ what its models' tasks are:
     of the shared and dialect parts through a matrix of its own
     (``factor_transform``: a speaker's transform of an average voice's
     spectra and pitch, which an additive part cannot carry into a dialect
-    the speaker was never recorded in). The duration model has none: its
+    the speaker was never recorded in), pulled to the identity by
+    :data:`TRANSFORM_PENALTY`. The duration model has none: its
     one output's map would be a speaker's scale of the shared and dialect
     parts, which mostly undoes their chosen shrinkage. The speaker parts
     act on the columns of the current phone and its neighbours
@@ -54,6 +55,7 @@ from mtlsynth._stats import TaskStatistics
 
 __all__ = [
     "TASKS",
+    "TRANSFORM_PENALTY",
     "cell_name",
     "factored_statistics",
     "fits_factors",
@@ -67,6 +69,16 @@ __all__ = [
 
 #: What a voice's tasks are in a corpus with speakers.
 TASKS = ("factors", "cells", "dialects")
+
+TRANSFORM_PENALTY = 1000.0
+"""Penalty of every speaker's transform's distance from the identity in a
+factored voice's acoustic model. Its targets are normalized over the
+corpus, so the penalty weighs about as much as 1,000 frames (5 s of speech)
+that say the speaker's map is the identity: minutes of a speaker's speech
+move the map freely, seconds little. A fixed prior, not the parts'
+``alpha_task``: that penalty is chosen for the phone features' coefficients,
+and the transform acts on the outputs. Corpora of 16, 24 and 50 sentences
+per cell read best near it (benchmarks/README.md)."""
 
 _TRIPHONE = re.compile(r"(id|class)\[[-+][01]\]=[^*]*(\*bump\d+)?|bump\d+|silence")
 
@@ -194,10 +206,10 @@ def use_factors(model: Any, speaker_features: np.ndarray, transform: bool) -> No
 
     Both factors take the model's ``alpha_task`` (that of the largest cell
     where it is one per cell, as
-    :func:`~mtlsynth.speech.tuning.choose_penalties` leaves it), and so
-    does every speaker's transform of the outputs (``factor_transform``)
-    where there is one; the speaker parts act on ``speaker_features``; no
-    task weights or refits.
+    :func:`~mtlsynth.speech.tuning.choose_penalties` leaves it); every
+    speaker's transform of the outputs (``factor_transform``), where there
+    is one, takes :data:`TRANSFORM_PENALTY`; the speaker parts act on
+    ``speaker_features``; no task weights or refits.
 
     Parameters
     ----------
@@ -216,7 +228,7 @@ def use_factors(model: Any, speaker_features: np.ndarray, transform: bool) -> No
         task_weight=None,
         alpha_task_refit=None,
         factor_features={1: np.asarray(speaker_features).tolist()},
-        factor_transform={1: alpha} if transform else None,
+        factor_transform={1: TRANSFORM_PENALTY} if transform else None,
     )
 
 
