@@ -1,6 +1,7 @@
 """Voices of corpora with speakers: dialect x speaker tasks."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from mtlsynth.speech import (
     build_corpus,
     read_corpus,
     split_corpus,
+    training,
     vocoder,
 )
 from mtlsynth.speech.corpus import Corpus
@@ -169,3 +171,23 @@ def test_a_model_without_factors_fits_the_cells(split):
     assert np.all(np.isfinite(durations)) and np.all(durations > 0)
     with pytest.raises(ValueError, match="Unknown task.*'en-GB-scotland/f3'"):
         voice.predict_durations("Hi.", dialect=LEFT_OUT[0], speaker=LEFT_OUT[1])
+
+
+def test_statistics_too_large_for_memory_are_refused_before_training(
+    root, tmp_path, capsys, monkeypatch
+):
+    out = tmp_path / "v.npz"
+    argv = ["train", str(root), "-o", str(out), "--holdout", "0"]
+    monkeypatch.setattr(training, "physical_memory", lambda: 10**6)
+    assert main(argv) == 1
+    error = capsys.readouterr().err
+    assert "--tasks dialects: 2 tasks" in error and not out.exists()
+    found = re.search(r"statistics of 4 tasks x ([\d,]+) features", error)
+    d = int(found[1].replace(",", ""))
+    # a machine that holds the statistics of the two dialects pooled, but
+    # not those of the four cells
+    memory = int(training.FIT_MEMORY * 3 * 8 * d**2)
+    monkeypatch.setattr(training, "physical_memory", lambda: memory)
+    assert main(argv) == 1 and "statistics of 4 tasks" in capsys.readouterr().err
+    assert main([*argv, "--tasks", "dialects", "--validation-fraction", "0"]) == 0
+    assert out.is_file()

@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
             return args.func(args)
     except BrokenPipeError:
         return _quiet_broken_pipe()
-    except (ValueError, OSError) as error:
+    except (ValueError, OSError, MemoryError) as error:
         print(f"mtlsynth: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -65,11 +65,13 @@ from mtlsynth.speech.saving import load_voice, voice_contents
 from mtlsynth.speech.speakers import (
     TASKS,
     split_cell,
+    task_name,
     voice_task,
 )
 from mtlsynth.speech.training import (
     TrainingData,
     _corpus_words,
+    check_statistics_memory,
     collect_training_data,
 )
 from mtlsynth.speech.tuning import (
@@ -388,6 +390,10 @@ class ParametricSynthesizer(BaseEstimator):
             "tasks": self.tasks,
         }
         data = self.collect(corpus, frames=False, **options)  # the phones first
+        if options["acoustic_statistics"]:
+            n_tasks = len({task_name(u, self.tasks) for u in corpus.utterances})
+            n_features = data.features.n_frame_features_
+            check_statistics_memory(n_tasks, n_features, corpus)
         frames = partial(self.collect, corpus, phones=False, **options)
         self._fit_models(data, release=True, frames=frames, stream=stream)
         self.training_utterances_, self.held_out_ = utterance_names(corpus), held

@@ -25,12 +25,18 @@ from mtlsynth.utils.progress import Progress
 
 __all__ = [
     "TrainingData",
+    "check_statistics_memory",
     "normalized_statistics",
     "size_scaled_penalties",
     "target_normalization",
 ]
 
 _MIN_LOG_FRAMES = np.log(0.25)
+
+FIT_MEMORY = 1.75
+"""Least peak memory of a voice's training, in multiples of its frame
+statistics: 1.75 and 2.0 measured with 32 and 24 cells of the built-in
+corpus (the fit works on copies of parts of them)."""
 
 
 def _next_to_change(voiced: np.ndarray) -> np.ndarray:
@@ -744,3 +750,55 @@ def collect_training_data(
         data = data.merge(batch)
         bar.update(len(idx))
     return data
+
+
+def physical_memory() -> int | None:
+    """This machine's memory in bytes; None where the system does not say."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_statistics_memory(n_tasks: int, n_features: int, corpus: Corpus) -> None:
+    """Refuse a voice whose frame statistics cannot fit in this machine's
+    memory, before it is trained.
+
+    The acoustic model keeps an ``n_features x n_features`` matrix of
+    doubles for every task, and training needs at least :data:`FIT_MEMORY`
+    times that: a corpus of a hundred speakers, each its own cell, would
+    otherwise be killed for memory after its phones are fitted.
+
+    Parameters
+    ----------
+    n_tasks : int
+        The acoustic model's tasks (dialects, or cells).
+    n_features : int
+        Columns of the frame features.
+    corpus : Corpus
+        The training corpus, for the advice: how many dialects it has.
+
+    Raises
+    ------
+    MemoryError
+        If the statistics times :data:`FIT_MEMORY` exceed the memory, naming
+        the sizes and what would fit.
+    """
+    total = physical_memory()
+    size = n_tasks * 8.0 * n_features**2
+    if total is None or FIT_MEMORY * size <= total:
+        return
+    dialects = len({u.dialect for u in corpus.utterances})
+    pooled = dialects * 8.0 * n_features**2
+    advice = (
+        f"pool each dialect's speakers (--tasks dialects: {dialects} tasks, "
+        f"{pooled / 1e9:.1f} GB), train on fewer of them, or"
+        if dialects < n_tasks
+        else "train on fewer dialects, or"
+    )
+    raise MemoryError(
+        f"the acoustic model's statistics of {n_tasks} tasks x {n_features:,} "
+        f"features take {size / 1e9:.1f} GB, and training needs at least "
+        f"{FIT_MEMORY:g} times that: more than this machine's "
+        f"{total / 1e9:.1f} GB of memory; {advice} use a machine with more"
+    )
