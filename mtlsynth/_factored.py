@@ -23,6 +23,7 @@ __all__ = [
     "Factors",
     "cell_coefficients",
     "factor_columns",
+    "factored_system_width",
     "factor_models",
     "is_factored",
     "level_model",
@@ -347,12 +348,44 @@ def _block(M, rows, cols):
     return M if cols is None else M[:, cols]
 
 
+def _eliminated(sizes, widths) -> int:
+    """The factor :func:`solve_factored` eliminates: the one with the most
+    levels times columns."""
+    return int(np.argmax(np.multiply(sizes, widths)))
+
+
+def factored_system_width(n_features: int, sizes, widths) -> int:
+    """Width of the system :func:`solve_factored` solves once the largest
+    factor is eliminated: ``W_0`` and every level of the other factors.
+
+    Parameters
+    ----------
+    n_features : int
+        Columns ``d`` of the statistics.
+    sizes : sequence of int
+        Every factor's number of levels.
+    widths : sequence of int
+        The columns every factor's parts act on.
+
+    Returns
+    -------
+    int
+        ``m d`` of :func:`solve_factored` (its system holds its square in
+        floats).
+    """
+    gone = _eliminated(sizes, widths)
+    kept = [
+        s * w for f, (s, w) in enumerate(zip(sizes, widths, strict=True)) if f != gone
+    ]
+    return int(n_features + sum(kept))
+
+
 def _solve_parts(G, B, levels, alpha_shared, alphas, columns):
     """``W_0`` and the factors' parts, by elimination of the largest factor."""
     n_cells, d, q = B.shape
     sizes = [len(a) for a in alphas]
     widths = [d if c is None else len(c) for c in columns]
-    gone = int(np.argmax(np.multiply(sizes, widths)))
+    gone = _eliminated(sizes, widths)
     kept = [f for f in range(len(sizes)) if f != gone]
     # the blocks kept: W_0, then every level of every other factor
     cols = [None] + [columns[f] for f in kept for _ in range(sizes[f])]

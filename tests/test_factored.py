@@ -6,7 +6,7 @@ from scipy import sparse
 from sklearn.base import clone
 
 from mtlsynth import SharedLeastSquares
-from mtlsynth._factored import level_model, solve_factored
+from mtlsynth._factored import factored_system_width, level_model, solve_factored
 from mtlsynth._shared import solve_shared
 from mtlsynth.speech.voicefile import dump_estimator, load_estimator
 
@@ -496,3 +496,12 @@ def test_factor_transform_is_checked():
         SharedLeastSquares(factor_transform={1: 1.0}, alpha_interaction=1.0).fit(
             X, y, tasks
         )
+
+
+def test_the_system_kept_is_the_shared_part_and_the_smaller_factor():
+    # 8 dialects by 4 speakers on every column: m = 5 blocks of d
+    assert factored_system_width(10, [8, 4], [10, 10]) == 50
+    # the speakers' parts on 3 columns: W_0 and 4 blocks of 3
+    assert factored_system_width(10, [8, 4], [10, 3]) == 22
+    # 109 speakers in 12 dialects: the speakers go, every dialect stays
+    assert factored_system_width(10, [12, 109], [10, 3]) == 130

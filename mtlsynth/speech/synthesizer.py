@@ -65,7 +65,6 @@ from mtlsynth.speech.saving import load_voice, voice_contents
 from mtlsynth.speech.speakers import (
     TASKS,
     split_cell,
-    task_name,
     voice_task,
 )
 from mtlsynth.speech.training import (
@@ -391,9 +390,9 @@ class ParametricSynthesizer(BaseEstimator):
         }
         data = self.collect(corpus, frames=False, **options)  # the phones first
         if options["acoustic_statistics"]:
-            n_tasks = len({task_name(u, self.tasks) for u in corpus.utterances})
-            n_features = data.features.n_frame_features_
-            check_statistics_memory(n_tasks, n_features, corpus)
+            factored = self.tasks == "factors" and self.acoustic_model is None
+            factored &= any(u.speaker is not None for u in corpus.utterances)
+            check_statistics_memory(corpus, data.features, self.tasks, factored)
         frames = partial(self.collect, corpus, phones=False, **options)
         self._fit_models(data, release=True, frames=frames, stream=stream)
         self.training_utterances_, self.held_out_ = utterance_names(corpus), held

@@ -13,13 +13,14 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
+from mtlsynth._factored import factored_system_width
 from mtlsynth._stats import TaskStatistics
 from mtlsynth.speech.corpus import Corpus, read_prompts
 from mtlsynth.speech.features import LinguisticFeatures
 from mtlsynth.speech.labels import Label
 from mtlsynth.speech.paramgen import DELTA_WINDOWS, delta_features
 from mtlsynth.speech.phones import PhoneSequence
-from mtlsynth.speech.speakers import task_name
+from mtlsynth.speech.speakers import speaker_columns, task_name
 from mtlsynth.utils.files import temporary_folder
 from mtlsynth.utils.progress import Progress
 
@@ -760,45 +761,60 @@ def physical_memory() -> int | None:
         return None
 
 
-def check_statistics_memory(n_tasks: int, n_features: int, corpus: Corpus) -> None:
+def check_statistics_memory(
+    corpus: Corpus, features: LinguisticFeatures, tasks: str, factored: bool
+) -> None:
     """Refuse a voice whose frame statistics cannot fit in this machine's
     memory, before it is trained.
 
     The acoustic model keeps an ``n_features x n_features`` matrix of
     doubles for every task, and training needs at least :data:`FIT_MEMORY`
-    times that: a corpus of a hundred speakers, each its own cell, would
-    otherwise be killed for memory after its phones are fitted.
+    times that; a model of dialect and speaker factors also solves a
+    system as wide as the shared part and every level of the factor it
+    does not eliminate (:func:`~mtlsynth._factored.factored_system_width`),
+    twice its square at once. A corpus of a hundred speakers, each its own
+    cell, would otherwise be killed for memory after its phones are fitted.
 
     Parameters
     ----------
-    n_tasks : int
-        The acoustic model's tasks (dialects, or cells).
-    n_features : int
-        Columns of the frame features.
     corpus : Corpus
-        The training corpus, for the advice: how many dialects it has.
+        The training corpus.
+    features : LinguisticFeatures
+        The fitted frame features.
+    tasks : {"dialects", "cells", "factors"}
+        The voice's ``tasks``.
+    factored : bool
+        Whether the acoustic model is the voice's default fitted on factors.
 
     Raises
     ------
     MemoryError
-        If the statistics times :data:`FIT_MEMORY` exceed the memory, naming
-        the sizes and what would fit.
+        If the least memory that training needs exceeds this machine's,
+        naming the sizes and what would fit.
     """
     total = physical_memory()
-    size = n_tasks * 8.0 * n_features**2
-    if total is None or FIT_MEMORY * size <= total:
+    d = features.n_frame_features_
+    n_tasks = len({task_name(u, tasks) for u in corpus.utterances})
+    size = n_tasks * 8.0 * d**2
+    needed = FIT_MEMORY * size
+    dialects = {u.dialect for u in corpus.utterances}
+    if factored:
+        speakers = {u.speaker for u in corpus.utterances}
+        widths = [d, len(speaker_columns(features, "frame"))]
+        width = factored_system_width(d, [len(dialects), len(speakers)], widths)
+        needed = max(needed, size + 2 * 8.0 * width**2)
+    if total is None or needed <= total:
         return
-    dialects = len({u.dialect for u in corpus.utterances})
-    pooled = dialects * 8.0 * n_features**2
+    pooled = len(dialects) * 8.0 * d**2
     advice = (
-        f"pool each dialect's speakers (--tasks dialects: {dialects} tasks, "
+        f"pool each dialect's speakers (--tasks dialects: {len(dialects)} tasks, "
         f"{pooled / 1e9:.1f} GB), train on fewer of them, or"
-        if dialects < n_tasks
+        if len(dialects) < n_tasks or factored
         else "train on fewer dialects, or"
     )
     raise MemoryError(
-        f"the acoustic model's statistics of {n_tasks} tasks x {n_features:,} "
-        f"features take {size / 1e9:.1f} GB, and training needs at least "
-        f"{FIT_MEMORY:g} times that: more than this machine's "
-        f"{total / 1e9:.1f} GB of memory; {advice} use a machine with more"
+        f"the acoustic model's statistics of {n_tasks} tasks x {d:,} features "
+        f"take {size / 1e9:.1f} GB, and training needs at least "
+        f"{needed / 1e9:.1f} GB: more than this machine's {total / 1e9:.1f} GB "
+        f"of memory; {advice} use a machine with more"
     )
