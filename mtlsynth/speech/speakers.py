@@ -77,8 +77,8 @@ corpus, so the penalty weighs about as much as 1,000 frames (5 s of speech)
 that say the speaker's map is the identity: minutes of a speaker's speech
 move the map freely, seconds little. A fixed prior, not the parts'
 ``alpha_task``: that penalty is chosen for the phone features' coefficients,
-and the transform acts on the outputs. Corpora of 16, 24 and 50 sentences
-per cell read best near it (benchmarks/README.md)."""
+and the transform acts on the outputs. Measured against other values on
+corpora of 3 to 50 sentences per speaker and cell in benchmarks/README.md."""
 
 _TRIPHONE = re.compile(r"(id|class)\[[-+][01]\]=[^*]*(\*bump\d+)?|bump\d+|silence")
 
